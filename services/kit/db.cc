@@ -1,0 +1,410 @@
+#include "services/kit/db.h"
+
+#include <mysql_driver.h>
+#include <cppconn/connection.h>
+#include <cppconn/exception.h>
+#include <cppconn/prepared_statement.h>
+#include <cppconn/resultset.h>
+#include <cppconn/resultset_metadata.h>
+
+#include <algorithm>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "spdlog/spdlog.h"
+
+namespace kit {
+
+struct PooledConnection {
+  std::unique_ptr<sql::Connection> conn;
+  absl::flat_hash_map<std::string, std::unique_ptr<sql::PreparedStatement>> statements;
+  absl::Time last_used = absl::InfinitePast();
+  bool broken = false;
+};
+
+namespace {
+
+constexpr int kMaxTransactAttempts = 4;
+// A connection idle for longer than this is pinged before it is handed out.
+constexpr absl::Duration kValidateAfterIdle = absl::Seconds(1);
+
+bool IsConnectionLoss(int code) {
+  switch (code) {
+    case 2002:  // can't connect through socket
+    case 2003:  // can't connect to server
+    case 2006:  // server has gone away
+    case 2013:  // lost connection during query
+    case 2055:  // lost connection (system error)
+    case 1053:  // server shutdown in progress
+    case 1927:  // connection was killed
+    case 4031:  // disconnected by server after inactivity
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool IsRetryableConflict(int code) { return code == 1213 || code == 1205; }
+
+absl::Status Unavailable() { return absl::UnavailableError("database unavailable"); }
+
+}  // namespace
+
+int64_t Row::Int(int i) const {
+  int64_t v = 0;
+  if (cols_[i].has_value()) (void)absl::SimpleAtoi(*cols_[i], &v);
+  return v;
+}
+
+const std::string& Row::Str(int i) const {
+  static const std::string* empty = new std::string();
+  return cols_[i].has_value() ? *cols_[i] : *empty;
+}
+
+absl::Time Row::Time(int i) const {
+  std::optional<absl::Time> t = OptTime(i);
+  return t.has_value() ? *t : absl::InfinitePast();
+}
+
+std::optional<absl::Time> Row::OptTime(int i) const {
+  if (!cols_[i].has_value()) return std::nullopt;
+  absl::Time t;
+  std::string err;
+  if (!absl::ParseTime("%Y-%m-%d %H:%M:%E*S", *cols_[i], absl::UTCTimeZone(), &t, &err)) {
+    return std::nullopt;
+  }
+  return t;
+}
+
+std::string SqlTime(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S", t, absl::UTCTimeZone());
+}
+
+absl::Status Conn::Fail(absl::string_view what, int code, const char* sqlstate,
+                        const char* message) {
+  last_error_ = code;
+  if (IsConnectionLoss(code)) {
+    pc_->broken = true;
+    spdlog::warn("db connection lost during {}: {} ({})", std::string(what), message, code);
+    return Unavailable();
+  }
+  if (IsRetryableConflict(code)) return absl::AbortedError("concurrent update; try again");
+  if (code == 1062) return absl::AlreadyExistsError("already exists");
+  if (code == 4025 || code == 3819) {
+    return absl::FailedPreconditionError("the change would break a rule of the data");
+  }
+  spdlog::error("db error during {}: {} (code {}, state {})", std::string(what), message, code, sqlstate);
+  // A statement that failed for an unknown reason may have left the session in
+  // a state we cannot reason about; do not reuse it.
+  pc_->broken = true;
+  return absl::InternalError("internal database error");
+}
+
+absl::StatusOr<sql::PreparedStatement*> Conn::Prepare(absl::string_view sql_text) {
+  std::string key(sql_text);
+  auto it = pc_->statements.find(key);
+  if (it != pc_->statements.end()) return it->second.get();
+  try {
+    std::unique_ptr<sql::PreparedStatement> stmt(pc_->conn->prepareStatement(key));
+    sql::PreparedStatement* raw = stmt.get();
+    pc_->statements.emplace(std::move(key), std::move(stmt));
+    return raw;
+  } catch (const sql::SQLException& e) {
+    return Fail("prepare", e.getErrorCode(), e.getSQLStateCStr(), e.what());
+  }
+}
+
+namespace {
+
+void Bind(sql::PreparedStatement* stmt, const std::vector<SqlParam>& params) {
+  for (size_t i = 0; i < params.size(); ++i) {
+    const int pos = static_cast<int>(i) + 1;
+    const auto& v = params[i].value();
+    if (std::holds_alternative<std::nullptr_t>(v)) {
+      stmt->setNull(pos, 0);
+    } else if (const int64_t* n = std::get_if<int64_t>(&v)) {
+      stmt->setInt64(pos, *n);
+    } else if (const std::string* s = std::get_if<std::string>(&v)) {
+      stmt->setString(pos, sql::SQLString(*s));
+    } else {
+      stmt->setString(pos, sql::SQLString(SqlTime(std::get<absl::Time>(v))));
+    }
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<Row>> Conn::Query(absl::string_view sql_text,
+                                             const std::vector<SqlParam>& params) {
+  absl::StatusOr<sql::PreparedStatement*> stmt = Prepare(sql_text);
+  if (!stmt.ok()) return stmt.status();
+  const absl::Time start = absl::Now();
+  try {
+    Bind(*stmt, params);
+    std::unique_ptr<sql::ResultSet> rs((*stmt)->executeQuery());
+    const int ncols = static_cast<int>(rs->getMetaData()->getColumnCount());
+    std::vector<Row> rows;
+    rows.reserve(rs->rowsCount());
+    while (rs->next()) {
+      std::vector<std::optional<std::string>> cols(ncols);
+      for (int c = 0; c < ncols; ++c) {
+        if (!rs->isNull(c + 1)) cols[c] = std::string(rs->getString(c + 1).asStdString());
+      }
+      rows.emplace_back(std::move(cols));
+    }
+    db_->ObserveQuery(absl::Now() - start);
+    return rows;
+  } catch (const sql::SQLException& e) {
+    return Fail("query", e.getErrorCode(), e.getSQLStateCStr(), e.what());
+  }
+}
+
+absl::StatusOr<Row> Conn::QueryOne(absl::string_view sql_text,
+                                   const std::vector<SqlParam>& params,
+                                   absl::string_view not_found_message) {
+  absl::StatusOr<std::vector<Row>> rows = Query(sql_text, params);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return absl::NotFoundError(not_found_message);
+  return std::move(rows->front());
+}
+
+absl::StatusOr<ExecResult> Conn::Exec(absl::string_view sql_text,
+                                      const std::vector<SqlParam>& params,
+                                      bool want_insert_id) {
+  absl::StatusOr<sql::PreparedStatement*> stmt = Prepare(sql_text);
+  if (!stmt.ok()) return stmt.status();
+  const absl::Time start = absl::Now();
+  ExecResult result;
+  try {
+    Bind(*stmt, params);
+    result.affected_rows = (*stmt)->executeUpdate();
+  } catch (const sql::SQLException& e) {
+    return Fail("exec", e.getErrorCode(), e.getSQLStateCStr(), e.what());
+  }
+  db_->ObserveQuery(absl::Now() - start);
+  if (want_insert_id) {
+    absl::StatusOr<std::vector<Row>> rows = Query("SELECT LAST_INSERT_ID()");
+    if (!rows.ok()) return rows.status();
+    result.last_insert_id = rows->empty() ? 0 : rows->front().Int(0);
+  }
+  return result;
+}
+
+Db::Db(DbOptions options, prometheus::Registry* registry) : options_(std::move(options)) {
+  // The driver singleton is not safe to create from two threads at once.
+  (void)sql::mysql::get_mysql_driver_instance();
+  if (registry != nullptr) {
+    auto& pool = prometheus::BuildGauge()
+                     .Name("estate_db_pool_connections")
+                     .Help("Connections of the MySQL pool by state.")
+                     .Register(*registry);
+    in_use_gauge_ = &pool.Add({{"state", "in_use"}});
+    idle_gauge_ = &pool.Add({{"state", "idle"}});
+    waiters_gauge_ = &prometheus::BuildGauge()
+                          .Name("estate_db_pool_waiters")
+                          .Help("Callers waiting for a pooled connection.")
+                          .Register(*registry)
+                          .Add({});
+    query_seconds_ = &prometheus::BuildHistogram()
+                          .Name("estate_db_query_duration_seconds")
+                          .Help("Time of one SQL statement, network included.")
+                          .Register(*registry)
+                          .Add({}, prometheus::Histogram::BucketBoundaries{
+                                       0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                       0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10});
+    tx_retries_ = &prometheus::BuildCounter()
+                       .Name("estate_db_transaction_retries_total")
+                       .Help("Transactions retried after a deadlock, lock wait timeout "
+                             "or a connection lost before commit.")
+                       .Register(*registry)
+                       .Add({});
+    connect_errors_ = &prometheus::BuildCounter()
+                           .Name("estate_db_connect_errors_total")
+                           .Help("Failed attempts to open a database connection.")
+                           .Register(*registry)
+                           .Add({});
+  }
+}
+
+Db::~Db() {
+  absl::MutexLock lock(&mu_);
+  idle_.clear();
+}
+
+void Db::ObserveQuery(absl::Duration d) {
+  if (query_seconds_ != nullptr) query_seconds_->Observe(absl::ToDoubleSeconds(d));
+}
+
+void Db::UpdateGauges() {
+  if (in_use_gauge_ == nullptr) return;
+  in_use_gauge_->Set(open_ - static_cast<int>(idle_.size()));
+  idle_gauge_->Set(static_cast<double>(idle_.size()));
+  waiters_gauge_->Set(waiters_);
+}
+
+PoolStats Db::Stats() {
+  absl::MutexLock lock(&mu_);
+  return {open_ - static_cast<int>(idle_.size()), static_cast<int>(idle_.size()), waiters_};
+}
+
+absl::StatusOr<std::unique_ptr<PooledConnection>> Db::Connect(absl::Time deadline) {
+  const absl::Duration left = deadline - absl::Now();
+  if (left <= absl::ZeroDuration()) return Unavailable();
+  const int connect_seconds = static_cast<int>(std::max<int64_t>(
+      1, absl::ToInt64Seconds(std::min(left, options_.connect_timeout))));
+  const int io_seconds =
+      static_cast<int>(std::max<int64_t>(1, absl::ToInt64Seconds(options_.io_timeout)));
+  sql::ConnectOptionsMap opts;
+  opts["hostName"] = sql::SQLString(absl::StrCat("tcp://", options_.host, ":", options_.port));
+  opts["userName"] = sql::SQLString(options_.user);
+  opts["password"] = sql::SQLString(options_.password);
+  opts["schema"] = sql::SQLString(options_.schema);
+  opts["OPT_CONNECT_TIMEOUT"] = connect_seconds;
+  opts["OPT_READ_TIMEOUT"] = io_seconds;
+  opts["OPT_WRITE_TIMEOUT"] = io_seconds;
+  opts["OPT_RECONNECT"] = false;
+  opts["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
+  opts["characterSetResults"] = sql::SQLString("utf8mb4");
+  opts["preInit"] = sql::SQLString(
+      "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,"
+      "NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'");
+  auto pc = std::make_unique<PooledConnection>();
+  try {
+    pc->conn.reset(sql::mysql::get_mysql_driver_instance()->connect(opts));
+  } catch (const sql::SQLException& e) {
+    if (connect_errors_ != nullptr) connect_errors_->Increment();
+    spdlog::warn("db connect to {}:{} failed: {} ({})", options_.host, options_.port,
+                 e.what(), e.getErrorCode());
+    if (IsConnectionLoss(e.getErrorCode())) return Unavailable();
+    // Wrong credentials or a missing schema: not retryable, but do not leak it.
+    return absl::UnavailableError("database unavailable: cannot log in");
+  }
+  return pc;
+}
+
+absl::StatusOr<std::unique_ptr<PooledConnection>> Db::Acquire(absl::Time deadline) {
+  std::unique_ptr<PooledConnection> pc;
+  {
+    absl::MutexLock lock(&mu_);
+    const auto can_take = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return !idle_.empty() || open_ < options_.pool_size;
+    };
+    if (!can_take()) {
+      ++waiters_;
+      UpdateGauges();
+      const bool got = mu_.AwaitWithDeadline(absl::Condition(&can_take), deadline);
+      --waiters_;
+      if (!got) {
+        UpdateGauges();
+        return absl::UnavailableError("database busy: no connection free before the deadline");
+      }
+    }
+    if (!idle_.empty()) {
+      pc = std::move(idle_.back());
+      idle_.pop_back();
+    } else {
+      ++open_;
+    }
+    UpdateGauges();
+  }
+  if (pc != nullptr && absl::Now() - pc->last_used > kValidateAfterIdle) {
+    bool valid = false;
+    try {
+      valid = pc->conn->isValid();
+    } catch (const sql::SQLException&) {
+    }
+    if (!valid) pc.reset();  // keeps its slot in open_; replaced below
+  }
+  if (pc == nullptr) {
+    absl::StatusOr<std::unique_ptr<PooledConnection>> fresh = Connect(deadline);
+    if (!fresh.ok()) {
+      absl::MutexLock lock(&mu_);
+      --open_;
+      UpdateGauges();
+      return fresh.status();
+    }
+    pc = std::move(*fresh);
+  }
+  return pc;
+}
+
+void Db::Release(std::unique_ptr<PooledConnection> pc) {
+  pc->last_used = absl::Now();
+  absl::MutexLock lock(&mu_);
+  if (pc->broken) {
+    --open_;
+    mu_.Unlock();
+    pc.reset();  // closing a socket can block briefly; not under the lock
+    mu_.Lock();
+  } else {
+    idle_.push_back(std::move(pc));
+  }
+  UpdateGauges();
+}
+
+absl::Status Db::Run(absl::Time deadline, absl::FunctionRef<absl::Status(Conn&)> fn) {
+  absl::StatusOr<std::unique_ptr<PooledConnection>> pc = Acquire(deadline);
+  if (!pc.ok()) return pc.status();
+  Conn conn(this, pc->get());
+  absl::Status status = fn(conn);
+  Release(std::move(*pc));
+  return status;
+}
+
+absl::Status Db::Ping(absl::Time deadline) {
+  return Run(deadline, [](Conn& c) { return c.Query("SELECT 1").status(); });
+}
+
+absl::Status Db::Transact(absl::Time deadline, absl::FunctionRef<absl::Status(Conn&)> fn) {
+  absl::Status status;
+  for (int attempt = 1; attempt <= kMaxTransactAttempts; ++attempt) {
+    if (attempt > 1) {
+      if (tx_retries_ != nullptr) tx_retries_->Increment();
+      // Back off a little, with jitter-free growth; contention clears quickly.
+      absl::SleepFor(absl::Milliseconds(2 << attempt));
+      if (absl::Now() >= deadline) break;
+    }
+    absl::StatusOr<std::unique_ptr<PooledConnection>> pc = Acquire(deadline);
+    if (!pc.ok()) return pc.status();
+    PooledConnection* raw = pc->get();
+    Conn conn(this, raw);
+    bool commit_sent = false;
+    try {
+      raw->conn->setAutoCommit(false);
+      status = fn(conn);
+      if (status.ok()) {
+        commit_sent = true;
+        raw->conn->commit();
+      } else if (!raw->broken) {
+        raw->conn->rollback();
+      }
+      if (!raw->broken) raw->conn->setAutoCommit(true);
+    } catch (const sql::SQLException& e) {
+      status = conn.Fail(commit_sent ? "commit" : "transaction", e.getErrorCode(),
+                         e.getSQLStateCStr(), e.what());
+      if (!raw->broken) {
+        try {
+          raw->conn->rollback();
+          raw->conn->setAutoCommit(true);
+        } catch (const sql::SQLException&) {
+          raw->broken = true;
+        }
+      }
+    }
+    const int code = conn.last_error();
+    const bool lost = raw->broken && IsConnectionLoss(code);
+    Release(std::move(*pc));
+    if (status.ok()) return status;
+    if (IsRetryableConflict(code) && status.code() == absl::StatusCode::kAborted) continue;
+    // Before COMMIT nothing can have been applied, so a fresh connection may try
+    // again; a loss during COMMIT leaves the outcome unknown.
+    if (lost && !commit_sent) continue;
+    return status;
+  }
+  return status;
+}
+
+}  // namespace kit

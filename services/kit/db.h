@@ -1,0 +1,181 @@
+#ifndef ESTATE_SERVICES_KIT_DB_H_
+#define ESTATE_SERVICES_KIT_DB_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "prometheus/registry.h"
+
+namespace sql {
+class Connection;
+class PreparedStatement;
+}  // namespace sql
+
+namespace prometheus {
+class Gauge;
+class Histogram;
+class Counter;
+}  // namespace prometheus
+
+namespace kit {
+
+struct DbOptions {
+  std::string host = "127.0.0.1";
+  int port = 3306;
+  std::string user;
+  std::string password;
+  std::string schema;
+  int pool_size = 16;
+  absl::Duration connect_timeout = absl::Seconds(2);
+  // Bounds a single statement's network wait; a dead server is noticed by then.
+  absl::Duration io_timeout = absl::Seconds(30);
+};
+
+// A value bound to a '?' placeholder. Times are sent as UTC DATETIME(6) text.
+class SqlParam {
+ public:
+  SqlParam(std::nullptr_t) : v_(nullptr) {}
+  SqlParam(int v) : v_(static_cast<int64_t>(v)) {}
+  SqlParam(int64_t v) : v_(v) {}
+  SqlParam(bool v) : v_(static_cast<int64_t>(v)) {}
+  SqlParam(std::string v) : v_(std::move(v)) {}
+  SqlParam(absl::string_view v) : v_(std::string(v)) {}
+  SqlParam(const char* v) : v_(std::string(v)) {}
+  SqlParam(absl::Time v) : v_(v) {}
+  template <typename T>
+  SqlParam(const std::optional<T>& v) : v_(nullptr) {
+    if (v.has_value()) *this = SqlParam(*v);
+  }
+  const std::variant<std::nullptr_t, int64_t, std::string, absl::Time>& value() const {
+    return v_;
+  }
+
+ private:
+  std::variant<std::nullptr_t, int64_t, std::string, absl::Time> v_;
+};
+
+// One fetched row, materialised so that no driver object outlives the call.
+class Row {
+ public:
+  explicit Row(std::vector<std::optional<std::string>> cols) : cols_(std::move(cols)) {}
+  bool IsNull(int i) const { return !cols_[i].has_value(); }
+  int64_t Int(int i) const;
+  const std::string& Str(int i) const;  // "" for NULL
+  absl::Time Time(int i) const;         // InfinitePast for NULL
+  std::optional<absl::Time> OptTime(int i) const;
+  size_t size() const { return cols_.size(); }
+
+ private:
+  std::vector<std::optional<std::string>> cols_;
+};
+
+struct ExecResult {
+  int64_t affected_rows = 0;
+  int64_t last_insert_id = 0;  // filled only when asked for
+};
+
+struct PooledConnection;
+class Db;
+
+// A borrowed connection. Every statement is prepared (and cached per
+// connection); driver exceptions never leave this class: they become Status.
+//  - lost connection / server gone       -> UNAVAILABLE
+//  - deadlock / lock wait timeout        -> ABORTED (Db::Transact retries these)
+//  - duplicate key                       -> ALREADY_EXISTS
+//  - check constraint failed             -> FAILED_PRECONDITION
+//  - anything else                       -> INTERNAL (details only in the log)
+class Conn {
+ public:
+  absl::StatusOr<std::vector<Row>> Query(absl::string_view sql,
+                                         const std::vector<SqlParam>& params = {});
+  // One row or NOT_FOUND.
+  absl::StatusOr<Row> QueryOne(absl::string_view sql, const std::vector<SqlParam>& params,
+                               absl::string_view not_found_message);
+  absl::StatusOr<ExecResult> Exec(absl::string_view sql,
+                                  const std::vector<SqlParam>& params = {},
+                                  bool want_insert_id = false);
+  // The MySQL error number of the last failed statement (0 if none).
+  int last_error() const { return last_error_; }
+
+ private:
+  friend class Db;
+  Conn(Db* db, PooledConnection* pc) : db_(db), pc_(pc) {}
+  absl::StatusOr<sql::PreparedStatement*> Prepare(absl::string_view sql);
+  absl::Status Fail(absl::string_view what, int code, const char* sqlstate,
+                    const char* message);
+
+  Db* db_;
+  PooledConnection* pc_;
+  int last_error_ = 0;
+};
+
+struct PoolStats {
+  int in_use = 0;
+  int idle = 0;
+  int waiters = 0;
+};
+
+// A bounded pool of MySQL connections. Acquire waits up to the caller's
+// deadline; broken connections are replaced; after a server restart the pool
+// recovers on its own because dead connections are validated and dropped.
+class Db {
+ public:
+  // Does not connect; the first use does. `registry` may be null.
+  Db(DbOptions options, prometheus::Registry* registry);
+  ~Db();
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  // Runs fn inside a transaction and commits if it returns OK. Deadlocks and
+  // lock-wait timeouts are retried (up to 4 attempts), as is a connection lost
+  // before COMMIT was sent; a loss during COMMIT is UNAVAILABLE (the outcome is
+  // unknown; callers carry a request_id so that a retry is safe).
+  absl::Status Transact(absl::Time deadline, absl::FunctionRef<absl::Status(Conn&)> fn);
+  // Runs fn on an autocommit connection; for reads.
+  absl::Status Run(absl::Time deadline, absl::FunctionRef<absl::Status(Conn&)> fn);
+  // OK if the server answers now.
+  absl::Status Ping(absl::Time deadline);
+
+  PoolStats Stats();
+  const DbOptions& options() const { return options_; }
+
+ private:
+  friend class Conn;
+  absl::StatusOr<std::unique_ptr<PooledConnection>> Acquire(absl::Time deadline);
+  void Release(std::unique_ptr<PooledConnection> pc);
+  absl::StatusOr<std::unique_ptr<PooledConnection>> Connect(absl::Time deadline);
+  void UpdateGauges() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ObserveQuery(absl::Duration d);
+
+  const DbOptions options_;
+  absl::Mutex mu_;
+  std::vector<std::unique_ptr<PooledConnection>> idle_ ABSL_GUARDED_BY(mu_);
+  int open_ ABSL_GUARDED_BY(mu_) = 0;
+  int waiters_ ABSL_GUARDED_BY(mu_) = 0;
+
+  prometheus::Gauge* in_use_gauge_ = nullptr;
+  prometheus::Gauge* idle_gauge_ = nullptr;
+  prometheus::Gauge* waiters_gauge_ = nullptr;
+  prometheus::Histogram* query_seconds_ = nullptr;
+  prometheus::Counter* tx_retries_ = nullptr;
+  prometheus::Counter* connect_errors_ = nullptr;
+};
+
+// Formats a time as MySQL DATETIME(6) text in UTC.
+std::string SqlTime(absl::Time t);
+
+}  // namespace kit
+
+#endif  // ESTATE_SERVICES_KIT_DB_H_

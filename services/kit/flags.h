@@ -1,0 +1,28 @@
+#ifndef ESTATE_SERVICES_KIT_FLAGS_H_
+#define ESTATE_SERVICES_KIT_FLAGS_H_
+
+#include <string>
+
+#include "services/kit/host.h"
+
+namespace kit {
+
+// What a service's main() knows about itself; flags and ESTATE_* variables
+// override the addresses and database settings.
+struct ServiceDefaults {
+  std::string name;           // "tickets"
+  std::string grpc_addr;      // "127.0.0.1:50052"
+  std::string metrics_addr;   // "127.0.0.1:9102"
+};
+
+// Parses flags after applying the environment: ESTATE_DB_PORT=13306 sets
+// --db_port unless the command line sets it too (the command line wins).
+void ParseFlagsWithEnv(int argc, char** argv, const char* usage);
+
+// The host options the flags describe. The schema and DB user default to
+// estate_<name>.
+HostOptions HostOptionsFromFlags(const ServiceDefaults& defaults);
+
+}  // namespace kit
+
+#endif  // ESTATE_SERVICES_KIT_FLAGS_H_

@@ -1,0 +1,139 @@
+#include "services/kit/grpc_metrics.h"
+
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "services/kit/rpc_context.h"
+#include "spdlog/spdlog.h"
+
+namespace kit {
+namespace {
+
+const char* const kCodeNames[17] = {
+    "OK",           "Canceled",         "Unknown",           "InvalidArgument",
+    "DeadlineExceeded", "NotFound",     "AlreadyExists",     "PermissionDenied",
+    "ResourceExhausted", "FailedPrecondition", "Aborted",    "OutOfRange",
+    "Unimplemented", "Internal",        "Unavailable",       "DataLoss",
+    "Unauthenticated"};
+
+std::string TypeOf(bool client_streaming, bool server_streaming) {
+  if (client_streaming && server_streaming) return "bidi_stream";
+  if (client_streaming) return "client_stream";
+  if (server_streaming) return "server_stream";
+  return "unary";
+}
+
+}  // namespace
+
+GrpcServerMetrics::GrpcServerMetrics(prometheus::Registry& registry)
+    : started_(prometheus::BuildCounter()
+                   .Name("grpc_server_started_total")
+                   .Help("Total number of RPCs started on the server.")
+                   .Register(registry)),
+      handled_(prometheus::BuildCounter()
+                   .Name("grpc_server_handled_total")
+                   .Help("Total number of RPCs completed on the server, regardless of "
+                         "success or failure.")
+                   .Register(registry)),
+      seconds_(prometheus::BuildHistogram()
+                   .Name("grpc_server_handling_seconds")
+                   .Help("Histogram of response latency (seconds) of gRPC that had been "
+                         "application-level handled by the server.")
+                   .Register(registry)) {}
+
+void GrpcServerMetrics::AddService(const google::protobuf::ServiceDescriptor& service) {
+  for (int i = 0; i < service.method_count(); ++i) {
+    const auto* m = service.method(i);
+    AddMethod("/" + service.full_name() + "/" + m->name(), m->client_streaming(),
+              m->server_streaming());
+  }
+}
+
+void GrpcServerMetrics::AddMethod(const std::string& full_method, bool client_streaming,
+                                  bool server_streaming) {
+  absl::MutexLock lock(&mu_);
+  if (!methods_.contains(full_method)) {
+    AddLocked(full_method, TypeOf(client_streaming, server_streaming));
+  }
+}
+
+GrpcServerMetrics::Method& GrpcServerMetrics::AddLocked(const std::string& full_method,
+                                                        const std::string& type) {
+  std::vector<std::string> parts = absl::StrSplit(full_method, '/');
+  const std::string service = parts.size() == 3 ? parts[1] : "unknown";
+  const std::string method = parts.size() == 3 ? parts[2] : full_method;
+  auto m = std::make_unique<Method>();
+  const prometheus::Labels base = {
+      {"grpc_service", service}, {"grpc_method", method}, {"grpc_type", type}};
+  m->started = &started_.Add(base);
+  m->seconds = &seconds_.Add(
+      base, prometheus::Histogram::BucketBoundaries{0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+                                                    0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                    0.5, 1, 2.5, 5, 10});
+  for (int code = 0; code < 17; ++code) {
+    prometheus::Labels labels = base;
+    labels["grpc_code"] = kCodeNames[code];
+    m->handled[code] = &handled_.Add(labels);
+  }
+  Method& ref = *m;
+  methods_.emplace(full_method, std::move(m));
+  return ref;
+}
+
+GrpcServerMetrics::Method& GrpcServerMetrics::Find(const char* full_method) {
+  absl::MutexLock lock(&mu_);
+  auto it = methods_.find(full_method);
+  if (it != methods_.end()) return *it->second;
+  return AddLocked(full_method, "unary");
+}
+
+namespace {
+
+class MetricsInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  MetricsInterceptor(GrpcServerMetrics::Method* method, const char* name)
+      : method_(method), name_(name), start_(absl::Now()) {
+    method_->started->Increment();
+  }
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    using grpc::experimental::InterceptionHookPoints;
+    if (methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+      auto* md = methods->GetRecvInitialMetadata();
+      auto it = md->find(kCallerMetadataKey);
+      if (it != md->end()) caller_.assign(it->second.data(), std::min<size_t>(it->second.size(), 128));
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      const grpc::Status status = methods->GetSendStatus();
+      const int code = static_cast<int>(status.error_code());
+      const double seconds = absl::ToDoubleSeconds(absl::Now() - start_);
+      method_->handled[code >= 0 && code < 17 ? code : 2]->Increment();
+      method_->seconds->Observe(seconds);
+      if (!status.ok()) {
+        // One line per failed call; unknown, internal and unavailable are the
+        // ones an operator acts on.
+        const bool serious = code == 2 || code == 13 || code == 14 || code == 15;
+        spdlog::log(serious ? spdlog::level::warn : spdlog::level::info,
+                    "rpc_failed method={} code={} ms={:.2f} caller={} message=\"{}\"", name_,
+                    kCodeNames[code >= 0 && code < 17 ? code : 2], seconds * 1000,
+                    caller_.empty() ? kAnonymousCaller : caller_, status.error_message());
+      }
+    }
+    methods->Proceed();
+  }
+
+ private:
+  GrpcServerMetrics::Method* method_;
+  const char* name_;
+  absl::Time start_;
+  std::string caller_;
+};
+
+}  // namespace
+
+grpc::experimental::Interceptor* MetricsInterceptorFactory::CreateServerInterceptor(
+    grpc::experimental::ServerRpcInfo* info) {
+  return new MetricsInterceptor(&metrics_->Find(info->method()), info->method());
+}
+
+}  // namespace kit

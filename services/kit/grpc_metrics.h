@@ -1,0 +1,66 @@
+#ifndef ESTATE_SERVICES_KIT_GRPC_METRICS_H_
+#define ESTATE_SERVICES_KIT_GRPC_METRICS_H_
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "google/protobuf/descriptor.h"
+#include "grpcpp/support/server_interceptor.h"
+#include "prometheus/counter.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace kit {
+
+// The grpc_server_* series that go-grpc-prometheus dashboards expect:
+// started, handled by code, and a handling-time histogram (100 µs .. 10 s).
+// Every method of the registered services has all its series at zero from
+// start-up, so rates and ratios exist before the first call.
+class GrpcServerMetrics {
+ public:
+  explicit GrpcServerMetrics(prometheus::Registry& registry);
+
+  void AddService(const google::protobuf::ServiceDescriptor& service);
+  // Also for services without a protobuf descriptor (health, reflection).
+  void AddMethod(const std::string& full_method, bool client_streaming,
+                 bool server_streaming);
+
+  struct Method {
+    prometheus::Counter* started;
+    prometheus::Histogram* seconds;
+    std::array<prometheus::Counter*, 17> handled;
+  };
+  // By "/pkg.Service/Method"; unknown methods are added on first use.
+  Method& Find(const char* full_method);
+
+ private:
+  Method& AddLocked(const std::string& full_method, const std::string& type)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  prometheus::Family<prometheus::Counter>& started_;
+  prometheus::Family<prometheus::Counter>& handled_;
+  prometheus::Family<prometheus::Histogram>& seconds_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::unique_ptr<Method>> methods_ ABSL_GUARDED_BY(mu_);
+};
+
+// Counts and times every call, and logs one line per failed call.
+class MetricsInterceptorFactory
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit MetricsInterceptorFactory(GrpcServerMetrics* metrics) : metrics_(metrics) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override;
+
+ private:
+  GrpcServerMetrics* metrics_;
+};
+
+}  // namespace kit
+
+#endif  // ESTATE_SERVICES_KIT_GRPC_METRICS_H_

@@ -1,0 +1,94 @@
+#include "services/kit/idempotency.h"
+
+#include <memory>
+
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "services/kit/errors.h"
+#include "services/kit/hash.h"
+#include "services/kit/validate.h"
+
+namespace kit {
+namespace {
+
+std::string Fingerprint(absl::string_view method, const google::protobuf::Message& request) {
+  std::unique_ptr<google::protobuf::Message> copy(request.New());
+  copy->CopyFrom(request);
+  if (const auto* f = copy->GetDescriptor()->FindFieldByName("request_id")) {
+    copy->GetReflection()->ClearField(copy.get(), f);
+  }
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream out(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&out);
+    coded.SetSerializationDeterministic(true);
+    copy->SerializeToCodedStream(&coded);
+  }
+  return Sha256(std::string(method) + '\0' + bytes);
+}
+
+}  // namespace
+
+absl::Status CheckRequestId(absl::string_view request_id) {
+  if (request_id.empty()) return FieldError("request_id", "required (a UUID)");
+  if (!IsUuid(request_id)) return FieldError("request_id", "must be a UUID");
+  return absl::OkStatus();
+}
+
+absl::Status IdempotentWrite(Db& db, absl::Time deadline, absl::string_view method,
+                             absl::string_view request_id,
+                             const google::protobuf::Message& request, absl::Time now,
+                             google::protobuf::Message* response,
+                             absl::FunctionRef<absl::Status(Conn&)> write) {
+  const std::string fingerprint = Fingerprint(method, request);
+  return db.Transact(deadline, [&](Conn& c) -> absl::Status {
+    absl::StatusOr<ExecResult> claim = c.Exec(
+        "INSERT INTO idempotency_keys (request_id, method, fingerprint, created_at)"
+        " VALUES (?, ?, ?, ?)",
+        {request_id, method, fingerprint, now});
+    if (claim.ok()) {
+      absl::Status s = write(c);
+      if (!s.ok()) return s;
+      return c.Exec("UPDATE idempotency_keys SET response = ? WHERE request_id = ?",
+                    {response->SerializeAsString(), request_id})
+          .status();
+    }
+    if (claim.status().code() != absl::StatusCode::kAlreadyExists) return claim.status();
+    // A shared lock reads the latest committed claim and lets concurrent
+    // duplicates read it together.
+    absl::StatusOr<Row> first = c.QueryOne(
+        "SELECT method, fingerprint, response FROM idempotency_keys"
+        " WHERE request_id = ? LOCK IN SHARE MODE",
+        {request_id}, "request_id vanished");
+    if (!first.ok()) {
+      // Purged between our insert and this read: ask the client to retry.
+      return first.status().code() == absl::StatusCode::kNotFound
+                 ? absl::AbortedError("request_id is being processed; retry")
+                 : first.status();
+    }
+    if (first->Str(0) != method || first->Str(1) != fingerprint) {
+      return FieldError("request_id", "already used for a different request");
+    }
+    if (first->IsNull(2) || !response->ParseFromString(first->Str(2))) {
+      return absl::InternalError("stored response unreadable");
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<int64_t> PurgeIdempotencyKeys(Db& db, absl::Time cutoff, absl::Time deadline) {
+  int64_t total = 0;
+  for (;;) {
+    absl::StatusOr<ExecResult> r;
+    absl::Status s = db.Run(deadline, [&](Conn& c) {
+      r = c.Exec("DELETE FROM idempotency_keys WHERE created_at < ? LIMIT 5000", {cutoff});
+      return r.status();
+    });
+    if (!s.ok()) return s;
+    total += r->affected_rows;
+    if (r->affected_rows < 5000) return total;
+  }
+}
+
+}  // namespace kit

@@ -1,0 +1,36 @@
+#ifndef ESTATE_SERVICES_KIT_IDEMPOTENCY_H_
+#define ESTATE_SERVICES_KIT_IDEMPOTENCY_H_
+
+#include <string>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "google/protobuf/message.h"
+#include "services/kit/db.h"
+
+namespace kit {
+
+// Runs `write` in one transaction with the claim of `request_id` for `method`:
+//  - a first call claims the id, runs `write`, stores `*response` and commits;
+//  - a retry (same id, same request) returns the stored response and runs
+//    nothing; concurrent duplicates wait for the first and then do the same;
+//  - the same id with a different request is INVALID_ARGUMENT naming
+//    request_id.
+// If `write` fails, nothing is stored: the claim rolls back with the write.
+// The request's own `request_id` field is left out of the fingerprint.
+absl::Status IdempotentWrite(Db& db, absl::Time deadline, absl::string_view method,
+                             absl::string_view request_id,
+                             const google::protobuf::Message& request, absl::Time now,
+                             google::protobuf::Message* response,
+                             absl::FunctionRef<absl::Status(Conn&)> write);
+
+// Checks the form of a request_id: required, a UUID.
+absl::Status CheckRequestId(absl::string_view request_id);
+
+// Deletes claims older than `cutoff`, a batch at a time; returns how many.
+absl::StatusOr<int64_t> PurgeIdempotencyKeys(Db& db, absl::Time cutoff, absl::Time deadline);
+
+}  // namespace kit
+
+#endif  // ESTATE_SERVICES_KIT_IDEMPOTENCY_H_

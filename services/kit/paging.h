@@ -1,0 +1,40 @@
+#ifndef ESTATE_SERVICES_KIT_PAGING_H_
+#define ESTATE_SERVICES_KIT_PAGING_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace kit {
+
+inline constexpr int kDefaultPageSize = 50;
+inline constexpr int kMaxPageSize = 500;
+
+// AIP page_size: 0 means the default, above the maximum is lowered to it,
+// negative is INVALID_ARGUMENT.
+absl::StatusOr<int> NormalizePageSize(int32_t page_size);
+
+// Opaque page tokens for keyset paging. A token carries the position after
+// which the next page starts, bound to a fingerprint of the query's filters and
+// signed, so a forged token or one reused with other filters is rejected.
+class PageTokens {
+ public:
+  explicit PageTokens(std::string secret) : secret_(std::move(secret)) {}
+  std::string Encode(absl::string_view query_fingerprint, int64_t after) const;
+  // Empty token -> 0 (start). Anything not made by Encode for this same
+  // fingerprint -> INVALID_ARGUMENT naming page_token.
+  absl::StatusOr<int64_t> Decode(absl::string_view query_fingerprint,
+                                 absl::string_view token) const;
+
+ private:
+  std::string secret_;
+};
+
+// The secret from --page_token_secret (shared by all replicas of a service).
+const PageTokens& DefaultPageTokens();
+
+}  // namespace kit
+
+#endif  // ESTATE_SERVICES_KIT_PAGING_H_

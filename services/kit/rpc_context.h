@@ -1,0 +1,29 @@
+#ifndef ESTATE_SERVICES_KIT_RPC_CONTEXT_H_
+#define ESTATE_SERVICES_KIT_RPC_CONTEXT_H_
+
+#include <string>
+
+#include "absl/time/time.h"
+
+#include "grpcpp/server_context.h"
+
+namespace kit {
+
+// gRPC metadata that carries who is calling. The gateway authenticates the
+// client, strips any copy the client sent itself, and sets this to the
+// principal ("user:alice", "apikey:finance-app"). Services record it on every
+// change. A call that reaches a service directly without it is recorded as
+// kAnonymousCaller.
+inline constexpr char kCallerMetadataKey[] = "x-estate-caller";
+inline constexpr char kAnonymousCaller[] = "anonymous";
+
+// The caller of the current RPC, cut to 128 bytes of printable ASCII.
+std::string CallerOf(const grpc::ServerContext& context);
+
+// The client's deadline, or now + 30 s if it set none: every wait a call
+// makes (a pooled connection, a lock) ends by then.
+absl::Time DeadlineOf(const grpc::ServerContext& context);
+
+}  // namespace kit
+
+#endif  // ESTATE_SERVICES_KIT_RPC_CONTEXT_H_

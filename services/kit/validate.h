@@ -1,0 +1,46 @@
+#ifndef ESTATE_SERVICES_KIT_VALIDATE_H_
+#define ESTATE_SERVICES_KIT_VALIDATE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace kit {
+
+// Free text a person typed: valid UTF-8, no control characters other than
+// newline and tab, at most max_bytes, and (if required) not blank.
+absl::Status CheckText(absl::string_view field, absl::string_view value,
+                       size_t max_bytes, bool required);
+
+// A site id as it appears in names: lowercase letters, digits and '-', 1..63
+// characters, starting and ending with a letter or digit.
+bool IsValidSiteId(absl::string_view id);
+
+// Splits a resource name such as "sites/a/tickets/12" against the collection
+// ids {"sites", "tickets"} and returns the ids {"a", "12"}. The first id must be
+// a site id; the others must be positive decimal integers. Anything else is
+// INVALID_ARGUMENT naming `field`.
+absl::StatusOr<std::vector<std::string>> ParseName(
+    absl::string_view field, absl::string_view name,
+    const std::vector<absl::string_view>& collections);
+
+// Parses the numeric id returned by ParseName.
+int64_t IdOf(const std::string& id);
+
+// The site of a parent such as "sites/a".
+absl::StatusOr<std::string> ParseSiteParent(absl::string_view field,
+                                            absl::string_view parent);
+
+// A UUID in its canonical 36-character form (any version).
+bool IsUuid(absl::string_view s);
+
+// A calendar date "YYYY-MM-DD" that exists.
+bool IsDate(absl::string_view s);
+
+}  // namespace kit
+
+#endif  // ESTATE_SERVICES_KIT_VALIDATE_H_
