@@ -261,7 +261,7 @@ absl::StatusOr<std::unique_ptr<PooledConnection>> Db::Connect(absl::Time deadlin
   opts["hostName"] = sql::SQLString(absl::StrCat("tcp://", options_.host, ":", options_.port));
   opts["userName"] = sql::SQLString(options_.user);
   opts["password"] = sql::SQLString(options_.password);
-  opts["schema"] = sql::SQLString(options_.schema);
+  if (!options_.schema.empty()) opts["schema"] = sql::SQLString(options_.schema);
   opts["OPT_CONNECT_TIMEOUT"] = connect_seconds;
   opts["OPT_READ_TIMEOUT"] = io_seconds;
   opts["OPT_WRITE_TIMEOUT"] = io_seconds;

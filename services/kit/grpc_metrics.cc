@@ -103,8 +103,19 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
       auto it = md->find(kCallerMetadataKey);
       if (it != md->end()) caller_.assign(it->second.data(), std::min<size_t>(it->second.size(), 128));
     }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
+        methods->GetRecvMessage() == nullptr) {
+      unparsable_ = true;
+    }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
-      const grpc::Status status = methods->GetSendStatus();
+      grpc::Status status = methods->GetSendStatus();
+      if (unparsable_ && status.error_code() == grpc::StatusCode::INTERNAL) {
+        // gRPC answers a request it cannot parse (for instance a string field
+        // that is not UTF-8) with a bare INTERNAL; it is the client's error.
+        status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                              "request: cannot be parsed (string fields must be valid UTF-8)");
+        methods->ModifySendStatus(status);
+      }
       const int code = static_cast<int>(status.error_code());
       const double seconds = absl::ToDoubleSeconds(absl::Now() - start_);
       method_->handled[code >= 0 && code < 17 ? code : 2]->Increment();
@@ -127,6 +138,7 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
   const char* name_;
   absl::Time start_;
   std::string caller_;
+  bool unparsable_ = false;
 };
 
 }  // namespace

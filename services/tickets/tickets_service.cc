@@ -770,7 +770,11 @@ absl::Status TicketsService::RefreshOpenGauges() {
   absl::MutexLock lock(&gauges_mu_);
   std::set<std::pair<std::string, int>> now_keys;
   for (const store::OpenCount& oc : counts) {
-    open_.Add({{"site", oc.site}, {"kind", KindLabel(oc.kind)}}).Set(static_cast<double>(oc.count));
+    const prometheus::Labels labels = {{"site", oc.site}, {"kind", KindLabel(oc.kind)}};
+    open_.Add(labels).Set(static_cast<double>(oc.count));
+    // The breach counter exists at zero before the first breach, so that
+    // increase() sees that first one.
+    breached_.Add(labels);
     now_keys.insert({oc.site, oc.kind});
   }
   // A site/kind whose last open ticket closed reads 0, not its last count.
@@ -785,13 +789,15 @@ absl::Status TicketsService::RefreshOpenGauges() {
   return absl::OkStatus();
 }
 
-void RegisterTickets(kit::ServiceHost& host, const kit::Clock& clock, absl::Duration job_interval) {
+TicketsService* RegisterTickets(kit::ServiceHost& host, const kit::Clock& clock,
+                                absl::Duration job_interval) {
   auto service = std::make_unique<TicketsService>(host.db(), clock, host.registry());
   TicketsService* raw = service.get();
   host.AddService(std::move(service),
                   v1::Ticket::descriptor()->file()->FindServiceByName("TicketService"));
   host.AddJob("sla-breach-scan", job_interval, [raw] { return raw->ScanBreaches(); });
   host.AddJob("open-ticket-gauges", job_interval, [raw] { return raw->RefreshOpenGauges(); });
+  return raw;
 }
 
 }  // namespace tickets

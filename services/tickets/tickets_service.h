@@ -104,8 +104,9 @@ class TicketsService final : public v1::TicketService::Service {
 };
 
 // Registers the service and its jobs on a host (main() and the tests share it).
-void RegisterTickets(kit::ServiceHost& host, const kit::Clock& clock,
-                     absl::Duration job_interval = absl::Seconds(15));
+// Returns the service (owned by the host) so tests can run its jobs at will.
+TicketsService* RegisterTickets(kit::ServiceHost& host, const kit::Clock& clock,
+                                absl::Duration job_interval = absl::Seconds(15));
 
 }  // namespace tickets
 

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The built estate-tickets binary as a process, driven by clients we did not
+# write into it: reflection and health via python3-grpcio (tools/grpcprobe),
+# /metrics via curl. Needs the private test MariaDB (ESTATE_TEST_DB_PORT).
+# Usage: tickets_binary_test.sh BINARY REPO_ROOT
+set -uo pipefail
+bin="$1"; root="$2"
+: "${ESTATE_TEST_DB_PORT:?run through tools/test}"
+probe="$root/tools/grpcprobe"
+source "$root/tools/lib.sh"
+set +e
+
+passed=0; failed=0
+check() {  # check "what" command...
+  local what="$1"; shift
+  if "$@" >/dev/null 2>&1; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $what"; fi
+}
+
+schema="e2e_tickets_$$"
+admin=(mariadb --no-defaults -h127.0.0.1 -P"$ESTATE_TEST_DB_PORT" -uestate_admin -pestate-admin)
+"${admin[@]}" -e "CREATE DATABASE $schema; CREATE USER '$schema'@'127.0.0.1' IDENTIFIED BY 'pw-$$';
+  GRANT ALL ON $schema.* TO '$schema'@'127.0.0.1';" || { echo "cannot create schema"; exit 1; }
+work="$(mktemp -d)"
+pwfile="$work/password"; printf 'pw-%s\n' "$$" > "$pwfile"
+grpc_port=$(free_port); env_metrics_port=$(free_port); flag_metrics_port=$(free_port)
+
+# Addresses from the environment, one of them overridden by a flag; the
+# password from a file, as a mounted secret would give it.
+ESTATE_GRPC_ADDR=127.0.0.1:$grpc_port ESTATE_METRICS_ADDR=127.0.0.1:$env_metrics_port \
+ESTATE_DB_PORT=$ESTATE_TEST_DB_PORT ESTATE_DB_USER=$schema ESTATE_DB_NAME=$schema \
+ESTATE_DB_PASSWORD_FILE=$pwfile \
+  "$bin" --metrics_addr=127.0.0.1:$flag_metrics_port >"$work/log" 2>&1 &
+pid=$!
+cleanup() {
+  kill -9 "$pid" 2>/dev/null
+  "${admin[@]}" -e "DROP DATABASE IF EXISTS $schema; DROP USER IF EXISTS '$schema'@'127.0.0.1';"
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+check "health turns SERVING" "$probe" wait 127.0.0.1:$grpc_port 30
+services=$("$probe" list 127.0.0.1:$grpc_port)
+check "reflection lists estate.tickets.v1" grep -qx estate.tickets.v1.TicketService <<<"$services"
+check "reflection lists grpc.health.v1" grep -qx grpc.health.v1.Health <<<"$services"
+check "service health SERVING" "$probe" health 127.0.0.1:$grpc_port estate.tickets.v1.TicketService
+check "metrics on the flag's port" bash -c "curl -sf http://127.0.0.1:$flag_metrics_port/metrics | grep -q '^grpc_server_started_total{'"
+check "nothing on the environment's metrics port" bash -c "! curl -sf http://127.0.0.1:$env_metrics_port/metrics"
+check "migrations recorded" bash -c "${admin[*]} -N -e 'SELECT COUNT(*) FROM $schema.schema_migrations' | grep -qx 2"
+
+# A second process on the same gRPC port must fail, not share the port.
+ESTATE_DB_PORT=$ESTATE_TEST_DB_PORT ESTATE_DB_USER=$schema ESTATE_DB_NAME=$schema \
+ESTATE_DB_PASSWORD_FILE=$pwfile timeout 30 "$bin" --grpc_addr=127.0.0.1:$grpc_port \
+  --metrics_addr=127.0.0.1:$(free_port) >"$work/log2" 2>&1
+rc=$?
+check "a second instance on a taken port exits non-zero" test "$rc" -ne 0 -a "$rc" -ne 124
+check "and says why" grep -q "cannot serve gRPC on 127.0.0.1:$grpc_port" "$work/log2"
+
+# SIGTERM drains and exits cleanly.
+kill -TERM "$pid"
+for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+wait "$pid"; rc=$?
+check "SIGTERM exits 0" test "$rc" -eq 0
+check "and logs the stop" grep -q "tickets stopped" "$work/log"
+
+if [ "$failed" -gt 0 ]; then echo "--- service log"; cat "$work/log"; fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
