@@ -80,6 +80,12 @@ GrpcServerMetrics::Method& GrpcServerMetrics::AddLocked(const std::string& full_
 }
 
 GrpcServerMetrics::Method& GrpcServerMetrics::Find(const char* full_method) {
+  {
+    // Every call looks up its method; only an unknown one writes.
+    absl::ReaderMutexLock lock(&mu_);
+    auto it = methods_.find(full_method);
+    if (it != methods_.end()) return *it->second;
+  }
   absl::MutexLock lock(&mu_);
   auto it = methods_.find(full_method);
   if (it != methods_.end()) return *it->second;

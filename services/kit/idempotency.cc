@@ -10,9 +10,8 @@
 #include "services/kit/validate.h"
 
 namespace kit {
-namespace {
-
-std::string Fingerprint(absl::string_view method, const google::protobuf::Message& request) {
+std::string RequestFingerprint(absl::string_view method,
+                               const google::protobuf::Message& request) {
   std::unique_ptr<google::protobuf::Message> copy(request.New());
   copy->CopyFrom(request);
   if (const auto* f = copy->GetDescriptor()->FindFieldByName("request_id")) {
@@ -28,8 +27,6 @@ std::string Fingerprint(absl::string_view method, const google::protobuf::Messag
   return Sha256(std::string(method) + '\0' + bytes);
 }
 
-}  // namespace
-
 absl::Status CheckRequestId(absl::string_view request_id) {
   if (request_id.empty()) return FieldError("request_id", "required (a UUID)");
   if (!IsUuid(request_id)) return FieldError("request_id", "must be a UUID");
@@ -41,7 +38,7 @@ absl::Status IdempotentWrite(Db& db, absl::Time deadline, absl::string_view meth
                              const google::protobuf::Message& request, absl::Time now,
                              google::protobuf::Message* response,
                              absl::FunctionRef<absl::Status(Conn&)> write) {
-  const std::string fingerprint = Fingerprint(method, request);
+  const std::string fingerprint = RequestFingerprint(method, request);
   return db.Transact(deadline, [&](Conn& c) -> absl::Status {
     absl::StatusOr<ExecResult> claim = c.Exec(
         "INSERT INTO idempotency_keys (request_id, method, fingerprint, created_at)"

@@ -25,6 +25,10 @@ absl::Status IdempotentWrite(Db& db, absl::Time deadline, absl::string_view meth
                              google::protobuf::Message* response,
                              absl::FunctionRef<absl::Status(Conn&)> write);
 
+// SHA-256 of the method and the request without its request_id field: what
+// "the same request" means for a retry.
+std::string RequestFingerprint(absl::string_view method, const google::protobuf::Message& request);
+
 // Checks the form of a request_id: required, a UUID.
 absl::Status CheckRequestId(absl::string_view request_id);
 

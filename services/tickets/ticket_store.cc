@@ -101,22 +101,26 @@ v1::Ticket ToProto(const StoredTicket& t) {
 
 namespace store {
 
-absl::StatusOr<int64_t> InsertTicket(kit::Conn& c, StoredTicket& t) {
+absl::StatusOr<int64_t> InsertTicket(kit::Conn& c, StoredTicket& t, const std::string& request_id,
+                                     const std::string& fingerprint) {
   const v1::Ticket& f = t.fields;
   const TicketState& s = t.state;
-  absl::StatusOr<kit::ExecResult> r = c.Exec(
+  // RETURNING (MariaDB) hands back the id in the same round trip.
+  absl::StatusOr<std::vector<kit::Row>> r = c.Query(
       "INSERT INTO tickets (site, kind, channel, unit, reporter_name, reporter_phone, title,"
       " description, category, priority, department, assignee, extras, status, resolution,"
       " waiver_reason, sla_start, response_due, resolve_due, created_at, updated_at,"
-      " created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', ?, ?, ?, ?, ?, ?)",
+      " created_by, create_request_id, create_fingerprint)"
+      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', ?, ?, ?, ?, ?, ?, ?, ?)"
+      " RETURNING id",
       {t.site, static_cast<int>(s.kind), static_cast<int>(f.channel()), f.unit(),
        f.reporter_name(), f.reporter_phone(), f.title(), f.description(), f.category(),
        static_cast<int>(s.priority), s.department, s.assignee, Extras(f),
        static_cast<int>(s.status), s.sla_start, s.response_due, s.resolve_due, s.create_time,
-       s.create_time, t.created_by},
-      /*want_insert_id=*/true);
+       s.create_time, t.created_by, request_id, fingerprint});
   if (!r.ok()) return r.status();
-  t.id = r->last_insert_id;
+  if (r->empty()) return absl::InternalError("insert returned no id");
+  t.id = r->front().Int(0);
   t.version = 1;
   t.update_time = s.create_time;
   return t.id;
@@ -131,6 +135,16 @@ absl::StatusOr<StoredTicket> ReadTicket(kit::Conn& c, const std::string& site, i
       {site, id}, "ticket not found");
   if (!row.ok()) return row.status();
   return FromRow(*row);
+}
+
+absl::StatusOr<std::pair<StoredTicket, std::string>> ReadTicketByCreateRequest(
+    kit::Conn& c, const std::string& request_id) {
+  absl::StatusOr<kit::Row> row = c.QueryOne(
+      absl::StrCat("SELECT ", kColumns,
+                   ", create_fingerprint FROM tickets WHERE create_request_id = ?"),
+      {request_id}, "no ticket for this request_id");
+  if (!row.ok()) return row.status();
+  return std::make_pair(FromRow(*row), row->Str(34));
 }
 
 absl::Status SaveTicket(kit::Conn& c, StoredTicket& t, absl::Time now) {

@@ -51,7 +51,13 @@ struct BreachCandidate {
 // the caller's transaction.
 namespace store {
 
-absl::StatusOr<int64_t> InsertTicket(kit::Conn& c, StoredTicket& t);
+// Inserts a new ticket claiming the create's request_id in the same row: one
+// statement. ALREADY_EXISTS if the request_id was used before.
+absl::StatusOr<int64_t> InsertTicket(kit::Conn& c, StoredTicket& t, const std::string& request_id,
+                                     const std::string& fingerprint);
+// The ticket a create with this request_id made, and that create's fingerprint.
+absl::StatusOr<std::pair<StoredTicket, std::string>> ReadTicketByCreateRequest(
+    kit::Conn& c, const std::string& request_id);
 // NOT_FOUND if absent. `for_update` locks the row until the transaction ends.
 absl::StatusOr<StoredTicket> ReadTicket(kit::Conn& c, const std::string& site, int64_t id,
                                         bool for_update);

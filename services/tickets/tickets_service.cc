@@ -85,8 +85,24 @@ std::string NextToken(const Req& req, int64_t last) {
   return kit::DefaultPageTokens().Encode(ListFingerprint(copy), last);
 }
 
+// How long a replica may use a site's SLA policy before reading it again; a
+// change made through another replica applies to new deadlines within this.
+constexpr absl::Duration kPolicyCacheTtl = absl::Seconds(10);
+
 SlaTarget TargetOf(const store::SlaPolicyRow& p, v1::Priority pr) {
   return p.targets[pr >= v1::LOW && pr <= v1::URGENT ? pr : v1::NORMAL];
+}
+
+v1::TicketEvent CreatedEvent(const StoredTicket& t) {
+  v1::TicketEvent e;
+  e.set_sequence(0);
+  e.set_type("created");
+  e.set_to_status(v1::OPEN);
+  e.set_actor(t.created_by);
+  kit::SetTimestamp(e.mutable_time(), t.state.create_time);
+  e.set_detail(absl::StrCat(v1::TicketKind_Name(t.state.kind), " via ",
+                            v1::Channel_Name(t.fields.channel())));
+  return e;
 }
 
 constexpr const char* kKindLabels[] = {"unspecified", "complaint", "repair", "rectification",
@@ -121,6 +137,21 @@ TicketsService::TicketsService(kit::Db& db, const kit::Clock& clock,
   }
 }
 
+absl::StatusOr<store::SlaPolicyRow> TicketsService::PolicyFor(kit::Conn& c,
+                                                               const std::string& site) {
+  const absl::Time now = absl::Now();
+  {
+    absl::MutexLock lock(&policy_mu_);
+    auto it = policies_.find(site);
+    if (it != policies_.end() && now - it->second.second < kPolicyCacheTtl) return it->second.first;
+  }
+  absl::StatusOr<store::SlaPolicyRow> p = store::ReadSlaPolicy(c, site, false);
+  if (!p.ok()) return p.status();
+  absl::MutexLock lock(&policy_mu_);
+  policies_[site] = {*p, now};
+  return p;
+}
+
 void TicketsService::CountBreach(const std::string& site, v1::TicketKind kind) {
   breached_.Add({{"site", site}, {"kind", KindLabel(kind)}}).Increment();
 }
@@ -135,31 +166,38 @@ grpc::Status TicketsService::CreateTicket(grpc::ServerContext* ctx,
   if (absl::Status s = CheckNewTicket(req->ticket()); !s.ok()) return ToGrpc(s);
 
   const absl::Time now = clock_.Now();
-  const std::string actor = kit::CallerOf(*ctx);
-  return ToGrpc(kit::IdempotentWrite(
-      db_, kit::DeadlineOf(*ctx), "CreateTicket", req->request_id(), *req, now, resp,
-      [&](kit::Conn& c) -> absl::Status {
-        absl::StatusOr<store::SlaPolicyRow> policy = store::ReadSlaPolicy(c, *site, false);
-        if (!policy.ok()) return policy.status();
-        StoredTicket t;
-        t.site = *site;
-        t.fields = req->ticket();
-        const v1::Priority pr = t.fields.priority() == v1::PRIORITY_UNSPECIFIED
-                                    ? v1::NORMAL
-                                    : t.fields.priority();
-        t.state = NewTicket(t.fields.kind(), pr, TargetOf(*policy, pr), now);
-        t.state.department = t.fields.department();
-        t.state.assignee = t.fields.assignee();
-        t.created_by = actor;
-        absl::StatusOr<int64_t> id = store::InsertTicket(c, t);
-        if (!id.ok()) return id.status();
-        RETURN_IF_ERROR(store::AddEvent(c, *site, *id, "created", v1::TICKET_STATUS_UNSPECIFIED,
-                                        v1::OPEN, actor, now,
-                                        absl::StrCat(v1::TicketKind_Name(t.state.kind), " via ",
-                                                     v1::Channel_Name(t.fields.channel()))));
-        *resp = ToProto(t);
-        return absl::OkStatus();
-      }));
+  const std::string fingerprint = kit::RequestFingerprint("CreateTicket", *req);
+  StoredTicket t;
+  t.site = *site;
+  t.fields = req->ticket();
+  t.created_by = kit::CallerOf(*ctx);
+  // One statement: the row carries the request_id claim, and the "created"
+  // event is read off the row rather than written beside it.
+  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
+    absl::StatusOr<store::SlaPolicyRow> policy = PolicyFor(c, *site);
+    if (!policy.ok()) return policy.status();
+    const v1::Priority pr =
+        t.fields.priority() == v1::PRIORITY_UNSPECIFIED ? v1::NORMAL : t.fields.priority();
+    t.state = NewTicket(t.fields.kind(), pr, TargetOf(*policy, pr), now);
+    t.state.department = t.fields.department();
+    t.state.assignee = t.fields.assignee();
+    absl::StatusOr<int64_t> id = store::InsertTicket(c, t, req->request_id(), fingerprint);
+    if (id.ok()) {
+      *resp = ToProto(t);
+      return absl::OkStatus();
+    }
+    if (id.status().code() != absl::StatusCode::kAlreadyExists) return id.status();
+    // A retry, or a concurrent duplicate that waited for the first to commit.
+    absl::StatusOr<std::pair<StoredTicket, std::string>> first =
+        store::ReadTicketByCreateRequest(c, req->request_id());
+    if (!first.ok()) return first.status();
+    if (first->second != fingerprint) {
+      return FieldError("request_id", "already used for a different request");
+    }
+    CheckBreach(first->first.state, now);
+    *resp = ToProto(first->first);
+    return absl::OkStatus();
+  }));
 }
 
 grpc::Status TicketsService::GetTicket(grpc::ServerContext* ctx, const v1::GetTicketRequest* req,
@@ -255,7 +293,7 @@ grpc::Status TicketsService::UpdateTicket(grpc::ServerContext* ctx,
         v1::Priority pr = t->fields.priority() == v1::PRIORITY_UNSPECIFIED ? v1::NORMAL
                                                                             : t->fields.priority();
         if (pr != t->state.priority) {
-          absl::StatusOr<store::SlaPolicyRow> policy = store::ReadSlaPolicy(c, ref->site, false);
+          absl::StatusOr<store::SlaPolicyRow> policy = PolicyFor(c, ref->site);
           if (!policy.ok()) return policy.status();
           Reprioritise(t->state, pr, TargetOf(*policy, pr));
         }
@@ -289,7 +327,7 @@ absl::Status TicketsService::DoTransition(grpc::ServerContext* ctx, const Transi
         absl::StatusOr<StoredTicket> t = store::ReadTicket(c, ref->site, ref->id, true);
         if (!t.ok()) return t.status();
         RETURN_IF_ERROR(MatchEtag(*call.etag, *t));
-        absl::StatusOr<store::SlaPolicyRow> policy = store::ReadSlaPolicy(c, ref->site, false);
+        absl::StatusOr<store::SlaPolicyRow> policy = PolicyFor(c, ref->site);
         if (!policy.ok()) return policy.status();
         const bool was_breached = t->state.sla_breached;
         const v1::TicketStatus from = t->state.status;
@@ -428,19 +466,22 @@ grpc::Status TicketsService::ListTicketEvents(grpc::ServerContext* ctx,
   if (!ref.ok()) return ToGrpc(ref.status());
   absl::StatusOr<std::pair<int, int64_t>> page = PageOf(*req);
   if (!page.ok()) return ToGrpc(page.status());
+  // Position 0 is the "created" event, read off the ticket row; stored events
+  // follow with their own sequence. A token holds the next position.
   return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    absl::StatusOr<std::vector<v1::TicketEvent>> events =
-        store::ListEvents(c, ref->site, ref->id, page->second, page->first + 1);
+    absl::StatusOr<StoredTicket> t = store::ReadTicket(c, ref->site, ref->id, false);
+    if (!t.ok()) return t.status();
+    const int limit = page->first;
+    if (page->second == 0) *resp->add_events() = CreatedEvent(*t);
+    absl::StatusOr<std::vector<v1::TicketEvent>> events = store::ListEvents(
+        c, ref->site, ref->id, std::max<int64_t>(0, page->second - 1),
+        limit + 1 - resp->events_size());
     if (!events.ok()) return events.status();
-    if (events->empty()) {
-      // Every ticket has its "created" event: none means no such ticket.
-      if (page->second == 0) return absl::NotFoundError("ticket not found");
-      return absl::OkStatus();
-    }
-    const bool more = static_cast<int>(events->size()) > page->first;
-    if (more) events->pop_back();
     for (v1::TicketEvent& e : *events) *resp->add_events() = std::move(e);
-    if (more) resp->set_next_page_token(NextToken(*req, resp->events().rbegin()->sequence()));
+    if (resp->events_size() > limit) {
+      resp->mutable_events()->RemoveLast();
+      resp->set_next_page_token(NextToken(*req, resp->events().rbegin()->sequence() + 1));
+    }
     return absl::OkStatus();
   }));
 }
@@ -587,7 +628,7 @@ grpc::Status TicketsService::UpdateSlaPolicy(grpc::ServerContext* ctx,
                             absl::Seconds(absl::ToInt64Seconds(resolution))};
   }
   const absl::Time now = clock_.Now();
-  return ToGrpc(kit::IdempotentWrite(
+  const absl::Status s = kit::IdempotentWrite(
       db_, kit::DeadlineOf(*ctx), "UpdateSlaPolicy", req->request_id(), *req, now, resp,
       [&](kit::Conn& c) -> absl::Status {
         absl::StatusOr<store::SlaPolicyRow> p = store::ReadSlaPolicy(c, *site, true);
@@ -600,7 +641,10 @@ grpc::Status TicketsService::UpdateSlaPolicy(grpc::ServerContext* ctx,
         RETURN_IF_ERROR(store::WriteSlaPolicy(c, *site, *p));
         PolicyToProto(*site, *p, resp);
         return absl::OkStatus();
-      }));
+      });
+  absl::MutexLock lock(&policy_mu_);
+  policies_.erase(*site);
+  return ToGrpc(s);
 }
 
 grpc::Status TicketsService::CreateSurvey(grpc::ServerContext* ctx,

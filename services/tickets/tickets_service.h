@@ -16,7 +16,9 @@
 #include "services/kit/clock.h"
 #include "services/kit/db.h"
 #include "services/kit/host.h"
+#include "absl/container/flat_hash_map.h"
 #include "services/tickets/ticket.h"
+#include "services/tickets/ticket_store.h"
 
 namespace tickets {
 
@@ -94,11 +96,18 @@ class TicketsService final : public v1::TicketService::Service {
   // After a committed change: count a new breach, observe a resolution.
   void CountBreach(const std::string& site, v1::TicketKind kind);
 
+  // The site's SLA policy, cached for a few seconds: every create and
+  // transition needs it and it rarely changes.
+  absl::StatusOr<store::SlaPolicyRow> PolicyFor(kit::Conn& c, const std::string& site);
+
   kit::Db& db_;
   const kit::Clock& clock_;
   prometheus::Family<prometheus::Gauge>& open_;
   prometheus::Family<prometheus::Counter>& breached_;
   prometheus::Family<prometheus::Histogram>& time_to_resolve_;
+  absl::Mutex policy_mu_;
+  absl::flat_hash_map<std::string, std::pair<store::SlaPolicyRow, absl::Time>> policies_
+      ABSL_GUARDED_BY(policy_mu_);
   absl::Mutex gauges_mu_;
   std::set<std::pair<std::string, int>> gauge_keys_ ABSL_GUARDED_BY(gauges_mu_);
 };

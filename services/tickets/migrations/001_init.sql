@@ -35,9 +35,14 @@ CREATE TABLE tickets (
   created_at DATETIME(6) NOT NULL,
   updated_at DATETIME(6) NOT NULL,
   created_by VARCHAR(128) NOT NULL,
+  -- The create's request_id and request fingerprint: a ticket is claimed and
+  -- written in one row, so a create costs one statement.
+  create_request_id CHAR(36) NULL,
+  create_fingerprint BINARY(32) NULL,
   version BIGINT NOT NULL DEFAULT 1,
   PRIMARY KEY (site, id),
   UNIQUE KEY by_id (id),
+  UNIQUE KEY by_create_request (create_request_id),
   KEY by_status (site, status, id),
   KEY by_created (site, created_at),
   KEY by_unit (site, unit, id),

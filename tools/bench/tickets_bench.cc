@@ -1,0 +1,314 @@
+// Throughput and latency of CreateTicket and GetTicket, next to their two
+// ceilings measured in the same run on the same machine:
+//  - a raw durable single-row INSERT through Connector/C++ into a table shaped
+//    like tickets (what a create can at best cost), and
+//  - a raw gRPC echo of a ticket-sized payload (what a get can at best cost).
+// Run it with tools/bench-tickets, which starts a private MariaDB.
+#include <mysql_driver.h>
+#include <cppconn/connection.h>
+#include <cppconn/prepared_statement.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "estate/testing/probe.grpc.pb.h"
+#include "estate/tickets/v1/tickets.grpc.pb.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "services/kit/clock.h"
+#include "services/kit/host.h"
+#include "services/tickets/tickets_service.h"
+#include "spdlog/spdlog.h"
+
+ABSL_FLAG(int, db_port, 0, "Port of a MariaDB with the estate_admin account (tools/db).");
+ABSL_FLAG(double, seconds, 3, "Measured seconds per cell (after a short warm-up).");
+ABSL_FLAG(std::string, concurrency, "1,8,32", "Client concurrency levels.");
+
+std::vector<kit::Migration> estate_tickets_migrations();
+
+namespace {
+
+namespace v1 = ::estate::tickets::v1;
+
+struct Result {
+  double ops_per_s = 0;
+  absl::Duration p50, p99;
+  int64_t errors = 0;
+};
+
+// Runs `op(thread)` from `threads` threads for the measured time and reports
+// throughput and latency percentiles over all calls.
+Result Measure(int threads, const std::function<bool(int)>& op) {
+  const absl::Duration warmup = absl::Milliseconds(300);
+  const absl::Duration run = absl::Seconds(absl::GetFlag(FLAGS_seconds));
+  std::vector<std::vector<absl::Duration>> lat(threads);
+  std::atomic<int64_t> errors{0};
+  const absl::Time begin = absl::Now() + warmup;
+  const absl::Time end = begin + run;
+  std::vector<std::thread> ts;
+  for (int t = 0; t < threads; ++t) {
+    ts.emplace_back([&, t] {
+      lat[t].reserve(100000);
+      for (;;) {
+        const absl::Time s = absl::Now();
+        if (s >= end) break;
+        const bool ok = op(t);
+        const absl::Time e = absl::Now();
+        if (s >= begin) {
+          if (ok) lat[t].push_back(e - s); else ++errors;
+        }
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  std::vector<absl::Duration> all;
+  for (auto& l : lat) all.insert(all.end(), l.begin(), l.end());
+  std::sort(all.begin(), all.end());
+  Result r;
+  r.errors = errors;
+  if (all.empty()) return r;
+  r.ops_per_s = static_cast<double>(all.size()) / absl::ToDoubleSeconds(run);
+  r.p50 = all[(all.size() - 1) * 50 / 100];
+  r.p99 = all[(all.size() - 1) * 99 / 100];
+  return r;
+}
+
+class EchoService final : public estate::testing::Echo::Service {
+  grpc::Status Echo(grpc::ServerContext*, const estate::testing::EchoMessage* req,
+                    estate::testing::EchoMessage* resp) override {
+    *resp = *req;
+    return grpc::Status::OK;
+  }
+};
+
+std::unique_ptr<sql::Connection> Connect(const kit::DbOptions& o) {
+  sql::ConnectOptionsMap opts;
+  opts["hostName"] = sql::SQLString(absl::StrCat("tcp://", o.host, ":", o.port));
+  opts["userName"] = sql::SQLString(o.user);
+  opts["password"] = sql::SQLString(o.password);
+  opts["schema"] = sql::SQLString(o.schema);
+  opts["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
+  return std::unique_ptr<sql::Connection>(sql::mysql::get_mysql_driver_instance()->connect(opts));
+}
+
+kit::DbOptions FreshSchema(int port) {
+  kit::DbOptions admin;
+  admin.port = port;
+  admin.user = "estate_admin";
+  admin.password = "estate-admin";
+  kit::Db db(admin, nullptr);
+  kit::DbOptions o = admin;
+  o.schema = absl::StrCat("bench_", absl::ToUnixSeconds(absl::Now()));
+  o.user = o.schema;
+  o.password = "bench";
+  o.pool_size = 64;
+  const absl::Status s = db.Run(absl::Now() + absl::Seconds(30), [&](kit::Conn& c) {
+    for (const std::string& stmt :
+         {absl::StrCat("CREATE DATABASE `", o.schema, "`"),
+          absl::StrCat("CREATE USER '", o.user, "'@'127.0.0.1' IDENTIFIED BY 'bench'"),
+          absl::StrCat("GRANT ALL ON `", o.schema, "`.* TO '", o.user, "'@'127.0.0.1'")}) {
+      if (absl::Status st = c.Exec(stmt).status(); !st.ok()) return st;
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) {
+    fprintf(stderr, "cannot create the bench schema: %s\n", s.ToString().c_str());
+    std::exit(1);
+  }
+  return o;
+}
+
+std::string Uuid(std::mt19937_64& rng) {
+  const uint64_t a = rng(), b = rng();
+  return absl::StrFormat("%08x-%04x-4%03x-%04x-%012x", a >> 32, (a >> 16) & 0xFFFF, a & 0xFFF,
+                         ((b >> 48) & 0x3FFF) | 0x8000, b & 0xFFFFFFFFFFFFULL);
+}
+
+v1::CreateTicketRequest CreateRequest(std::mt19937_64& rng) {
+  v1::CreateTicketRequest req;
+  req.set_parent("sites/bench");
+  req.set_request_id(Uuid(rng));
+  v1::Ticket* t = req.mutable_ticket();
+  t->set_kind(v1::REPAIR);
+  t->set_channel(v1::PHONE);
+  t->set_unit("5-506");
+  t->set_reporter_name("Mr. Wang");
+  t->set_reporter_phone("+86 138 0000 0000");
+  t->set_title("Bathroom floor tile tilted");
+  t->set_description("The floor tile next to the shower is loose and water seeps under it.");
+  t->set_category("plumbing");
+  return req;
+}
+
+std::string Ms(absl::Duration d) { return absl::StrFormat("%.2f", absl::ToDoubleMilliseconds(d)); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  spdlog::set_level(spdlog::level::warn);
+  const int port = absl::GetFlag(FLAGS_db_port);
+  if (port == 0) {
+    fprintf(stderr, "--db_port is required (run tools/bench-tickets)\n");
+    return 2;
+  }
+  std::vector<int> levels;
+  for (absl::string_view c : absl::StrSplit(absl::GetFlag(FLAGS_concurrency), ',')) {
+    int n = 0;
+    if (absl::SimpleAtoi(c, &n) && n > 0) levels.push_back(n);
+  }
+  const int max_threads = *std::max_element(levels.begin(), levels.end());
+
+  const kit::DbOptions db = FreshSchema(port);
+  kit::HostOptions ho;
+  ho.name = "tickets";
+  ho.db = db;
+  absl::StatusOr<std::unique_ptr<kit::ServiceHost>> host =
+      kit::ServiceHost::Create(ho, estate_tickets_migrations());
+  if (!host.ok()) {
+    fprintf(stderr, "tickets did not start: %s\n", host.status().ToString().c_str());
+    return 1;
+  }
+  tickets::RegisterTickets(**host, kit::RealClock(), absl::Hours(1000));
+  if (!(*host)->Start().ok()) return 1;
+  const std::string tickets_addr = absl::StrCat("127.0.0.1:", (*host)->grpc_port());
+
+  EchoService echo;
+  int echo_port = 0;
+  grpc::ServerBuilder eb;
+  eb.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &echo_port);
+  eb.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  eb.RegisterService(&echo);
+  std::unique_ptr<grpc::Server> echo_server = eb.BuildAndStart();
+  const std::string echo_addr = absl::StrCat("127.0.0.1:", echo_port);
+
+  // The raw insert's table has the tickets table's shape, indexes included.
+  {
+    auto c = Connect(db);
+    std::unique_ptr<sql::PreparedStatement>(c->prepareStatement("CREATE TABLE raw_tickets LIKE tickets"))
+        ->execute();
+  }
+  std::vector<std::unique_ptr<sql::Connection>> raw_conns;
+  std::vector<std::unique_ptr<sql::PreparedStatement>> raw_stmts;
+  for (int i = 0; i < max_threads; ++i) {
+    raw_conns.push_back(Connect(db));
+    raw_stmts.emplace_back(raw_conns.back()->prepareStatement(
+        "INSERT INTO raw_tickets (site, kind, channel, unit, reporter_name, reporter_phone, title,"
+        " description, category, priority, department, assignee, extras, status, resolution,"
+        " waiver_reason, sla_start, response_due, resolve_due, created_at, updated_at,"
+        " created_by) VALUES ('bench', 2, 1, '5-506', 'Mr. Wang', '+86 138 0000 0000',"
+        " 'Bathroom floor tile tilted', 'The floor tile next to the shower is loose and water"
+        " seeps under it.', 'plumbing', 2, '', '', '', 1, '', '', UTC_TIMESTAMP(6),"
+        " UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), 'bench')"));
+  }
+
+  // One channel (so one connection) per client thread, as separate clients have.
+  std::vector<std::unique_ptr<v1::TicketService::Stub>> stubs;
+  std::vector<std::unique_ptr<estate::testing::Echo::Stub>> echo_stubs;
+  for (int i = 0; i < max_threads; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt("estate.bench.channel", i);  // distinct args: no shared subchannel
+    stubs.push_back(v1::TicketService::NewStub(
+        grpc::CreateCustomChannel(tickets_addr, grpc::InsecureChannelCredentials(), args)));
+    echo_stubs.push_back(estate::testing::Echo::NewStub(
+        grpc::CreateCustomChannel(echo_addr, grpc::InsecureChannelCredentials(), args)));
+  }
+
+  // Tickets to read, and a ticket-sized echo payload.
+  std::mt19937_64 seed_rng(42);
+  std::vector<std::string> names;
+  std::string ticket_bytes;
+  for (int i = 0; i < 2000; ++i) {
+    grpc::ClientContext ctx;
+    v1::Ticket t;
+    if (!stubs[0]->CreateTicket(&ctx, CreateRequest(seed_rng), &t).ok()) return 1;
+    names.push_back(t.name());
+    ticket_bytes = t.SerializeAsString();
+  }
+
+  std::vector<std::mt19937_64> rngs;
+  for (int i = 0; i < max_threads; ++i) rngs.emplace_back(1000 + i);
+  const auto create = [&](int t) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    v1::Ticket out;
+    return stubs[t]->CreateTicket(&ctx, CreateRequest(rngs[t]), &out).ok();
+  };
+  const auto raw_insert = [&](int t) {
+    try {
+      raw_stmts[t]->executeUpdate();
+      return true;
+    } catch (const std::exception&) {
+      return false;
+    }
+  };
+  const auto get = [&](int t) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    v1::GetTicketRequest req;
+    req.set_name(names[rngs[t]() % names.size()]);
+    v1::Ticket out;
+    return stubs[t]->GetTicket(&ctx, req, &out).ok();
+  };
+  estate::testing::EchoMessage payload;
+  payload.set_payload(ticket_bytes);
+  const auto echo_call = [&](int t) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    estate::testing::EchoMessage out;
+    return echo_stubs[t]->Echo(&ctx, payload, &out).ok();
+  };
+
+  printf("estate tickets benchmark: %d cores, %.1f s per cell, MariaDB with "
+         "innodb_flush_log_at_trx_commit=1, echo payload %zu bytes\n\n",
+         static_cast<int>(std::thread::hardware_concurrency()), absl::GetFlag(FLAGS_seconds),
+         ticket_bytes.size());
+  printf("%-28s %5s %10s %9s %9s %7s\n", "operation", "conc", "ops/s", "p50 ms", "p99 ms",
+         "errors");
+  struct Row {
+    Result create, insert, get, echo;
+  };
+  std::vector<Row> rows;
+  const auto print = [](const char* what, int c, const Result& r) {
+    printf("%-28s %5d %10.0f %9s %9s %7lld\n", what, c, r.ops_per_s, Ms(r.p50).c_str(),
+           Ms(r.p99).c_str(), static_cast<long long>(r.errors));
+    fflush(stdout);
+  };
+  for (int c : levels) {
+    Row r;
+    r.insert = Measure(c, raw_insert);
+    print("raw INSERT (Connector/C++)", c, r.insert);
+    r.create = Measure(c, create);
+    print("CreateTicket", c, r.create);
+    r.echo = Measure(c, echo_call);
+    print("raw gRPC echo", c, r.echo);
+    r.get = Measure(c, get);
+    print("GetTicket", c, r.get);
+    rows.push_back(r);
+  }
+  printf("\n%5s %22s %18s\n", "conc", "create / raw insert", "get / echo");
+  for (size_t i = 0; i < levels.size(); ++i) {
+    const Row& r = rows[i];
+    printf("%5d %15.2f (>=0.7) %11.2f (>=0.5)\n", levels[i],
+           r.insert.ops_per_s > 0 ? r.create.ops_per_s / r.insert.ops_per_s : 0,
+           r.echo.ops_per_s > 0 ? r.get.ops_per_s / r.echo.ops_per_s : 0);
+  }
+  echo_server->Shutdown();
+  (*host)->Shutdown();
+  return 0;
+}
