@@ -158,6 +158,7 @@ absl::StatusOr<std::vector<Row>> Conn::Query(absl::string_view sql_text,
     db_->ObserveQuery(absl::Now() - start);
     return rows;
   } catch (const sql::SQLException& e) {
+    db_->ObserveQuery(absl::Now() - start);
     return Fail("query", e.getErrorCode(), e.getSQLStateCStr(), e.what());
   }
 }
@@ -171,9 +172,18 @@ absl::StatusOr<Row> Conn::QueryOne(absl::string_view sql_text,
   return std::move(rows->front());
 }
 
+absl::StatusOr<int64_t> Conn::InsertReturningId(absl::string_view sql_text,
+                                                const std::vector<SqlParam>& params) {
+  absl::StatusOr<std::vector<Row>> rows = Query(sql_text, params);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty() || rows->front().IsNull(0)) {
+    return absl::InternalError("insert returned no id");
+  }
+  return rows->front().Int(0);
+}
+
 absl::StatusOr<ExecResult> Conn::Exec(absl::string_view sql_text,
-                                      const std::vector<SqlParam>& params,
-                                      bool want_insert_id) {
+                                      const std::vector<SqlParam>& params) {
   absl::StatusOr<sql::PreparedStatement*> stmt = Prepare(sql_text);
   if (!stmt.ok()) return stmt.status();
   const absl::Time start = absl::Now();
@@ -182,14 +192,10 @@ absl::StatusOr<ExecResult> Conn::Exec(absl::string_view sql_text,
     Bind(*stmt, params);
     result.affected_rows = (*stmt)->executeUpdate();
   } catch (const sql::SQLException& e) {
+    db_->ObserveQuery(absl::Now() - start);
     return Fail("exec", e.getErrorCode(), e.getSQLStateCStr(), e.what());
   }
   db_->ObserveQuery(absl::Now() - start);
-  if (want_insert_id) {
-    absl::StatusOr<std::vector<Row>> rows = Query("SELECT LAST_INSERT_ID()");
-    if (!rows.ok()) return rows.status();
-    result.last_insert_id = rows->empty() ? 0 : rows->front().Int(0);
-  }
   return result;
 }
 
@@ -270,14 +276,20 @@ absl::StatusOr<std::unique_ptr<PooledConnection>> Db::Connect(absl::Time deadlin
   opts["characterSetResults"] = sql::SQLString("utf8mb4");
   opts["preInit"] = sql::SQLString(
       "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,"
-      "NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'");
+      "NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION',"
+      // A row lock that is not free within seconds will not be free before the
+      // caller's deadline either; fail (ABORTED, retried) instead of holding
+      // a pooled connection for the server's default 50 s.
+      " innodb_lock_wait_timeout = 5");
   auto pc = std::make_unique<PooledConnection>();
   try {
     pc->conn.reset(sql::mysql::get_mysql_driver_instance()->connect(opts));
   } catch (const sql::SQLException& e) {
     if (connect_errors_ != nullptr) connect_errors_->Increment();
-    spdlog::warn("db connect to {}:{} failed: {} ({})", options_.host, options_.port,
-                 e.what(), e.getErrorCode());
+    // Debug level: while the database is down this repeats every health check;
+    // the health transition is what gets logged as a warning.
+    spdlog::debug("db connect to {}:{} failed: {} ({})", options_.host, options_.port,
+                  e.what(), e.getErrorCode());
     if (IsConnectionLoss(e.getErrorCode())) return Unavailable();
     // Wrong credentials or a missing schema: not retryable, but do not leak it.
     return absl::UnavailableError("database unavailable: cannot log in");
@@ -345,17 +357,37 @@ void Db::Release(std::unique_ptr<PooledConnection> pc) {
   UpdateGauges();
 }
 
+absl::Status Db::RunOn(PooledConnection* pc, absl::FunctionRef<absl::Status(Conn&)> fn) {
+  Conn conn(this, pc);
+  try {
+    return fn(conn);
+  } catch (const std::exception& e) {
+    pc->broken = true;
+    spdlog::error("unexpected exception on a database call: {}", e.what());
+    return absl::InternalError("internal error");
+  }
+}
+
 absl::Status Db::Run(absl::Time deadline, absl::FunctionRef<absl::Status(Conn&)> fn) {
   absl::StatusOr<std::unique_ptr<PooledConnection>> pc = Acquire(deadline);
   if (!pc.ok()) return pc.status();
-  Conn conn(this, pc->get());
-  absl::Status status = fn(conn);
+  absl::Status status = RunOn(pc->get(), fn);
   Release(std::move(*pc));
   return status;
 }
 
 absl::Status Db::Ping(absl::Time deadline) {
-  return Run(deadline, [](Conn& c) { return c.Query("SELECT 1").status(); });
+  absl::MutexLock lock(&ping_mu_);
+  if (ping_conn_ == nullptr || ping_conn_->broken) {
+    ping_conn_.reset();
+    absl::StatusOr<std::unique_ptr<PooledConnection>> pc = Connect(deadline);
+    if (!pc.ok()) return pc.status();
+    ping_conn_ = std::move(*pc);
+  }
+  const absl::Status s =
+      RunOn(ping_conn_.get(), [](Conn& c) { return c.Query("SELECT 1").status(); });
+  if (!s.ok()) ping_conn_->broken = true;
+  return s;
 }
 
 absl::Status Db::Transact(absl::Time deadline, absl::FunctionRef<absl::Status(Conn&)> fn) {
@@ -363,45 +395,46 @@ absl::Status Db::Transact(absl::Time deadline, absl::FunctionRef<absl::Status(Co
   for (int attempt = 1; attempt <= kMaxTransactAttempts; ++attempt) {
     if (attempt > 1) {
       if (tx_retries_ != nullptr) tx_retries_->Increment();
-      // Back off a little, with jitter-free growth; contention clears quickly.
+      // Contention clears quickly; a short, growing pause lets it.
       absl::SleepFor(absl::Milliseconds(2 << attempt));
       if (absl::Now() >= deadline) break;
     }
     absl::StatusOr<std::unique_ptr<PooledConnection>> pc = Acquire(deadline);
     if (!pc.ok()) return pc.status();
     PooledConnection* raw = pc->get();
-    Conn conn(this, raw);
     bool commit_sent = false;
-    try {
-      raw->conn->setAutoCommit(false);
-      status = fn(conn);
-      if (status.ok()) {
-        commit_sent = true;
-        raw->conn->commit();
-      } else if (!raw->broken) {
-        raw->conn->rollback();
-      }
-      if (!raw->broken) raw->conn->setAutoCommit(true);
-    } catch (const sql::SQLException& e) {
-      status = conn.Fail(commit_sent ? "commit" : "transaction", e.getErrorCode(),
-                         e.getSQLStateCStr(), e.what());
-      if (!raw->broken) {
-        try {
-          raw->conn->rollback();
-          raw->conn->setAutoCommit(true);
-        } catch (const sql::SQLException&) {
-          raw->broken = true;
+    bool committed = false;
+    int code = 0;
+    status = RunOn(raw, [&](Conn& conn) -> absl::Status {
+      try {
+        raw->conn->setAutoCommit(false);
+        absl::Status s = fn(conn);
+        code = conn.last_error();
+        if (!s.ok()) {
+          if (!raw->broken) raw->conn->rollback();
+        } else {
+          commit_sent = true;
+          raw->conn->commit();
+          committed = true;
         }
+        if (!raw->broken) raw->conn->setAutoCommit(true);
+        return s;
+      } catch (const sql::SQLException& e) {
+        code = e.getErrorCode();
+        absl::Status failed = conn.Fail(committed ? "after commit" : commit_sent ? "commit" : "transaction",
+                                        code, e.getSQLStateCStr(), e.what());
+        // Whatever happens after a successful COMMIT does not undo it; the
+        // session is in doubt, so it is not reused.
+        raw->broken = true;
+        return committed ? absl::OkStatus() : failed;
       }
-    }
-    const int code = conn.last_error();
-    const bool lost = raw->broken && IsConnectionLoss(code);
+    });
     Release(std::move(*pc));
-    if (status.ok()) return status;
+    if (status.ok() || committed) return status;
     if (IsRetryableConflict(code) && status.code() == absl::StatusCode::kAborted) continue;
     // Before COMMIT nothing can have been applied, so a fresh connection may try
     // again; a loss during COMMIT leaves the outcome unknown.
-    if (lost && !commit_sent) continue;
+    if (IsConnectionLoss(code) && !commit_sent) continue;
     return status;
   }
   return status;

@@ -83,7 +83,6 @@ class Row {
 
 struct ExecResult {
   int64_t affected_rows = 0;
-  int64_t last_insert_id = 0;  // filled only when asked for
 };
 
 struct PooledConnection;
@@ -104,8 +103,10 @@ class Conn {
   absl::StatusOr<Row> QueryOne(absl::string_view sql, const std::vector<SqlParam>& params,
                                absl::string_view not_found_message);
   absl::StatusOr<ExecResult> Exec(absl::string_view sql,
-                                  const std::vector<SqlParam>& params = {},
-                                  bool want_insert_id = false);
+                                  const std::vector<SqlParam>& params = {});
+  // An INSERT ... RETURNING id (MariaDB): the new id in the same round trip.
+  absl::StatusOr<int64_t> InsertReturningId(absl::string_view sql,
+                                            const std::vector<SqlParam>& params);
   // The MySQL error number of the last failed statement (0 if none).
   int last_error() const { return last_error_; }
 
@@ -145,7 +146,8 @@ class Db {
   absl::Status Transact(absl::Time deadline, absl::FunctionRef<absl::Status(Conn&)> fn);
   // Runs fn on an autocommit connection; for reads.
   absl::Status Run(absl::Time deadline, absl::FunctionRef<absl::Status(Conn&)> fn);
-  // OK if the server answers now.
+  // OK if the server answers now. Uses a connection of its own, so a busy
+  // pool does not read as a database that is down.
   absl::Status Ping(absl::Time deadline);
 
   PoolStats Stats();
@@ -157,6 +159,10 @@ class Db {
   void Release(std::unique_ptr<PooledConnection> pc);
   absl::StatusOr<std::unique_ptr<PooledConnection>> Connect(absl::Time deadline);
   void UpdateGauges() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs fn on a borrowed connection; exceptions other than the driver's
+  // (which Conn already turns into Status) become INTERNAL and drop the
+  // connection, so no pool slot is ever lost.
+  absl::Status RunOn(PooledConnection* pc, absl::FunctionRef<absl::Status(Conn&)> fn);
   void ObserveQuery(absl::Duration d);
 
   const DbOptions options_;
@@ -164,6 +170,8 @@ class Db {
   std::vector<std::unique_ptr<PooledConnection>> idle_ ABSL_GUARDED_BY(mu_);
   int open_ ABSL_GUARDED_BY(mu_) = 0;
   int waiters_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Mutex ping_mu_;
+  std::unique_ptr<PooledConnection> ping_conn_ ABSL_GUARDED_BY(ping_mu_);
 
   prometheus::Gauge* in_use_gauge_ = nullptr;
   prometheus::Gauge* idle_gauge_ = nullptr;

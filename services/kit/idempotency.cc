@@ -35,15 +35,17 @@ absl::Status CheckRequestId(absl::string_view request_id) {
 
 absl::Status IdempotentWrite(Db& db, absl::Time deadline, absl::string_view method,
                              absl::string_view request_id,
-                             const google::protobuf::Message& request, absl::Time now,
+                             const google::protobuf::Message& request,
                              google::protobuf::Message* response,
                              absl::FunctionRef<absl::Status(Conn&)> write) {
   const std::string fingerprint = RequestFingerprint(method, request);
   return db.Transact(deadline, [&](Conn& c) -> absl::Status {
+    // A retried transaction starts from an empty answer.
+    response->Clear();
     absl::StatusOr<ExecResult> claim = c.Exec(
         "INSERT INTO idempotency_keys (request_id, method, fingerprint, created_at)"
         " VALUES (?, ?, ?, ?)",
-        {request_id, method, fingerprint, now});
+        {request_id, method, fingerprint, absl::Now()});
     if (claim.ok()) {
       absl::Status s = write(c);
       if (!s.ok()) return s;

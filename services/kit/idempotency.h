@@ -19,9 +19,11 @@ namespace kit {
 //    request_id.
 // If `write` fails, nothing is stored: the claim rolls back with the write.
 // The request's own `request_id` field is left out of the fingerprint.
+// Claims are stamped with the system clock (retention is operational, not a
+// business rule).
 absl::Status IdempotentWrite(Db& db, absl::Time deadline, absl::string_view method,
                              absl::string_view request_id,
-                             const google::protobuf::Message& request, absl::Time now,
+                             const google::protobuf::Message& request,
                              google::protobuf::Message* response,
                              absl::FunctionRef<absl::Status(Conn&)> write);
 

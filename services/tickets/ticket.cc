@@ -79,9 +79,25 @@ TicketState NewTicket(v1::TicketKind kind, v1::Priority priority, const SlaTarge
   return t;
 }
 
-void Reprioritise(TicketState& t, v1::Priority priority, const SlaTarget& target) {
+absl::Status Reprioritise(TicketState& t, v1::Priority priority, const SlaTarget& target,
+                          absl::Time now) {
+  if (t.priority == priority) return absl::OkStatus();
+  if (IsHandled(t.status) || IsTerminal(t.status)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "priority cannot change on a ticket that is ", v1::TicketStatus_Name(t.status)));
+  }
+  CheckBreach(t, now);
   t.priority = priority;
-  RecomputeDue(t, target);
+  if (t.waiting_since.has_value()) {
+    // The pause so far counts as paused time under the new target too.
+    const absl::Duration so_far = now - *t.waiting_since;
+    t.paused += so_far;
+    RecomputeDue(t, target);
+    t.paused -= so_far;
+  } else {
+    RecomputeDue(t, target);
+  }
+  return absl::OkStatus();
 }
 
 bool CheckBreach(TicketState& t, absl::Time now) {
@@ -96,8 +112,9 @@ bool CheckBreach(TicketState& t, absl::Time now) {
   return late;
 }
 
-absl::Status Apply(TicketState& t, const Transition& tr, const SlaTarget& target,
+absl::Status Apply(TicketState& state, const Transition& tr, const SlaTarget& target,
                    absl::Time now) {
+  TicketState t = state;  // committed back only if the transition is allowed
   // Breaches are judged before the change, with the clock as it stood.
   CheckBreach(t, now);
   switch (tr.action) {
@@ -123,16 +140,21 @@ absl::Status Apply(TicketState& t, const Transition& tr, const SlaTarget& target
       t.waiting_since = now;
       t.status = v1::WAITING;
       break;
-    case Action::kResume:
+    case Action::kResume: {
       if (t.status != v1::WAITING) return Forbidden(t, tr.action);
-      t.paused += now - t.waiting_since.value_or(now);
+      // The deadlines move by the pause; they are not re-derived from today's
+      // policy, which may have changed since the ticket was opened.
+      const absl::Duration pause = now - t.waiting_since.value_or(now);
+      t.paused += pause;
+      if (!t.first_response_time.has_value()) t.response_due += pause;
+      t.resolve_due += pause;
       t.waiting_since.reset();
       t.waiting_on = v1::WAITING_ON_UNSPECIFIED;
       t.status = t.status_before_wait == v1::TICKET_STATUS_UNSPECIFIED ? v1::OPEN
                                                                         : t.status_before_wait;
       t.status_before_wait = v1::TICKET_STATUS_UNSPECIFIED;
-      RecomputeDue(t, target);
       break;
+    }
     case Action::kResolve: {
       // An inquiry or a suggestion may be answered at the desk, straight from open.
       const bool desk = (t.kind == v1::INQUIRY || t.kind == v1::SUGGESTION) && t.status == v1::OPEN;
@@ -147,8 +169,9 @@ absl::Status Apply(TicketState& t, const Transition& tr, const SlaTarget& target
     }
     case Action::kClose:
       if (t.status != v1::RESOLVED) return Forbidden(t, tr.action);
-      if ((t.kind == v1::COMPLAINT || t.kind == v1::REPAIR) && t.return_visit_count == 0 &&
-          tr.waiver_reason.empty()) {
+      if ((t.kind == v1::COMPLAINT || t.kind == v1::REPAIR) && tr.waiver_reason.empty() &&
+          !(t.last_visit_time.has_value() && t.resolve_time.has_value() &&
+            *t.last_visit_time >= *t.resolve_time)) {
         return absl::FailedPreconditionError(
             "a complaint or repair closes only after a return visit or with a waiver_reason");
       }
@@ -177,11 +200,14 @@ absl::Status Apply(TicketState& t, const Transition& tr, const SlaTarget& target
         t.paused += now - *t.waiting_since;
         t.waiting_since.reset();
       }
+      t.waiting_on = v1::WAITING_ON_UNSPECIFIED;
+      t.status_before_wait = v1::TICKET_STATUS_UNSPECIFIED;
       t.status = v1::CANCELLED;
       t.close_time = now;
       break;
   }
   CheckBreach(t, now);
+  state = std::move(t);
   return absl::OkStatus();
 }
 

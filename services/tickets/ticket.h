@@ -48,6 +48,9 @@ struct TicketState {
   std::optional<absl::Time> first_response_time;
   std::optional<absl::Time> resolve_time;
   std::optional<absl::Time> close_time;
+  // The latest return visit; a complaint or repair closes only after a visit
+  // that follows its latest resolution.
+  std::optional<absl::Time> last_visit_time;
 };
 
 enum class Action { kAssign, kStart, kWait, kResume, kResolve, kClose, kReopen, kCancel };
@@ -69,12 +72,15 @@ TicketState NewTicket(v1::TicketKind kind, v1::Priority priority, const SlaTarge
 
 // Applies `tr` at `now`, or returns FAILED_PRECONDITION (leaving `t` as it was)
 // if the current status forbids it. `target` is the SLA target of the ticket's
-// priority (a reopening restarts the resolution clock with it).
+// priority; only a reopening reads it (it restarts the resolution clock).
 absl::Status Apply(TicketState& t, const Transition& tr, const SlaTarget& target,
                    absl::Time now);
 
-// Re-derives the deadlines after a priority change.
-void Reprioritise(TicketState& t, v1::Priority priority, const SlaTarget& target);
+// A priority change at `now`: a breach already incurred stays, then the
+// deadlines follow the new target. Not allowed once resolved, closed or
+// cancelled (FAILED_PRECONDITION).
+absl::Status Reprioritise(TicketState& t, v1::Priority priority, const SlaTarget& target,
+                          absl::Time now);
 
 // True if the ticket is (or was) past a deadline with the clock running.
 // Also latches t.sla_breached.

@@ -13,7 +13,8 @@ constexpr char kColumns[] =
     " category, priority, department, assignee, extras, status, status_before_wait,"
     " waiting_on, resolution, waiver_reason, reopen_count, return_visit_count, sla_breached,"
     " sla_start, paused_us, waiting_since, response_due, resolve_due, first_response_at,"
-    " resolved_at, closed_at, created_at, updated_at, created_by, version";
+    " resolved_at, closed_at, created_at, updated_at, created_by, version, last_visit_at,"
+    " initial_response_due, initial_resolve_due";
 
 // Late with the clock running: the one definition of a breach in SQL, used by
 // the list filter and the breach scan. Two parameters, both `now`.
@@ -60,6 +61,9 @@ StoredTicket FromRow(const kit::Row& r) {
   t.update_time = r.Time(31);
   t.created_by = r.Str(32);
   t.version = r.Int(33);
+  s.last_visit_time = r.OptTime(34);
+  t.initial_response_due = r.Time(35);
+  t.initial_resolve_due = r.Time(36);
   return t;
 }
 
@@ -71,6 +75,49 @@ std::string Extras(const v1::Ticket& f) {
 }
 
 }  // namespace
+
+v1::Ticket CreatableFields(const v1::Ticket& in) {
+  v1::Ticket f;
+  f.set_kind(in.kind());
+  f.set_channel(in.channel());
+  f.set_unit(in.unit());
+  f.set_reporter_name(in.reporter_name());
+  f.set_reporter_phone(in.reporter_phone());
+  f.set_title(in.title());
+  f.set_description(in.description());
+  f.set_category(in.category());
+  f.set_priority(in.priority());
+  f.set_department(in.department());
+  f.set_assignee(in.assignee());
+  *f.mutable_attachments() = in.attachments();
+  *f.mutable_links() = in.links();
+  return f;
+}
+
+StoredTicket AsFirstCreated(const StoredTicket& t, const v1::Ticket& requested) {
+  StoredTicket first;
+  first.site = t.site;
+  first.id = t.id;
+  first.fields = CreatableFields(requested);
+  first.created_by = t.created_by;
+  first.version = 1;
+  first.update_time = t.state.create_time;
+  first.initial_response_due = t.initial_response_due;
+  first.initial_resolve_due = t.initial_resolve_due;
+  TicketState& s = first.state;
+  s.kind = t.state.kind;
+  s.priority = first.fields.priority() == v1::PRIORITY_UNSPECIFIED ? v1::NORMAL
+                                                                   : first.fields.priority();
+  s.status = v1::OPEN;
+  s.department = first.fields.department();
+  s.assignee = first.fields.assignee();
+  s.create_time = t.state.create_time;
+  s.sla_start = t.state.create_time;
+  s.paused = absl::ZeroDuration();
+  s.response_due = t.initial_response_due;
+  s.resolve_due = t.initial_resolve_due;
+  return first;
+}
 
 v1::Ticket ToProto(const StoredTicket& t) {
   v1::Ticket out = t.fields;
@@ -110,17 +157,20 @@ absl::StatusOr<int64_t> InsertTicket(kit::Conn& c, StoredTicket& t, const std::s
       "INSERT INTO tickets (site, kind, channel, unit, reporter_name, reporter_phone, title,"
       " description, category, priority, department, assignee, extras, status, resolution,"
       " waiver_reason, sla_start, response_due, resolve_due, created_at, updated_at,"
-      " created_by, create_request_id, create_fingerprint)"
-      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', ?, ?, ?, ?, ?, ?, ?, ?)"
+      " created_by, create_request_id, create_fingerprint, initial_response_due,"
+      " initial_resolve_due)"
+      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
       " RETURNING id",
       {t.site, static_cast<int>(s.kind), static_cast<int>(f.channel()), f.unit(),
        f.reporter_name(), f.reporter_phone(), f.title(), f.description(), f.category(),
        static_cast<int>(s.priority), s.department, s.assignee, Extras(f),
        static_cast<int>(s.status), s.sla_start, s.response_due, s.resolve_due, s.create_time,
-       s.create_time, t.created_by, request_id, fingerprint});
+       s.create_time, t.created_by, request_id, fingerprint, s.response_due, s.resolve_due});
   if (!r.ok()) return r.status();
   if (r->empty()) return absl::InternalError("insert returned no id");
   t.id = r->front().Int(0);
+  t.initial_response_due = s.response_due;
+  t.initial_resolve_due = s.resolve_due;
   t.version = 1;
   t.update_time = s.create_time;
   return t.id;
@@ -144,7 +194,7 @@ absl::StatusOr<std::pair<StoredTicket, std::string>> ReadTicketByCreateRequest(
                    ", create_fingerprint FROM tickets WHERE create_request_id = ?"),
       {request_id}, "no ticket for this request_id");
   if (!row.ok()) return row.status();
-  return std::make_pair(FromRow(*row), row->Str(34));
+  return std::make_pair(FromRow(*row), row->Str(37));
 }
 
 absl::Status SaveTicket(kit::Conn& c, StoredTicket& t, absl::Time now) {
@@ -156,15 +206,16 @@ absl::Status SaveTicket(kit::Conn& c, StoredTicket& t, absl::Time now) {
       " extras = ?, status = ?, status_before_wait = ?, waiting_on = ?, resolution = ?,"
       " waiver_reason = ?, reopen_count = ?, return_visit_count = ?, sla_breached = ?,"
       " sla_start = ?, paused_us = ?, waiting_since = ?, response_due = ?, resolve_due = ?,"
-      " first_response_at = ?, resolved_at = ?, closed_at = ?, updated_at = ?,"
-      " version = version + 1 WHERE site = ? AND id = ? AND version = ?",
+      " first_response_at = ?, resolved_at = ?, closed_at = ?, last_visit_at = ?,"
+      " updated_at = ?, version = version + 1 WHERE site = ? AND id = ? AND version = ?",
       {f.unit(), f.reporter_name(), f.reporter_phone(), f.title(), f.description(),
        f.category(), static_cast<int>(s.priority), s.department, s.assignee, Extras(f),
        static_cast<int>(s.status), static_cast<int>(s.status_before_wait),
        static_cast<int>(s.waiting_on), s.resolution, s.waiver_reason, s.reopen_count,
        s.return_visit_count, s.sla_breached, s.sla_start,
        absl::ToInt64Microseconds(s.paused), s.waiting_since, s.response_due, s.resolve_due,
-       s.first_response_time, s.resolve_time, s.close_time, now, t.site, t.id, t.version});
+       s.first_response_time, s.resolve_time, s.close_time, s.last_visit_time, now, t.site, t.id,
+       t.version});
   if (!r.ok()) return r.status();
   if (r->affected_rows != 1) return absl::AbortedError("ticket changed concurrently; retry");
   ++t.version;
@@ -266,15 +317,13 @@ v1::ReturnVisit VisitFromRow(const std::string& site, const kit::Row& r) {
 
 absl::StatusOr<v1::ReturnVisit> InsertReturnVisit(kit::Conn& c, const std::string& site,
                                                   int64_t ticket_id, v1::ReturnVisit visit) {
-  absl::StatusOr<kit::ExecResult> r = c.Exec(
+  absl::StatusOr<int64_t> id = c.InsertReturningId(
       "INSERT INTO return_visits (site, ticket_id, channel, satisfaction, comment, caller,"
-      " visited_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      " visited_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
       {site, ticket_id, static_cast<int>(visit.channel()), visit.satisfaction(), visit.comment(),
-       visit.caller(), kit::FromTimestamp(visit.visit_time())},
-      true);
-  if (!r.ok()) return r.status();
-  visit.set_name(
-      absl::StrCat("sites/", site, "/tickets/", ticket_id, "/returnVisits/", r->last_insert_id));
+       visit.caller(), kit::FromTimestamp(visit.visit_time())});
+  if (!id.ok()) return id.status();
+  visit.set_name(absl::StrCat("sites/", site, "/tickets/", ticket_id, "/returnVisits/", *id));
   return visit;
 }
 
@@ -330,14 +379,11 @@ absl::Status WriteSlaPolicy(kit::Conn& c, const std::string& site, const SlaPoli
 
 absl::StatusOr<int64_t> InsertSurvey(kit::Conn& c, const std::string& site,
                                      const v1::Survey& s, absl::string_view actor) {
-  absl::StatusOr<kit::ExecResult> r = c.Exec(
+  return c.InsertReturningId(
       "INSERT INTO surveys (site, title, dimensions, period_start, period_end, created_at,"
-      " created_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      " created_by) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
       {site, s.title(), absl::StrJoin(s.dimensions(), "\n"), s.period_start(), s.period_end(),
-       kit::FromTimestamp(s.create_time()), actor},
-      true);
-  if (!r.ok()) return r.status();
-  return r->last_insert_id;
+       kit::FromTimestamp(s.create_time()), actor});
 }
 
 absl::StatusOr<v1::Survey> ReadSurvey(kit::Conn& c, const std::string& site, int64_t id) {
@@ -378,11 +424,10 @@ absl::StatusOr<v1::Survey> ReadSurvey(kit::Conn& c, const std::string& site, int
 absl::StatusOr<int64_t> InsertSurveyResponse(kit::Conn& c, const std::string& site,
                                              int64_t survey_id, const v1::SurveyResponse& r,
                                              absl::string_view actor) {
-  absl::StatusOr<kit::ExecResult> ins = c.Exec(
+  absl::StatusOr<int64_t> ins = c.InsertReturningId(
       "INSERT INTO survey_responses (site, survey_id, unit, comment, created_at, created_by)"
-      " VALUES (?, ?, ?, ?, ?, ?)",
-      {site, survey_id, r.unit(), r.comment(), kit::FromTimestamp(r.create_time()), actor},
-      true);
+      " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+      {site, survey_id, r.unit(), r.comment(), kit::FromTimestamp(r.create_time()), actor});
   if (!ins.ok()) {
     if (ins.status().code() == absl::StatusCode::kAlreadyExists) {
       return absl::AlreadyExistsError("this household has already answered this survey");
@@ -394,11 +439,11 @@ absl::StatusOr<int64_t> InsertSurveyResponse(kit::Conn& c, const std::string& si
   for (const auto& [dimension, rating] : sorted) {
     absl::Status s = c.Exec("INSERT INTO survey_ratings (site, response_id, dimension, rating)"
                             " VALUES (?, ?, ?, ?)",
-                            {site, ins->last_insert_id, dimension, rating})
+                            {site, *ins, dimension, rating})
                          .status();
     if (!s.ok()) return s;
   }
-  return ins->last_insert_id;
+  return *ins;
 }
 
 absl::StatusOr<std::vector<StatTicket>> StatTickets(kit::Conn& c, const std::string& site,
@@ -471,7 +516,7 @@ absl::StatusOr<bool> FlagBreach(kit::Conn& c, const std::string& site, int64_t i
 
 absl::StatusOr<std::vector<OpenCount>> CountOpen(kit::Conn& c) {
   absl::StatusOr<std::vector<kit::Row>> rows = c.Query(
-      "SELECT site, kind, COUNT(*) FROM tickets WHERE status NOT IN (5, 6, 8)"
+      "SELECT site, kind, COUNT(*) FROM tickets WHERE status IN (1, 2, 3, 4, 7)"
       " GROUP BY site, kind");
   if (!rows.ok()) return rows.status();
   std::vector<OpenCount> out;

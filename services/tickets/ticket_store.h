@@ -25,7 +25,16 @@ struct StoredTicket {
   std::string created_by;
   absl::Time update_time;
   int64_t version = 0;
+  absl::Time initial_response_due;
+  absl::Time initial_resolve_due;
 };
+
+// The ticket exactly as the create that made it answered: its creatable
+// fields as requested, OPEN, the first deadlines, version 1.
+StoredTicket AsFirstCreated(const StoredTicket& t, const v1::Ticket& requested);
+
+// Only the fields a client may set on create; output-only ones are dropped.
+v1::Ticket CreatableFields(const v1::Ticket& in);
 
 // The full API view: name, fields, state and etag.
 v1::Ticket ToProto(const StoredTicket& t);

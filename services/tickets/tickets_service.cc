@@ -147,9 +147,18 @@ absl::StatusOr<store::SlaPolicyRow> TicketsService::PolicyFor(kit::Conn& c,
   }
   absl::StatusOr<store::SlaPolicyRow> p = store::ReadSlaPolicy(c, site, false);
   if (!p.ok()) return p.status();
-  absl::MutexLock lock(&policy_mu_);
-  policies_[site] = {*p, now};
+  CachePolicy(site, *p, now);
   return p;
+}
+
+void TicketsService::CachePolicy(const std::string& site, const store::SlaPolicyRow& p,
+                                 absl::Time fetched) {
+  absl::MutexLock lock(&policy_mu_);
+  auto it = policies_.find(site);
+  // A read that began before an update committed must not bring back the old
+  // policy.
+  if (it != policies_.end() && it->second.first.version > p.version) return;
+  policies_[site] = {p, fetched};
 }
 
 void TicketsService::CountBreach(const std::string& site, v1::TicketKind kind) {
@@ -169,7 +178,7 @@ grpc::Status TicketsService::CreateTicket(grpc::ServerContext* ctx,
   const std::string fingerprint = kit::RequestFingerprint("CreateTicket", *req);
   StoredTicket t;
   t.site = *site;
-  t.fields = req->ticket();
+  t.fields = CreatableFields(req->ticket());
   t.created_by = kit::CallerOf(*ctx);
   // One statement: the row carries the request_id claim, and the "created"
   // event is read off the row rather than written beside it.
@@ -194,8 +203,7 @@ grpc::Status TicketsService::CreateTicket(grpc::ServerContext* ctx,
     if (first->second != fingerprint) {
       return FieldError("request_id", "already used for a different request");
     }
-    CheckBreach(first->first.state, now);
-    *resp = ToProto(first->first);
+    *resp = ToProto(AsFirstCreated(first->first, req->ticket()));
     return absl::OkStatus();
   }));
 }
@@ -275,9 +283,11 @@ grpc::Status TicketsService::UpdateTicket(grpc::ServerContext* ctx,
   }
   const absl::Time now = clock_.Now();
   const std::string actor = kit::CallerOf(*ctx);
-  return ToGrpc(kit::IdempotentWrite(
-      db_, kit::DeadlineOf(*ctx), "UpdateTicket", req->request_id(), *req, now, resp,
+  bool newly_breached = false;
+  const absl::Status s = kit::IdempotentWrite(
+      db_, kit::DeadlineOf(*ctx), "UpdateTicket", req->request_id(), *req, resp,
       [&](kit::Conn& c) -> absl::Status {
+        newly_breached = false;
         absl::StatusOr<StoredTicket> t = store::ReadTicket(c, ref->site, ref->id, true);
         if (!t.ok()) return t.status();
         RETURN_IF_ERROR(MatchEtag(req->ticket().etag(), *t));
@@ -290,22 +300,36 @@ grpc::Status TicketsService::UpdateTicket(grpc::ServerContext* ctx,
             changed.push_back(path);
           }
         }
-        v1::Priority pr = t->fields.priority() == v1::PRIORITY_UNSPECIFIED ? v1::NORMAL
-                                                                            : t->fields.priority();
+        const v1::Priority pr = t->fields.priority() == v1::PRIORITY_UNSPECIFIED
+                                    ? v1::NORMAL
+                                    : t->fields.priority();
+        const bool was_breached = t->state.sla_breached;
         if (pr != t->state.priority) {
           absl::StatusOr<store::SlaPolicyRow> policy = PolicyFor(c, ref->site);
           if (!policy.ok()) return policy.status();
-          Reprioritise(t->state, pr, TargetOf(*policy, pr));
+          RETURN_IF_ERROR(Reprioritise(t->state, pr, TargetOf(*policy, pr), now));
+        }
+        CheckBreach(t->state, now);
+        if (changed.empty()) {
+          // Nothing to write: the etag stays valid for everyone holding it.
+          *resp = ToProto(*t);
+          return absl::OkStatus();
         }
         RETURN_IF_ERROR(store::SaveTicket(c, *t, now));
         RETURN_IF_ERROR(store::AddEvent(c, ref->site, ref->id, "updated", t->state.status,
                                         t->state.status, actor, now,
-                                        changed.empty() ? "no change"
-                                                        : absl::StrJoin(changed, ", ")));
-        CheckBreach(t->state, now);
+                                        absl::StrJoin(changed, ", ")));
+        if (!was_breached && t->state.sla_breached) {
+          newly_breached = true;
+          RETURN_IF_ERROR(store::AddEvent(c, ref->site, ref->id, "sla_breached",
+                                          t->state.status, t->state.status, actor, now,
+                                          "past an SLA deadline"));
+        }
         *resp = ToProto(*t);
         return absl::OkStatus();
-      }));
+      });
+  if (s.ok() && newly_breached) CountBreach(ref->site, resp->kind());
+  return ToGrpc(s);
 }
 
 absl::Status TicketsService::DoTransition(grpc::ServerContext* ctx, const TransitionCall& call,
@@ -320,7 +344,7 @@ absl::Status TicketsService::DoTransition(grpc::ServerContext* ctx, const Transi
   std::optional<absl::Duration> resolved_after;
   v1::TicketKind kind = v1::TICKET_KIND_UNSPECIFIED;
   absl::Status s = kit::IdempotentWrite(
-      db_, kit::DeadlineOf(*ctx), call.method, *call.request_id, *call.request, now, resp,
+      db_, kit::DeadlineOf(*ctx), call.method, *call.request_id, *call.request, resp,
       [&](kit::Conn& c) -> absl::Status {
         newly_breached = false;
         resolved_after.reset();
@@ -515,7 +539,7 @@ grpc::Status TicketsService::RecordReturnVisit(grpc::ServerContext* ctx,
   const std::string actor = kit::CallerOf(*ctx);
   if (visit.caller().empty()) visit.set_caller(actor);
   return ToGrpc(kit::IdempotentWrite(
-      db_, kit::DeadlineOf(*ctx), "RecordReturnVisit", req->request_id(), *req, now, resp,
+      db_, kit::DeadlineOf(*ctx), "RecordReturnVisit", req->request_id(), *req, resp,
       [&](kit::Conn& c) -> absl::Status {
         absl::StatusOr<StoredTicket> t = store::ReadTicket(c, ref->site, ref->id, true);
         if (!t.ok()) return t.status();
@@ -527,6 +551,10 @@ grpc::Status TicketsService::RecordReturnVisit(grpc::ServerContext* ctx,
             store::InsertReturnVisit(c, ref->site, ref->id, visit);
         if (!saved.ok()) return saved.status();
         ++t->state.return_visit_count;
+        const absl::Time visited = kit::FromTimestamp(visit.visit_time());
+        if (!t->state.last_visit_time.has_value() || *t->state.last_visit_time < visited) {
+          t->state.last_visit_time = visited;
+        }
         RETURN_IF_ERROR(store::SaveTicket(c, *t, now));
         RETURN_IF_ERROR(store::AddEvent(
             c, ref->site, ref->id, "return_visit", t->state.status, t->state.status, actor, now,
@@ -627,9 +655,9 @@ grpc::Status TicketsService::UpdateSlaPolicy(grpc::ServerContext* ctx,
     wanted[t.priority()] = {absl::Seconds(absl::ToInt64Seconds(first)),
                             absl::Seconds(absl::ToInt64Seconds(resolution))};
   }
-  const absl::Time now = clock_.Now();
+  int64_t version = 0;
   const absl::Status s = kit::IdempotentWrite(
-      db_, kit::DeadlineOf(*ctx), "UpdateSlaPolicy", req->request_id(), *req, now, resp,
+      db_, kit::DeadlineOf(*ctx), "UpdateSlaPolicy", req->request_id(), *req, resp,
       [&](kit::Conn& c) -> absl::Status {
         absl::StatusOr<store::SlaPolicyRow> p = store::ReadSlaPolicy(c, *site, true);
         if (!p.ok()) return p.status();
@@ -637,13 +665,20 @@ grpc::Status TicketsService::UpdateSlaPolicy(grpc::ServerContext* ctx,
           return absl::AbortedError("etag is stale: the policy changed since it was read");
         }
         for (const auto& [pr, target] : wanted) p->targets[pr] = target;
-        ++p->version;
+        version = ++p->version;
         RETURN_IF_ERROR(store::WriteSlaPolicy(c, *site, *p));
         PolicyToProto(*site, *p, resp);
         return absl::OkStatus();
       });
-  absl::MutexLock lock(&policy_mu_);
-  policies_.erase(*site);
+  if (s.ok()) {
+    store::SlaPolicyRow row;
+    for (const v1::SlaTarget& t : resp->targets()) {
+      row.targets[t.priority()] = {kit::FromDuration(t.first_response()),
+                                   kit::FromDuration(t.resolution())};
+    }
+    row.version = version;
+    CachePolicy(*site, row, absl::Now());
+  }
   return ToGrpc(s);
 }
 
@@ -677,7 +712,7 @@ grpc::Status TicketsService::CreateSurvey(grpc::ServerContext* ctx,
   const absl::Time now = clock_.Now();
   const std::string actor = kit::CallerOf(*ctx);
   return ToGrpc(kit::IdempotentWrite(
-      db_, kit::DeadlineOf(*ctx), "CreateSurvey", req->request_id(), *req, now, resp,
+      db_, kit::DeadlineOf(*ctx), "CreateSurvey", req->request_id(), *req, resp,
       [&](kit::Conn& c) -> absl::Status {
         v1::Survey s = in;
         kit::SetTimestamp(s.mutable_create_time(), now);
@@ -725,7 +760,7 @@ grpc::Status TicketsService::AddSurveyResponse(grpc::ServerContext* ctx,
   const absl::Time now = clock_.Now();
   const std::string actor = kit::CallerOf(*ctx);
   return ToGrpc(kit::IdempotentWrite(
-      db_, kit::DeadlineOf(*ctx), "AddSurveyResponse", req->request_id(), *req, now, resp,
+      db_, kit::DeadlineOf(*ctx), "AddSurveyResponse", req->request_id(), *req, resp,
       [&](kit::Conn& c) -> absl::Status {
         absl::StatusOr<v1::Survey> survey = store::ReadSurvey(c, site, survey_id);
         if (!survey.ok()) return survey.status();

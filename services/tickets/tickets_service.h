@@ -99,6 +99,7 @@ class TicketsService final : public v1::TicketService::Service {
   // The site's SLA policy, cached for a few seconds: every create and
   // transition needs it and it rarely changes.
   absl::StatusOr<store::SlaPolicyRow> PolicyFor(kit::Conn& c, const std::string& site);
+  void CachePolicy(const std::string& site, const store::SlaPolicyRow& p, absl::Time fetched);
 
   kit::Db& db_;
   const kit::Clock& clock_;

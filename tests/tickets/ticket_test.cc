@@ -37,6 +37,7 @@ TicketState In(v1::TicketStatus status, v1::TicketKind kind = v1::REPAIR) {
     case v1::CLOSED:
       step(Action::kAssign); step(Action::kResolve);
       t.return_visit_count = 1;
+      t.last_visit_time = now;
       step(Action::kClose);
       break;
     case v1::REOPENED: step(Action::kAssign); step(Action::kResolve); step(Action::kReopen); break;
@@ -98,7 +99,15 @@ TEST(StatusMachine, ComplaintsAndRepairsCloseOnlyAfterAVisitOrWaiver) {
   }
   TicketState visited = In(v1::RESOLVED, v1::COMPLAINT);
   visited.return_visit_count = 1;
+  visited.last_visit_time = kT0 + absl::Minutes(30);
   EXPECT_TRUE(Apply(visited, Transition{Action::kClose}, kNormal, kT0 + absl::Hours(1)).ok());
+  // Reopened and resolved again: the old visit does not cover the new fix.
+  ASSERT_TRUE(Apply(visited, Do(Action::kReopen), kNormal, kT0 + absl::Hours(2)).ok());
+  ASSERT_TRUE(Apply(visited, Do(Action::kResolve), kNormal, kT0 + absl::Hours(3)).ok());
+  EXPECT_EQ(Apply(visited, Transition{Action::kClose}, kNormal, kT0 + absl::Hours(4)).code(),
+            absl::StatusCode::kFailedPrecondition);
+  visited.last_visit_time = kT0 + absl::Hours(3) + absl::Minutes(10);
+  EXPECT_TRUE(Apply(visited, Transition{Action::kClose}, kNormal, kT0 + absl::Hours(4)).ok());
   // An inquiry needs no return visit, and may be answered straight from open.
   TicketState inquiry = Open(v1::INQUIRY);
   EXPECT_TRUE(Apply(inquiry, Do(Action::kResolve), kNormal, kT0 + absl::Minutes(5)).ok());
@@ -169,10 +178,54 @@ TEST(Sla, ABreachStaysAndAnEarlyAnswerIsNotLaterCalledLate) {
 
 TEST(Sla, RaisingPriorityShortensTheDeadlines) {
   TicketState t = Open();
-  Reprioritise(t, v1::URGENT, {absl::Minutes(30), absl::Hours(4)});
+  ASSERT_TRUE(Reprioritise(t, v1::URGENT, {absl::Minutes(30), absl::Hours(4)},
+                           kT0 + absl::Minutes(5)).ok());
   EXPECT_EQ(t.priority, v1::URGENT);
   EXPECT_EQ(t.response_due, kT0 + absl::Minutes(30));
   EXPECT_EQ(t.resolve_due, kT0 + absl::Hours(4));
+}
+
+TEST(Sla, LoweringPriorityDoesNotEraseABreachAlreadyIncurred) {
+  TicketState t = Open();
+  // Five hours unanswered against a four hour target, then lowered to LOW.
+  ASSERT_TRUE(Reprioritise(t, v1::LOW, DefaultSlaTarget(v1::LOW), kT0 + absl::Hours(5)).ok());
+  EXPECT_TRUE(t.sla_breached);
+  EXPECT_EQ(t.response_due, kT0 + DefaultSlaTarget(v1::LOW).first_response);
+}
+
+TEST(Sla, PriorityIsFixedOnceHandled) {
+  TicketState t = In(v1::RESOLVED);
+  const TicketState before = t;
+  EXPECT_EQ(Reprioritise(t, v1::URGENT, DefaultSlaTarget(v1::URGENT), kT0 + absl::Hours(1)).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(t.priority, before.priority);
+}
+
+TEST(Sla, ResumeMovesDeadlinesByThePauseWhateverThePolicySaysNow) {
+  TicketState t = Open();
+  ASSERT_TRUE(Apply(t, Do(Action::kWait), kNormal, kT0 + absl::Hours(1)).ok());
+  // The site's policy changed meanwhile; the ticket keeps the deal it was opened under.
+  const SlaTarget changed{absl::Minutes(10), absl::Hours(1)};
+  ASSERT_TRUE(Apply(t, Do(Action::kResume), changed, kT0 + absl::Hours(3)).ok());
+  EXPECT_EQ(t.response_due, kT0 + absl::Hours(4 + 2));
+  EXPECT_EQ(t.resolve_due, kT0 + absl::Hours(72 + 2));
+}
+
+TEST(StatusMachine, ARefusedTransitionChangesNothingNotEvenTheBreachFlag) {
+  TicketState t = Open(v1::COMPLAINT);
+  const TicketState before = t;
+  // Past the response deadline, and closing an open ticket is not allowed.
+  EXPECT_FALSE(Apply(t, Transition{Action::kClose}, kNormal, kT0 + absl::Hours(10)).ok());
+  EXPECT_EQ(t.sla_breached, before.sla_breached);
+  EXPECT_EQ(t.status, before.status);
+}
+
+TEST(StatusMachine, CancellingAWaitingTicketClearsTheWait) {
+  TicketState t = In(v1::WAITING);
+  ASSERT_TRUE(Apply(t, Do(Action::kCancel), kNormal, kT0 + absl::Hours(1)).ok());
+  EXPECT_EQ(t.waiting_on, v1::WAITING_ON_UNSPECIFIED);
+  EXPECT_FALSE(t.waiting_since.has_value());
+  EXPECT_EQ(t.status_before_wait, v1::TICKET_STATUS_UNSPECIFIED);
 }
 
 TEST(Sla, DefaultTargetsGrowAsPriorityFalls) {

@@ -94,6 +94,30 @@ TEST_F(TicketsTest, ARetryAfterSuccessReturnsTheStoredAnswerEvenWhenStateMovedOn
             2);
 }
 
+TEST_F(TicketsTest, ARetriedCreateAnswersAsTheFirstDidAfterTheTicketMovedOn) {
+  v1::CreateTicketRequest req;
+  req.set_parent("sites/" + NewSite());
+  req.set_request_id(NewRequestId());
+  req.mutable_ticket()->set_kind(v1::REPAIR);
+  req.mutable_ticket()->set_channel(v1::APP);
+  req.mutable_ticket()->set_title("Induction cooker does not heat");
+  // Output-only fields a client sends are not taken, nor echoed.
+  req.mutable_ticket()->set_status(v1::CLOSED);
+  req.mutable_ticket()->mutable_close_time()->set_seconds(1);
+  req.mutable_ticket()->set_etag("\"99\"");
+  v1::Ticket first;
+  ASSERT_TRUE(stub().CreateTicket(Context().get(), req, &first).ok());
+  EXPECT_EQ(first.status(), v1::OPEN);
+  EXPECT_FALSE(first.has_close_time());
+  EXPECT_EQ(first.etag(), "\"1\"");
+  v1::Ticket moved = first;
+  ASSERT_TRUE(Assign(&moved).ok());
+  clock().Advance(absl::Hours(1));
+  v1::Ticket again;
+  ASSERT_TRUE(stub().CreateTicket(Context().get(), req, &again).ok());
+  EXPECT_TRUE(MessageDifferencer::Equals(first, again)) << first.DebugString() << again.DebugString();
+}
+
 TEST_F(TicketsTest, TheSameRequestIdForADifferentTicketIsRefused) {
   const std::string site = NewSite();
   v1::CreateTicketRequest req;
@@ -396,12 +420,14 @@ TEST_F(TicketsTest, APageSizeAboveTheMaximumIsLoweredTo500) {
   const std::string site = NewSite();
   // 510 rows straight into the table (the Sequence engine makes the numbers).
   ASSERT_EQ(Sql("SELECT COUNT(*) FROM seq_1_to_510"), 510);
+  const absl::Time now = clock().Now();
   Exec("INSERT INTO tickets (site, kind, channel, title, description, priority, status,"
-       " resolution, waiver_reason, sla_start, response_due, resolve_due, created_at,"
-       " updated_at, created_by) SELECT ?, 2, 1, CONCAT('bulk ', seq), '', 2, 1, '', '', ?, ?,"
-       " ?, ?, ?, 'test' FROM seq_1_to_510",
-       {site, clock().Now(), clock().Now() + absl::Hours(4), clock().Now() + absl::Hours(72),
-        clock().Now(), clock().Now()});
+       " resolution, waiver_reason, sla_start, response_due, resolve_due, initial_response_due,"
+       " initial_resolve_due, created_at, updated_at, created_by)"
+       " SELECT ?, 2, 1, CONCAT('bulk ', seq), '', 2, 1, '', '', ?, ?, ?, ?, ?, ?, ?, 'test'"
+       " FROM seq_1_to_510",
+       {site, now, now + absl::Hours(4), now + absl::Hours(72), now + absl::Hours(4),
+        now + absl::Hours(72), now, now});
   v1::ListTicketsRequest r;
   r.set_parent("sites/" + site);
   r.set_page_size(100000);

@@ -32,6 +32,11 @@ CREATE TABLE tickets (
   first_response_at DATETIME(6) NULL,
   resolved_at DATETIME(6) NULL,
   closed_at DATETIME(6) NULL,
+  last_visit_at DATETIME(6) NULL,
+  -- The deadlines as first set, so that a retried create answers exactly as
+  -- the first one did.
+  initial_response_due DATETIME(6) NOT NULL,
+  initial_resolve_due DATETIME(6) NOT NULL,
   created_at DATETIME(6) NOT NULL,
   updated_at DATETIME(6) NOT NULL,
   created_by VARCHAR(128) NOT NULL,
@@ -48,6 +53,7 @@ CREATE TABLE tickets (
   KEY by_unit (site, unit, id),
   KEY by_department (site, department, id),
   KEY clock_running (status, sla_breached, resolve_due),
+  KEY open_by_kind (status, site, kind),
   CONSTRAINT ticket_kind CHECK (kind BETWEEN 1 AND 6),
   CONSTRAINT ticket_status CHECK (status BETWEEN 1 AND 8),
   CONSTRAINT ticket_priority CHECK (priority BETWEEN 1 AND 4),
