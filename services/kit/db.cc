@@ -14,6 +14,7 @@
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
+#include "services/kit/grpc_metrics.h"
 #include "spdlog/spdlog.h"
 
 namespace kit {
@@ -218,9 +219,7 @@ Db::Db(DbOptions options, prometheus::Registry* registry) : options_(std::move(o
                           .Name("estate_db_query_duration_seconds")
                           .Help("Time of one SQL statement, network included.")
                           .Register(*registry)
-                          .Add({}, prometheus::Histogram::BucketBoundaries{
-                                       0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-                                       0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10});
+                          .Add({}, LatencyBuckets());
     tx_retries_ = &prometheus::BuildCounter()
                        .Name("estate_db_transaction_retries_total")
                        .Help("Transactions retried after a deadlock, lock wait timeout "

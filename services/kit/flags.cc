@@ -25,9 +25,13 @@ ABSL_FLAG(std::string, db_password, "", "Database password.");
 ABSL_FLAG(std::string, db_password_file, "",
           "File holding the database password (a mounted secret); wins over --db_password.");
 ABSL_FLAG(std::string, db_name, "", "Schema (default: estate_<service>).");
-ABSL_FLAG(int, db_pool_size, 32, "Most database connections this process opens.");
+ABSL_FLAG(int, db_pool_size, 16,
+          "Most database connections this process opens (mind max_connections across "
+          "services and replicas).");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "How long in-flight calls may finish after SIGTERM.");
+ABSL_FLAG(absl::Duration, shutdown_drain, absl::Seconds(5),
+          "After SIGTERM, how long health reads NOT_SERVING before new calls are refused.");
 ABSL_FLAG(absl::Duration, startup_db_wait, absl::Seconds(120),
           "How long start-up waits for the database before giving up.");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error.");
@@ -54,7 +58,7 @@ void ParseFlagsWithEnv(int argc, char** argv, const char* usage) {
   spdlog::set_level(spdlog::level::from_str(absl::GetFlag(FLAGS_log_level)));
 }
 
-HostOptions HostOptionsFromFlags(const ServiceDefaults& defaults) {
+absl::StatusOr<HostOptions> HostOptionsFromFlags(const ServiceDefaults& defaults) {
   HostOptions o;
   o.name = defaults.name;
   o.server.grpc_addr = absl::GetFlag(FLAGS_grpc_addr);
@@ -62,6 +66,7 @@ HostOptions HostOptionsFromFlags(const ServiceDefaults& defaults) {
   o.server.metrics_addr = absl::GetFlag(FLAGS_metrics_addr);
   if (o.server.metrics_addr.empty()) o.server.metrics_addr = defaults.metrics_addr;
   o.server.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
+  o.server.drain_delay = absl::GetFlag(FLAGS_shutdown_drain);
   o.db.host = absl::GetFlag(FLAGS_db_host);
   o.db.port = absl::GetFlag(FLAGS_db_port);
   o.db.user = absl::GetFlag(FLAGS_db_user);
@@ -71,6 +76,10 @@ HostOptions HostOptionsFromFlags(const ServiceDefaults& defaults) {
   o.db.password = absl::GetFlag(FLAGS_db_password);
   if (const std::string file = absl::GetFlag(FLAGS_db_password_file); !file.empty()) {
     std::ifstream in(file);
+    if (!in) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("--db_password_file ", file, " cannot be read"));
+    }
     std::stringstream ss;
     ss << in.rdbuf();
     o.db.password = std::string(absl::StripTrailingAsciiWhitespace(ss.str()));

@@ -21,7 +21,8 @@ void ParseFlagsWithEnv(int argc, char** argv, const char* usage);
 
 // The host options the flags describe. The schema and DB user default to
 // estate_<name>.
-HostOptions HostOptionsFromFlags(const ServiceDefaults& defaults);
+// FAILED_PRECONDITION if --db_password_file cannot be read.
+absl::StatusOr<HostOptions> HostOptionsFromFlags(const ServiceDefaults& defaults);
 
 }  // namespace kit
 

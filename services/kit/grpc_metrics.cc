@@ -24,6 +24,13 @@ std::string TypeOf(bool client_streaming, bool server_streaming) {
 
 }  // namespace
 
+const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
+  static const auto* buckets = new prometheus::Histogram::BucketBoundaries{
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+      0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,     10};
+  return *buckets;
+}
+
 GrpcServerMetrics::GrpcServerMetrics(prometheus::Registry& registry)
     : started_(prometheus::BuildCounter()
                    .Name("grpc_server_started_total")
@@ -65,10 +72,7 @@ GrpcServerMetrics::Method& GrpcServerMetrics::AddLocked(const std::string& full_
   const prometheus::Labels base = {
       {"grpc_service", service}, {"grpc_method", method}, {"grpc_type", type}};
   m->started = &started_.Add(base);
-  m->seconds = &seconds_.Add(
-      base, prometheus::Histogram::BucketBoundaries{0.0001, 0.00025, 0.0005, 0.001, 0.0025,
-                                                    0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                                    0.5, 1, 2.5, 5, 10});
+  m->seconds = &seconds_.Add(base, LatencyBuckets());
   for (int code = 0; code < 17; ++code) {
     prometheus::Labels labels = base;
     labels["grpc_code"] = kCodeNames[code];

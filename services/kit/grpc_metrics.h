@@ -17,6 +17,10 @@
 
 namespace kit {
 
+// 100 µs .. 10 s: the buckets of every latency histogram (RPCs, SQL), so
+// dashboards can put them side by side.
+const prometheus::Histogram::BucketBoundaries& LatencyBuckets();
+
 // The grpc_server_* series that go-grpc-prometheus dashboards expect:
 // started, handled by code, and a handling-time histogram (100 µs .. 10 s).
 // Every method of the registered services has all its series at zero from

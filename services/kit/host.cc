@@ -44,7 +44,7 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Create(
   host->db_ = std::make_unique<Db>(host->options_.db, host->registry_.get());
   host->grpc_metrics_ = std::make_unique<GrpcServerMetrics>(*host->registry_);
   host->up_gauge_ = &prometheus::BuildGauge()
-                         .Name("estate_database_up")
+                         .Name("estate_db_up")
                          .Help("1 while the service's database answers its health check.")
                          .Register(*host->registry_)
                          .Add({});
@@ -163,9 +163,13 @@ void ServiceHost::JobLoop() {
     const absl::Time now = absl::Now();
     for (Job& job : jobs_) {
       if (now < job.next) continue;
-      if (absl::Status s = job.fn(); !s.ok()) {
-        spdlog::warn("job {} failed: {}", job.name, s.ToString());
+      absl::Status s;
+      try {
+        s = job.fn();
+      } catch (const std::exception& e) {
+        s = absl::InternalError(e.what());
       }
+      if (!s.ok()) spdlog::warn("job {} failed: {}", job.name, s.ToString());
       job.next = absl::Now() + job.every;
       if (stopping_.HasBeenNotified()) return;
     }
@@ -184,6 +188,7 @@ void ServiceHost::Shutdown() {
     shut_down_ = true;
   }
   stopping_.Notify();
+  absl::SleepFor(options_.server.drain_delay);
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoSeconds(options_.server.shutdown_grace));
   server_->Wait();

@@ -28,6 +28,9 @@ struct ServerOptions {
   std::string grpc_addr = "127.0.0.1:0";
   std::string metrics_addr = "127.0.0.1:0";
   absl::Duration shutdown_grace = absl::Seconds(10);
+  // After health turns NOT_SERVING and before the server stops accepting:
+  // time for load balancers (readiness probes) to stop sending.
+  absl::Duration drain_delay = absl::ZeroDuration();
   // How often health re-checks the database.
   absl::Duration health_interval = absl::Seconds(1);
 };

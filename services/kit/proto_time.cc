@@ -26,8 +26,9 @@ absl::Time FromTimestamp(const google::protobuf::Timestamp& ts) {
 
 absl::StatusOr<absl::Time> CheckTimestamp(absl::string_view field,
                                           const google::protobuf::Timestamp& ts) {
-  // 0001-01-01 .. 9999-12-31, as google.protobuf.Timestamp documents.
-  if (ts.seconds() < -62135596800LL || ts.seconds() > 253402300799LL || ts.nanos() < 0 ||
+  // 1000-01-01 .. 9999-12-31: the DATETIME range (Timestamp itself allows
+  // year 1, which MariaDB would read as 2001).
+  if (ts.seconds() < -30610224000LL || ts.seconds() > 253402300799LL || ts.nanos() < 0 ||
       ts.nanos() > 999999999) {
     return FieldError(field, "out of range");
   }

@@ -11,7 +11,12 @@ int RunService(int argc, char** argv, const ServiceDefaults& defaults,
   ParseFlagsWithEnv(argc, argv,
                     absl::StrCat("estate ", defaults.name, " service").c_str());
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %l %n: %v", spdlog::pattern_time_type::utc);
-  HostOptions options = HostOptionsFromFlags(defaults);
+  absl::StatusOr<HostOptions> parsed = HostOptionsFromFlags(defaults);
+  if (!parsed.ok()) {
+    spdlog::critical("{} cannot start: {}", defaults.name, parsed.status().ToString());
+    return 2;
+  }
+  const HostOptions& options = *parsed;
   absl::StatusOr<std::unique_ptr<ServiceHost>> host = ServiceHost::Create(options, migrations);
   if (!host.ok()) {
     spdlog::critical("{} cannot start: {}", defaults.name, host.status().ToString());

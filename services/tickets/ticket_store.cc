@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "services/kit/etag.h"
 #include "services/kit/proto_time.h"
 
 namespace tickets {
@@ -142,7 +143,7 @@ v1::Ticket ToProto(const StoredTicket& t) {
   kit::SetTimestamp(out.mutable_create_time(), s.create_time);
   kit::SetTimestamp(out.mutable_update_time(), t.update_time);
   out.set_created_by(t.created_by);
-  out.set_etag(absl::StrCat("\"", t.version, "\""));
+  out.set_etag(kit::Etag(t.version));
   return out;
 }
 
@@ -386,6 +387,14 @@ absl::StatusOr<int64_t> InsertSurvey(kit::Conn& c, const std::string& site,
        kit::FromTimestamp(s.create_time()), actor});
 }
 
+absl::StatusOr<std::vector<std::string>> SurveyDimensions(kit::Conn& c, const std::string& site,
+                                                          int64_t id) {
+  absl::StatusOr<kit::Row> row = c.QueryOne(
+      "SELECT dimensions FROM surveys WHERE site = ? AND id = ?", {site, id}, "survey not found");
+  if (!row.ok()) return row.status();
+  return std::vector<std::string>(absl::StrSplit(row->Str(0), '\n', absl::SkipEmpty()));
+}
+
 absl::StatusOr<v1::Survey> ReadSurvey(kit::Conn& c, const std::string& site, int64_t id) {
   absl::StatusOr<kit::Row> row = c.QueryOne(
       "SELECT title, dimensions, period_start, period_end, created_at FROM surveys"
@@ -492,13 +501,14 @@ absl::StatusOr<std::vector<SurveyRating>> SurveyRatings(kit::Conn& c, const std:
 absl::StatusOr<std::vector<BreachCandidate>> BreachCandidates(kit::Conn& c, absl::Time now,
                                                               int limit) {
   absl::StatusOr<std::vector<kit::Row>> rows = c.Query(
-      absl::StrCat("SELECT site, id, kind FROM tickets WHERE NOT sla_breached AND ", kLate,
-                   " LIMIT ?"),
+      absl::StrCat("SELECT site, id, kind, status FROM tickets WHERE NOT sla_breached AND ",
+                   kLate, " LIMIT ?"),
       {now, now, limit});
   if (!rows.ok()) return rows.status();
   std::vector<BreachCandidate> out;
   for (const kit::Row& r : *rows) {
-    out.push_back({r.Str(0), r.Int(1), static_cast<v1::TicketKind>(r.Int(2))});
+    out.push_back({r.Str(0), r.Int(1), static_cast<v1::TicketKind>(r.Int(2)),
+                   static_cast<v1::TicketStatus>(r.Int(3))});
   }
   return out;
 }

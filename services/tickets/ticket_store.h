@@ -54,6 +54,7 @@ struct BreachCandidate {
   std::string site;
   int64_t id;
   v1::TicketKind kind;
+  v1::TicketStatus status;
 };
 
 // Every SQL statement of the tickets service. Methods taking a Conn run inside
@@ -104,6 +105,9 @@ absl::Status WriteSlaPolicy(kit::Conn& c, const std::string& site, const SlaPoli
 absl::StatusOr<int64_t> InsertSurvey(kit::Conn& c, const std::string& site,
                                      const v1::Survey& s, absl::string_view actor);
 absl::StatusOr<v1::Survey> ReadSurvey(kit::Conn& c, const std::string& site, int64_t id);
+// Just the dimensions of a survey; NOT_FOUND if there is no such survey.
+absl::StatusOr<std::vector<std::string>> SurveyDimensions(kit::Conn& c, const std::string& site,
+                                                          int64_t id);
 // ALREADY_EXISTS if the household answered this survey already.
 absl::StatusOr<int64_t> InsertSurveyResponse(kit::Conn& c, const std::string& site,
                                              int64_t survey_id, const v1::SurveyResponse& r,

@@ -10,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "services/kit/errors.h"
+#include "services/kit/etag.h"
 #include "services/kit/idempotency.h"
 #include "services/kit/paging.h"
 #include "services/kit/proto_time.h"
@@ -52,7 +53,7 @@ absl::Status CheckEtag(absl::string_view etag) {
 }
 
 absl::Status MatchEtag(absl::string_view given, const StoredTicket& t) {
-  if (given != absl::StrCat("\"", t.version, "\"")) {
+  if (!kit::EtagMatches(given, t.version)) {
     return absl::AbortedError("etag is stale: the ticket changed since it was read");
   }
   return absl::OkStatus();
@@ -119,7 +120,8 @@ TicketsService::TicketsService(kit::Db& db, const kit::Clock& clock,
       clock_(clock),
       open_(prometheus::BuildGauge()
                 .Name("estate_tickets_open")
-                .Help("Tickets neither resolved, closed nor cancelled, by site and kind.")
+                .Help("Tickets neither resolved, closed nor cancelled, by site and kind; read "
+                      "from the database, so every replica reports the same value (use max).")
                 .Register(registry)),
       breached_(prometheus::BuildCounter()
                     .Name("estate_tickets_sla_breached_total")
@@ -129,11 +131,11 @@ TicketsService::TicketsService(kit::Db& db, const kit::Clock& clock,
                            .Name("estate_tickets_time_to_resolve_seconds")
                            .Help("Time from creation to resolution, by kind.")
                            .Register(registry)) {
+  // 15 minutes .. 30 days.
+  const prometheus::Histogram::BucketBoundaries buckets = {
+      900, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 259200, 604800, 1209600, 2592000};
   for (int k = v1::COMPLAINT; k <= v1::SUGGESTION; ++k) {
-    time_to_resolve_.Add({{"kind", kKindLabels[k]}},
-                         prometheus::Histogram::BucketBoundaries{
-                             900, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 259200,
-                             604800, 1209600, 2592000});
+    resolve_seconds_[k] = &time_to_resolve_.Add({{"kind", kKindLabels[k]}}, buckets);
   }
 }
 
@@ -366,7 +368,9 @@ absl::Status TicketsService::DoTransition(grpc::ServerContext* ctx, const Transi
                                           t->state.status, t->state.status, actor, now,
                                           "past an SLA deadline"));
         }
-        if (t->state.status == v1::RESOLVED && from != v1::RESOLVED) {
+        // First resolutions only: a reopened ticket is not a second ticket.
+        if (t->state.status == v1::RESOLVED && from != v1::RESOLVED &&
+            t->state.reopen_count == 0) {
           resolved_after = now - t->state.create_time;
         }
         kind = t->state.kind;
@@ -374,12 +378,8 @@ absl::Status TicketsService::DoTransition(grpc::ServerContext* ctx, const Transi
         return absl::OkStatus();
       });
   if (s.ok() && newly_breached) CountBreach(ref->site, kind);
-  if (s.ok() && resolved_after.has_value()) {
-    time_to_resolve_
-        .Add({{"kind", KindLabel(kind)}}, prometheus::Histogram::BucketBoundaries{
-                                               900, 1800, 3600, 7200, 14400, 28800, 86400,
-                                               172800, 259200, 604800, 1209600, 2592000})
-        .Observe(absl::ToDoubleSeconds(*resolved_after));
+  if (s.ok() && resolved_after.has_value() && kind >= v1::COMPLAINT && kind <= v1::SUGGESTION) {
+    resolve_seconds_[kind]->Observe(absl::ToDoubleSeconds(*resolved_after));
   }
   return s;
 }
@@ -610,7 +610,7 @@ void PolicyToProto(const std::string& site, const store::SlaPolicyRow& p, v1::Sl
     kit::SetDuration(t->mutable_first_response(), p.targets[pr].first_response);
     kit::SetDuration(t->mutable_resolution(), p.targets[pr].resolution);
   }
-  out->set_etag(absl::StrCat("\"", p.version, "\""));
+  out->set_etag(kit::Etag(p.version));
 }
 
 }  // namespace
@@ -661,7 +661,7 @@ grpc::Status TicketsService::UpdateSlaPolicy(grpc::ServerContext* ctx,
       [&](kit::Conn& c) -> absl::Status {
         absl::StatusOr<store::SlaPolicyRow> p = store::ReadSlaPolicy(c, *site, true);
         if (!p.ok()) return p.status();
-        if (req->policy().etag() != absl::StrCat("\"", p->version, "\"")) {
+        if (!kit::EtagMatches(req->policy().etag(), p->version)) {
           return absl::AbortedError("etag is stale: the policy changed since it was read");
         }
         for (const auto& [pr, target] : wanted) p->targets[pr] = target;
@@ -762,11 +762,11 @@ grpc::Status TicketsService::AddSurveyResponse(grpc::ServerContext* ctx,
   return ToGrpc(kit::IdempotentWrite(
       db_, kit::DeadlineOf(*ctx), "AddSurveyResponse", req->request_id(), *req, resp,
       [&](kit::Conn& c) -> absl::Status {
-        absl::StatusOr<v1::Survey> survey = store::ReadSurvey(c, site, survey_id);
-        if (!survey.ok()) return survey.status();
+        absl::StatusOr<std::vector<std::string>> dims =
+            store::SurveyDimensions(c, site, survey_id);
+        if (!dims.ok()) return dims.status();
         for (const auto& [dim, rating] : in.ratings()) {
-          if (std::find(survey->dimensions().begin(), survey->dimensions().end(), dim) ==
-              survey->dimensions().end()) {
+          if (std::find(dims->begin(), dims->end(), dim) == dims->end()) {
             return FieldError("response.ratings", absl::StrCat("'", dim.substr(0, 64),
                                                                "' is not a dimension of this survey"));
           }
@@ -829,9 +829,8 @@ absl::Status TicketsService::ScanBreaches() {
       if (!set.ok()) return set.status();
       flagged = *set;
       if (!flagged) return absl::OkStatus();
-      return store::AddEvent(c, b.site, b.id, "sla_breached", v1::TICKET_STATUS_UNSPECIFIED,
-                             v1::TICKET_STATUS_UNSPECIFIED, "system:sla", now,
-                             "past an SLA deadline");
+      return store::AddEvent(c, b.site, b.id, "sla_breached", b.status, b.status, "system:sla",
+                             now, "past an SLA deadline");
     }));
     if (flagged) CountBreach(b.site, b.kind);
   }

@@ -106,6 +106,7 @@ class TicketsService final : public v1::TicketService::Service {
   prometheus::Family<prometheus::Gauge>& open_;
   prometheus::Family<prometheus::Counter>& breached_;
   prometheus::Family<prometheus::Histogram>& time_to_resolve_;
+  prometheus::Histogram* resolve_seconds_[7] = {};  // by v1::TicketKind
   absl::Mutex policy_mu_;
   absl::flat_hash_map<std::string, std::pair<store::SlaPolicyRow, absl::Time>> policies_
       ABSL_GUARDED_BY(policy_mu_);

@@ -183,9 +183,11 @@ def check_overlay(env_name, want_replicas):
     check("ESTATE_DB_PASSWORD" not in env, f"{p} no plain ESTATE_DB_PASSWORD in env")
 
     grace = seconds(val("ESTATE_SHUTDOWN_GRACE") or "10s")
+    drain = seconds(val("ESTATE_SHUTDOWN_DRAIN") or "5s")
     tgps = pod.get("terminationGracePeriodSeconds", 30)
-    check(grace is not None and tgps > grace,
-          f"{p} terminationGracePeriodSeconds ({tgps}) > shutdown grace ({val('ESTATE_SHUTDOWN_GRACE')})")
+    check(grace is not None and drain is not None and tgps > grace + drain,
+          f"{p} terminationGracePeriodSeconds ({tgps}) > shutdown drain + grace "
+          f"({val('ESTATE_SHUTDOWN_DRAIN')} + {val('ESTATE_SHUTDOWN_GRACE')})")
 
     secrets = {d["metadata"]["name"]: d for d in docs if d.get("kind") == "Secret"}
 
@@ -296,7 +298,7 @@ def main():
             check(a.get("for") == need_for, f"[rules] {name} for {need_for}")
 
     alert("TicketsDown", ['up{job="tickets"}', "==0"], "critical")
-    alert("TicketsDatabaseDown", ["estate_database_up", "==0"], "critical", "2m")
+    alert("TicketsDatabaseDown", ["estate_db_up", "==0"], "critical", "2m")
     alert("HighErrorRate", ["grpc_server_handled_total", 'grpc_code=~"Unavailable|Internal|Unknown"', "[5m]", ">0.05"], "warning")
     alert("SlowRequests", ["histogram_quantile(0.99", "grpc_server_handling_seconds_bucket", ">1"], "warning")
     alert("SLABreaches", ["increase(estate_tickets_sla_breached_total", "[1h]", ">0"], "info")

@@ -41,7 +41,9 @@ TEST_F(TicketsStatsTest, FiguresEqualAnSqlRecount) {
       ASSERT_TRUE(Visit(t, 1 + pick(5)).ok());
       ASSERT_TRUE(Get(t.name(), &t).ok());  // the visit moved the etag on
     }
-    if (fate >= 7) ASSERT_TRUE(Close(&t, fate == 9 ? "owner moved away" : "").ok());
+    if (fate >= 7) {
+      ASSERT_TRUE(Close(&t, fate == 9 ? "owner moved away" : "").ok());
+    }
   }
   v1::CreateSurveyRequest cr;
   cr.set_parent("sites/" + site);
