@@ -70,14 +70,42 @@ absl::Time Row::Time(int i) const {
   return t.has_value() ? *t : absl::InfinitePast();
 }
 
-std::optional<absl::Time> Row::OptTime(int i) const {
-  if (!cols_[i].has_value()) return std::nullopt;
-  absl::Time t;
-  std::string err;
-  if (!absl::ParseTime("%Y-%m-%d %H:%M:%E*S", *cols_[i], absl::UTCTimeZone(), &t, &err)) {
+namespace {
+
+// Reads the fixed form MariaDB sends for DATETIME(6) in UTC,
+// "YYYY-MM-DD HH:MM:SS[.ffffff]". absl::ParseTime does this too, at several
+// times the cost, and a row carries up to a dozen times.
+std::optional<absl::Time> ParseSqlTime(absl::string_view s) {
+  const auto num = [&](size_t pos, size_t len, int64_t* out) {
+    if (pos + len > s.size()) return false;
+    int64_t v = 0;
+    for (size_t k = pos; k < pos + len; ++k) {
+      if (s[k] < '0' || s[k] > '9') return false;
+      v = v * 10 + (s[k] - '0');
+    }
+    *out = v;
+    return true;
+  };
+  int64_t y, mo, d, h, mi, sec, frac = 0;
+  if (s.size() < 19 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' ||
+      s[16] != ':' || !num(0, 4, &y) || !num(5, 2, &mo) || !num(8, 2, &d) ||
+      !num(11, 2, &h) || !num(14, 2, &mi) || !num(17, 2, &sec)) {
     return std::nullopt;
   }
-  return t;
+  if (s.size() > 19) {
+    const size_t digits = s.size() - 20;
+    if (s[19] != '.' || digits == 0 || digits > 6 || !num(20, digits, &frac)) return std::nullopt;
+    for (size_t k = digits; k < 6; ++k) frac *= 10;
+  }
+  return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, sec), absl::UTCTimeZone()) +
+         absl::Microseconds(frac);
+}
+
+}  // namespace
+
+std::optional<absl::Time> Row::OptTime(int i) const {
+  if (!cols_[i].has_value()) return std::nullopt;
+  return ParseSqlTime(*cols_[i]);
 }
 
 std::string SqlTime(absl::Time t) {
