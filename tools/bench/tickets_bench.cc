@@ -34,6 +34,7 @@
 #include "grpcpp/server_builder.h"
 #include "services/kit/clock.h"
 #include "services/kit/host.h"
+#include "services/tickets/ticket_store.h"
 #include "services/tickets/tickets_service.h"
 #include "spdlog/spdlog.h"
 
@@ -325,6 +326,19 @@ int main(int argc, char** argv) {
     print("GetTicket", c, r.get);
     r.select = Measure(c, raw_select);
     print("(raw SELECT by id)", c, r.select);
+    // The service's own read path without gRPC: what the store adds to a
+    // point read.
+    print("(store ReadTicket)", c, Measure(c, [&](int t) {
+            return (*host)
+                ->db()
+                .Run(absl::Now() + absl::Seconds(5),
+                     [&](kit::Conn& conn) {
+                       return tickets::store::ReadTicket(conn, "bench",
+                                                         ids[rngs[t]() % ids.size()], false)
+                           .status();
+                     })
+                .ok();
+          }));
     rows.push_back(r);
   }
   printf("\n%5s %22s %18s\n", "conc", "create / raw insert", "get / echo");
