@@ -448,8 +448,8 @@ absl::Status Db::Transact(absl::Time deadline, absl::FunctionRef<absl::Status(Co
         return s;
       } catch (const sql::SQLException& e) {
         code = e.getErrorCode();
-        absl::Status failed = conn.Fail(committed ? "after commit" : commit_sent ? "commit" : "transaction",
-                                        code, e.getSQLStateCStr(), e.what());
+        const char* when = committed ? "after commit" : commit_sent ? "commit" : "transaction";
+        absl::Status failed = conn.Fail(when, code, e.getSQLStateCStr(), e.what());
         // Whatever happens after a successful COMMIT does not undo it; the
         // session is in doubt, so it is not reused.
         raw->broken = true;
