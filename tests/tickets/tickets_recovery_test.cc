@@ -1,7 +1,10 @@
 // The database stopped, crashed and restarted under a running service: calls
 // fail UNAVAILABLE within their deadline, health follows the database, and the
 // same process serves again without a restart. Acknowledged writes survive.
+#include <thread>
+
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "tests/tickets/tickets_fixture.h"
 
 namespace tickets {
@@ -18,6 +21,7 @@ class RecoveryTest : public ::testing::Test {
     ASSERT_EQ(Db("start"), 0);
     db_ = std::make_unique<testing_support::TestDatabase>(port_);
     const kit::DbOptions o = db_->FreshSchema("recovery");
+    schema_ = o.schema;
     server_ = testing_support::InProcessService::Start(
         "tickets", o, estate_tickets_migrations(),
         [&](kit::ServiceHost& host) { RegisterTickets(host, kit::RealClock(), absl::Hours(1000)); },
@@ -53,6 +57,7 @@ class RecoveryTest : public ::testing::Test {
   }
 
   std::string dir_;
+  std::string schema_;
   int port_ = 0;
   std::unique_ptr<testing_support::TestDatabase> db_;
   std::unique_ptr<testing_support::InProcessService> server_;
@@ -108,6 +113,45 @@ TEST_F(RecoveryTest, AcknowledgedWritesSurviveADatabaseCrash) {
     if (s.error_code() == grpc::StatusCode::UNAVAILABLE) s = stub_->GetTicket(Context().get(), g, &out);
     EXPECT_TRUE(s.ok()) << name << ": " << s.error_message();
   }
+}
+
+TEST_F(RecoveryTest, ShutdownLetsAnInFlightCallFinishAndRefusesNewOnes) {
+  v1::Ticket t;
+  ASSERT_TRUE(CreateOne(&t).ok());
+  const int64_t id = std::stoll(t.name().substr(t.name().rfind('/') + 1));
+  // Someone else holds the ticket's row lock, so an assignment is in flight
+  // (waiting on it) when the shutdown starts.
+  absl::Notification locked, release;
+  std::thread holder([&] {
+    (void)db_->admin().Transact(absl::Now() + absl::Seconds(30), [&](kit::Conn& c) {
+      absl::Status s = c.Query("SELECT id FROM `" + schema_ + "`.tickets WHERE id = ? FOR UPDATE",
+                               {id}).status();
+      locked.Notify();
+      release.WaitForNotification();
+      return s;
+    });
+  });
+  locked.WaitForNotification();
+  grpc::Status in_flight;
+  std::thread caller([&] {
+    v1::AssignTicketRequest r;
+    r.set_name(t.name());
+    r.set_etag(t.etag());
+    r.set_request_id(testing_support::NewRequestId());
+    r.set_department("engineering");
+    v1::Ticket out;
+    in_flight = stub_->AssignTicket(Context().get(), r, &out);
+  });
+  absl::SleepFor(absl::Milliseconds(300));
+  std::thread stopper([&] { server_->Shutdown(); });
+  absl::SleepFor(absl::Milliseconds(300));
+  v1::Ticket out;
+  EXPECT_FALSE(CreateOne(&out, absl::Seconds(1)).ok()) << "a new call was accepted while stopping";
+  release.Notify();
+  caller.join();
+  stopper.join();
+  holder.join();
+  EXPECT_TRUE(in_flight.ok()) << in_flight.error_message();
 }
 
 }  // namespace
