@@ -1,6 +1,7 @@
 #ifndef ESTATE_TESTS_TICKETS_TICKETS_FIXTURE_H_
 #define ESTATE_TESTS_TICKETS_TICKETS_FIXTURE_H_
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -73,6 +74,32 @@ class TicketsTest : public ::testing::Test {
     const grpc::Status s = stub().CreateTicket(Context().get(), req, &out);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return out;
+  }
+
+  // A survey of the first half of 2026 over `dimensions`.
+  v1::Survey NewSurvey(const std::string& site, const std::vector<std::string>& dimensions) {
+    v1::CreateSurveyRequest cr;
+    cr.set_parent("sites/" + site);
+    cr.set_request_id(NewRequestId());
+    cr.mutable_survey()->set_title("Household opinion survey, first half");
+    for (const std::string& d : dimensions) cr.mutable_survey()->add_dimensions(d);
+    cr.mutable_survey()->set_period_start("2026-01-01");
+    cr.mutable_survey()->set_period_end("2026-06-30");
+    v1::Survey survey;
+    const grpc::Status s = stub().CreateSurvey(Context().get(), cr, &survey);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return survey;
+  }
+  // One household's answer; the status of the call.
+  grpc::Status Answer(const v1::Survey& survey, const std::string& unit,
+                      const std::map<std::string, int>& ratings) {
+    v1::AddSurveyResponseRequest ar;
+    ar.set_parent(survey.name());
+    ar.set_request_id(NewRequestId());
+    ar.mutable_response()->set_unit(unit);
+    for (const auto& [d, r] : ratings) (*ar.mutable_response()->mutable_ratings())[d] = r;
+    v1::SurveyResponse out;
+    return stub().AddSurveyResponse(Context().get(), ar, &out);
   }
 
   // Runs one transition verb and returns the new ticket (or the status).

@@ -449,26 +449,14 @@ TEST_F(TicketsTest, APageSizeAboveTheMaximumIsLoweredTo500) {
 
 TEST_F(TicketsTest, SurveysGiveSatisfactionPerDimension) {
   const std::string site = NewSite();
-  v1::CreateSurveyRequest cr;
-  cr.set_parent("sites/" + site);
-  cr.set_request_id(NewRequestId());
-  cr.mutable_survey()->set_title("Household opinion survey, first half");
-  for (const char* d : {"reception", "phone", "return_visit"}) cr.mutable_survey()->add_dimensions(d);
-  cr.mutable_survey()->set_period_start("2026-01-01");
-  cr.mutable_survey()->set_period_end("2026-06-30");
-  v1::Survey survey;
-  ASSERT_TRUE(stub().CreateSurvey(Context().get(), cr, &survey).ok());
+  v1::Survey survey = NewSurvey(site, {"reception", "phone", "return_visit"});
   // 20 households: reception 18 satisfied (90%), phone 15 (75%), return visit 16 (80%).
   for (int i = 0; i < 20; ++i) {
-    v1::AddSurveyResponseRequest ar;
-    ar.set_parent(survey.name());
-    ar.set_request_id(NewRequestId());
-    ar.mutable_response()->set_unit("3-" + std::to_string(101 + i));
-    (*ar.mutable_response()->mutable_ratings())["reception"] = i < 18 ? 5 : 2;
-    (*ar.mutable_response()->mutable_ratings())["phone"] = i < 15 ? 4 : 3;
-    (*ar.mutable_response()->mutable_ratings())["return_visit"] = i < 16 ? 4 : 1;
-    v1::SurveyResponse out;
-    ASSERT_TRUE(stub().AddSurveyResponse(Context().get(), ar, &out).ok());
+    ASSERT_TRUE(Answer(survey, "3-" + std::to_string(101 + i),
+                       {{"reception", i < 18 ? 5 : 2},
+                        {"phone", i < 15 ? 4 : 3},
+                        {"return_visit", i < 16 ? 4 : 1}})
+                    .ok());
   }
   v1::GetSurveyRequest gr;
   gr.set_name(survey.name());
@@ -479,18 +467,9 @@ TEST_F(TicketsTest, SurveysGiveSatisfactionPerDimension) {
   EXPECT_EQ(bp, (std::map<std::string, int>{{"phone", 7500}, {"reception", 9000},
                                             {"return_visit", 8000}}));
 
-  v1::AddSurveyResponseRequest again;
-  again.set_parent(survey.name());
-  again.set_request_id(NewRequestId());
-  again.mutable_response()->set_unit("3-101");
-  (*again.mutable_response()->mutable_ratings())["phone"] = 5;
-  v1::SurveyResponse out;
-  EXPECT_EQ(stub().AddSurveyResponse(Context().get(), again, &out).error_code(),
+  EXPECT_EQ(Answer(survey, "3-101", {{"phone", 5}}).error_code(),
             grpc::StatusCode::ALREADY_EXISTS);
-  again.set_request_id(NewRequestId());
-  again.mutable_response()->set_unit("3-999");
-  (*again.mutable_response()->mutable_ratings())["parking"] = 5;
-  const grpc::Status s = stub().AddSurveyResponse(Context().get(), again, &out);
+  const grpc::Status s = Answer(survey, "3-999", {{"phone", 5}, {"parking", 5}});
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(s.error_message(), "response.ratings: 'parking' is not a dimension of this survey");
   EXPECT_EQ(Sql("SELECT COUNT(*) FROM survey_responses WHERE site = ?", {site}), 20);

@@ -45,25 +45,11 @@ TEST_F(TicketsStatsTest, FiguresEqualAnSqlRecount) {
       ASSERT_TRUE(Close(&t, fate == 9 ? "owner moved away" : "").ok());
     }
   }
-  v1::CreateSurveyRequest cr;
-  cr.set_parent("sites/" + site);
-  cr.set_request_id(NewRequestId());
-  cr.mutable_survey()->set_title("satisfaction");
-  cr.mutable_survey()->add_dimensions("reception");
-  cr.mutable_survey()->add_dimensions("phone");
-  cr.mutable_survey()->set_period_start("2026-01-01");
-  cr.mutable_survey()->set_period_end("2026-06-30");
-  v1::Survey survey;
-  ASSERT_TRUE(stub().CreateSurvey(Context().get(), cr, &survey).ok());
+  const v1::Survey survey = NewSurvey(site, {"reception", "phone"});
   for (int i = 0; i < 38; ++i) {
-    v1::AddSurveyResponseRequest ar;
-    ar.set_parent(survey.name());
-    ar.set_request_id(NewRequestId());
-    ar.mutable_response()->set_unit("7-" + std::to_string(100 + i));
-    (*ar.mutable_response()->mutable_ratings())["reception"] = 1 + pick(5);
-    if (pick(3)) (*ar.mutable_response()->mutable_ratings())["phone"] = 1 + pick(5);
-    v1::SurveyResponse out;
-    ASSERT_TRUE(stub().AddSurveyResponse(Context().get(), ar, &out).ok());
+    std::map<std::string, int> ratings = {{"reception", 1 + pick(5)}};
+    if (pick(3)) ratings["phone"] = 1 + pick(5);
+    ASSERT_TRUE(Answer(survey, "7-" + std::to_string(100 + i), ratings).ok());
   }
   clock().Advance(absl::Hours(3));
   const absl::Time end = clock().Now();
