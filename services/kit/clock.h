@@ -16,9 +16,13 @@ class Clock {
   virtual absl::Time Now() const = 0;
 };
 
+// Whole microseconds: what DATETIME(6) stores, so a time handed to a client
+// reads back the same from the database.
 class SystemClock final : public Clock {
  public:
-  absl::Time Now() const override { return absl::Now(); }
+  absl::Time Now() const override {
+    return absl::FromUnixMicros(absl::ToUnixMicros(absl::Now()));
+  }
 };
 
 // Returns a process-wide system clock.

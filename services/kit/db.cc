@@ -405,15 +405,20 @@ absl::Status Db::Run(absl::Time deadline, absl::FunctionRef<absl::Status(Conn&)>
 
 absl::Status Db::Ping(absl::Time deadline) {
   absl::MutexLock lock(&ping_mu_);
-  if (ping_conn_ == nullptr || ping_conn_->broken) {
-    ping_conn_.reset();
-    absl::StatusOr<std::unique_ptr<PooledConnection>> pc = Connect(deadline);
-    if (!pc.ok()) return pc.status();
-    ping_conn_ = std::move(*pc);
+  absl::Status s;
+  // Twice: a connection the server dropped while idle (wait_timeout, a proxy)
+  // is not a database that is down.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (ping_conn_ == nullptr || ping_conn_->broken) {
+      ping_conn_.reset();
+      absl::StatusOr<std::unique_ptr<PooledConnection>> pc = Connect(deadline);
+      if (!pc.ok()) return pc.status();
+      ping_conn_ = std::move(*pc);
+    }
+    s = RunOn(ping_conn_.get(), [](Conn& c) { return c.Query("SELECT 1").status(); });
+    if (s.ok()) return s;
+    ping_conn_->broken = true;
   }
-  const absl::Status s =
-      RunOn(ping_conn_.get(), [](Conn& c) { return c.Query("SELECT 1").status(); });
-  if (!s.ok()) ping_conn_->broken = true;
   return s;
 }
 

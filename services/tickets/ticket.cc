@@ -88,15 +88,8 @@ absl::Status Reprioritise(TicketState& t, v1::Priority priority, const SlaTarget
   }
   CheckBreach(t, now);
   t.priority = priority;
-  if (t.waiting_since.has_value()) {
-    // The pause so far counts as paused time under the new target too.
-    const absl::Duration so_far = now - *t.waiting_since;
-    t.paused += so_far;
-    RecomputeDue(t, target);
-    t.paused -= so_far;
-  } else {
-    RecomputeDue(t, target);
-  }
+  // A pause still running is added when the ticket resumes.
+  RecomputeDue(t, target);
   return absl::OkStatus();
 }
 

@@ -501,27 +501,31 @@ absl::StatusOr<std::vector<SurveyRating>> SurveyRatings(kit::Conn& c, const std:
 absl::StatusOr<std::vector<BreachCandidate>> BreachCandidates(kit::Conn& c, absl::Time now,
                                                               int limit) {
   absl::StatusOr<std::vector<kit::Row>> rows = c.Query(
-      absl::StrCat("SELECT site, id, kind, status FROM tickets WHERE NOT sla_breached AND ",
-                   kLate, " LIMIT ?"),
+      absl::StrCat("SELECT site, id, kind FROM tickets WHERE NOT sla_breached AND ", kLate,
+                   " LIMIT ?"),
       {now, now, limit});
   if (!rows.ok()) return rows.status();
   std::vector<BreachCandidate> out;
   for (const kit::Row& r : *rows) {
-    out.push_back({r.Str(0), r.Int(1), static_cast<v1::TicketKind>(r.Int(2)),
-                   static_cast<v1::TicketStatus>(r.Int(3))});
+    out.push_back({r.Str(0), r.Int(1), static_cast<v1::TicketKind>(r.Int(2))});
   }
   return out;
 }
 
-absl::StatusOr<bool> FlagBreach(kit::Conn& c, const std::string& site, int64_t id,
-                                absl::Time now) {
+absl::StatusOr<std::optional<v1::TicketStatus>> FlagBreach(kit::Conn& c, const std::string& site,
+                                                           int64_t id, absl::Time now) {
   absl::StatusOr<kit::ExecResult> r = c.Exec(
       absl::StrCat("UPDATE tickets SET sla_breached = TRUE WHERE site = ? AND id = ?"
                    " AND NOT sla_breached AND ",
                    kLate),
       {site, id, now, now});
   if (!r.ok()) return r.status();
-  return r->affected_rows == 1;
+  if (r->affected_rows != 1) return std::optional<v1::TicketStatus>();
+  // The row is locked by the update: this is the status the breach happened in.
+  absl::StatusOr<kit::Row> row =
+      c.QueryOne("SELECT status FROM tickets WHERE site = ? AND id = ?", {site, id}, "");
+  if (!row.ok()) return row.status();
+  return std::optional<v1::TicketStatus>(static_cast<v1::TicketStatus>(row->Int(0)));
 }
 
 absl::StatusOr<std::vector<OpenCount>> CountOpen(kit::Conn& c) {

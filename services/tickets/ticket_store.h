@@ -54,7 +54,6 @@ struct BreachCandidate {
   std::string site;
   int64_t id;
   v1::TicketKind kind;
-  v1::TicketStatus status;
 };
 
 // Every SQL statement of the tickets service. Methods taking a Conn run inside
@@ -126,9 +125,10 @@ absl::StatusOr<std::vector<SurveyRating>> SurveyRatings(kit::Conn& c, const std:
 // Tickets whose SLA has run out while the clock ran and that are not flagged yet.
 absl::StatusOr<std::vector<BreachCandidate>> BreachCandidates(kit::Conn& c, absl::Time now,
                                                               int limit);
-// Sets the flag if still unset and still late; true if this call set it.
-absl::StatusOr<bool> FlagBreach(kit::Conn& c, const std::string& site, int64_t id,
-                                absl::Time now);
+// Sets the flag if still unset and still late; the ticket's status if this
+// call set it, nullopt if not.
+absl::StatusOr<std::optional<v1::TicketStatus>> FlagBreach(kit::Conn& c, const std::string& site,
+                                                           int64_t id, absl::Time now);
 
 struct OpenCount {
   std::string site;

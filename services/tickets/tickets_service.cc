@@ -298,6 +298,7 @@ grpc::Status TicketsService::UpdateTicket(grpc::ServerContext* ctx,
         for (const std::string& path : req->update_mask().paths()) {
           v1::Ticket before = t->fields;
           CopyTicketField(path, req->ticket(), &t->fields);
+          if (t->fields.priority() == v1::PRIORITY_UNSPECIFIED) t->fields.set_priority(v1::NORMAL);
           if (!google::protobuf::util::MessageDifferencer::Equals(before, t->fields)) {
             changed.push_back(path);
           }
@@ -670,7 +671,7 @@ grpc::Status TicketsService::UpdateSlaPolicy(grpc::ServerContext* ctx,
         PolicyToProto(*site, *p, resp);
         return absl::OkStatus();
       });
-  if (s.ok()) {
+  if (s.ok() && version > 0) {  // 0: a replay, which wrote nothing
     store::SlaPolicyRow row;
     for (const v1::SlaTarget& t : resp->targets()) {
       row.targets[t.priority()] = {kit::FromDuration(t.first_response()),
@@ -825,11 +826,12 @@ absl::Status TicketsService::ScanBreaches() {
   for (const BreachCandidate& b : candidates) {
     bool flagged = false;
     RETURN_IF_ERROR(db_.Transact(deadline, [&](kit::Conn& c) -> absl::Status {
-      absl::StatusOr<bool> set = store::FlagBreach(c, b.site, b.id, now);
-      if (!set.ok()) return set.status();
-      flagged = *set;
+      absl::StatusOr<std::optional<v1::TicketStatus>> status =
+          store::FlagBreach(c, b.site, b.id, now);
+      if (!status.ok()) return status.status();
+      flagged = status->has_value();
       if (!flagged) return absl::OkStatus();
-      return store::AddEvent(c, b.site, b.id, "sla_breached", b.status, b.status, "system:sla",
+      return store::AddEvent(c, b.site, b.id, "sla_breached", **status, **status, "system:sla",
                              now, "past an SLA deadline");
     }));
     if (flagged) CountBreach(b.site, b.kind);

@@ -193,6 +193,17 @@ TEST(Sla, LoweringPriorityDoesNotEraseABreachAlreadyIncurred) {
   EXPECT_EQ(t.response_due, kT0 + DefaultSlaTarget(v1::LOW).first_response);
 }
 
+TEST(Sla, ChangingPriorityWhileWaitingCountsThePauseOnce) {
+  TicketState t = Open();
+  ASSERT_TRUE(Apply(t, Do(Action::kWait), kNormal, kT0 + absl::Hours(1)).ok());
+  const SlaTarget high = DefaultSlaTarget(v1::HIGH);
+  ASSERT_TRUE(Reprioritise(t, v1::HIGH, high, kT0 + absl::Hours(3)).ok());
+  ASSERT_TRUE(Apply(t, Do(Action::kResume), high, kT0 + absl::Hours(5)).ok());
+  // Waited four hours in all.
+  EXPECT_EQ(t.resolve_due, kT0 + high.resolution + absl::Hours(4));
+  EXPECT_EQ(t.response_due, kT0 + high.first_response + absl::Hours(4));
+}
+
 TEST(Sla, PriorityIsFixedOnceHandled) {
   TicketState t = In(v1::RESOLVED);
   const TicketState before = t;

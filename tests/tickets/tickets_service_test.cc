@@ -298,6 +298,24 @@ TEST_F(TicketsTest, UpdateChangesOnlyMaskedFieldsAndPriorityMovesDeadlines) {
   EXPECT_EQ(s.error_message(), "update_mask: 'status' cannot be updated");
 }
 
+TEST_F(TicketsTest, AnUpdateThatChangesNothingKeepsTheEtag) {
+  const v1::Ticket t = Create(NewSite());
+  v1::UpdateTicketRequest u;
+  u.mutable_ticket()->set_name(t.name());
+  u.mutable_ticket()->set_etag(t.etag());
+  u.mutable_ticket()->set_title(t.title());
+  u.mutable_ticket()->set_priority(v1::PRIORITY_UNSPECIFIED);  // means NORMAL, as it is
+  u.mutable_update_mask()->add_paths("title");
+  u.mutable_update_mask()->add_paths("priority");
+  u.set_request_id(NewRequestId());
+  v1::Ticket out;
+  ASSERT_TRUE(stub().UpdateTicket(Context().get(), u, &out).ok());
+  EXPECT_EQ(out.etag(), t.etag());
+  EXPECT_EQ(Sql("SELECT COUNT(*) FROM ticket_events WHERE type = 'updated' AND ticket_id = ?",
+                {kit::IdOf(t.name().substr(t.name().rfind('/') + 1))}),
+            0);
+}
+
 TEST_F(TicketsTest, SlaBreachesAreFlaggedOnceAndListable) {
   const std::string site = NewSite();
   v1::SlaPolicy policy;
