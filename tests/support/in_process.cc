@@ -24,11 +24,11 @@ namespace testing_support {
 std::unique_ptr<InProcessService> InProcessService::Start(
     const std::string& name, const kit::DbOptions& db,
     const std::vector<kit::Migration>& migrations, const Register& add,
-    absl::Duration health_interval) {
+    absl::Duration health_interval, const std::string& grpc_addr) {
   kit::HostOptions o;
   o.name = name;
   o.db = db;
-  o.server.grpc_addr = "127.0.0.1:0";
+  o.server.grpc_addr = grpc_addr;
   o.server.metrics_addr = "127.0.0.1:0";
   o.server.health_interval = health_interval;
   o.server.shutdown_grace = absl::Seconds(2);

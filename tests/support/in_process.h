@@ -22,7 +22,8 @@ class InProcessService {
   static std::unique_ptr<InProcessService> Start(
       const std::string& name, const kit::DbOptions& db,
       const std::vector<kit::Migration>& migrations, const Register& add,
-      absl::Duration health_interval = absl::Seconds(1));
+      absl::Duration health_interval = absl::Seconds(1),
+      const std::string& grpc_addr = "127.0.0.1:0");
   ~InProcessService();
 
   kit::ServiceHost& host() { return *host_; }
