@@ -45,7 +45,8 @@ check "reflection lists grpc.health.v1" grep -qx grpc.health.v1.Health <<<"$serv
 check "service health SERVING" "$probe" health 127.0.0.1:$grpc_port estate.tickets.v1.TicketService
 check "metrics on the flag's port" bash -c "curl -sf http://127.0.0.1:$flag_metrics_port/metrics | grep -q '^grpc_server_started_total{'"
 check "nothing on the environment's metrics port" bash -c "! curl -sf http://127.0.0.1:$env_metrics_port/metrics"
-check "migrations recorded" bash -c "${admin[*]} -N -e 'SELECT COUNT(*) FROM $schema.schema_migrations' | grep -qx 2"
+migration_files=$(ls "$root"/services/kit/migrations/*.sql "$root"/services/tickets/migrations/*.sql | wc -l)
+check "every migration file recorded once" bash -c "${admin[*]} -N -e 'SELECT COUNT(*) FROM $schema.schema_migrations' | grep -qx $migration_files"
 
 # A second process on the same gRPC port must fail, not share the port.
 ESTATE_DB_PORT=$ESTATE_TEST_DB_PORT ESTATE_DB_USER=$schema ESTATE_DB_NAME=$schema \
