@@ -1,22 +1,14 @@
 #include "services/kit/outbox.h"
 
-#include <random>
-
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/notification.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/support/byte_buffer.h"
+#include "services/kit/uuid.h"
 #include "spdlog/spdlog.h"
 
 namespace kit {
 namespace {
-
-std::string RandomUuid() {
-  static thread_local std::mt19937_64 rng(std::random_device{}());
-  const uint64_t a = rng(), b = rng();
-  return absl::StrFormat("%08x-%04x-4%03x-%04x-%012x", a >> 32, (a >> 16) & 0xFFFF, a & 0xFFF,
-                         ((b >> 48) & 0x3FFF) | 0x8000, b & 0xFFFFFFFFFFFFULL);
-}
 
 bool Permanent(grpc::StatusCode code) {
   switch (code) {
@@ -47,7 +39,7 @@ absl::StatusOr<int64_t> EnqueueCall(Conn& c, const std::string& site, const std:
   if (field == nullptr || field->type() != google::protobuf::FieldDescriptor::TYPE_STRING) {
     return absl::InternalError("an outbox call needs a request with a request_id");
   }
-  const std::string request_id = RandomUuid();
+  const std::string request_id = NewUuid();
   request.GetReflection()->SetString(&request, field, request_id);
   return c.InsertReturningId(
       "INSERT INTO outbox (site, target, method, request, request_id, created_at,"

@@ -18,6 +18,7 @@
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "services/kit/rpc_context.h"
+#include "services/kit/uuid.h"
 
 namespace testing_support {
 
@@ -136,11 +137,6 @@ std::string PromtoolCheck(const std::string& text, int* exit_code) {
   return out;
 }
 
-std::string NewRequestId() {
-  static thread_local std::mt19937_64 rng(std::random_device{}());
-  const uint64_t a = rng(), b = rng();
-  return absl::StrFormat("%08x-%04x-4%03x-%04x-%012x", a >> 32, (a >> 16) & 0xFFFF, a & 0xFFF,
-                         ((b >> 48) & 0x3FFF) | 0x8000, b & 0xFFFFFFFFFFFFULL);
-}
+std::string NewRequestId() { return kit::NewUuid(); }
 
 }  // namespace testing_support

@@ -34,6 +34,7 @@
 #include "grpcpp/server_builder.h"
 #include "services/kit/clock.h"
 #include "services/kit/host.h"
+#include "services/kit/uuid.h"
 #include "services/tickets/ticket_store.h"
 #include "services/tickets/tickets_service.h"
 #include "spdlog/spdlog.h"
@@ -136,16 +137,10 @@ kit::DbOptions FreshSchema(int port) {
   return o;
 }
 
-std::string Uuid(std::mt19937_64& rng) {
-  const uint64_t a = rng(), b = rng();
-  return absl::StrFormat("%08x-%04x-4%03x-%04x-%012x", a >> 32, (a >> 16) & 0xFFFF, a & 0xFFF,
-                         ((b >> 48) & 0x3FFF) | 0x8000, b & 0xFFFFFFFFFFFFULL);
-}
-
-v1::CreateTicketRequest CreateRequest(std::mt19937_64& rng) {
+v1::CreateTicketRequest CreateRequest() {
   v1::CreateTicketRequest req;
   req.set_parent("sites/bench");
-  req.set_request_id(Uuid(rng));
+  req.set_request_id(kit::NewUuid());
   v1::Ticket* t = req.mutable_ticket();
   t->set_kind(v1::REPAIR);
   t->set_channel(v1::PHONE);
@@ -238,13 +233,12 @@ int main(int argc, char** argv) {
   }
 
   // Tickets to read, and a ticket-sized echo payload.
-  std::mt19937_64 seed_rng(42);
   std::vector<std::string> names;
   std::string ticket_bytes;
   for (int i = 0; i < 2000; ++i) {
     grpc::ClientContext ctx;
     v1::Ticket t;
-    if (!stubs[0]->CreateTicket(&ctx, CreateRequest(seed_rng), &t).ok()) return 1;
+    if (!stubs[0]->CreateTicket(&ctx, CreateRequest(), &t).ok()) return 1;
     names.push_back(t.name());
     ticket_bytes = t.SerializeAsString();
   }
@@ -255,7 +249,7 @@ int main(int argc, char** argv) {
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
     v1::Ticket out;
-    return stubs[t]->CreateTicket(&ctx, CreateRequest(rngs[t]), &out).ok();
+    return stubs[t]->CreateTicket(&ctx, CreateRequest(), &out).ok();
   };
   const auto raw_insert = [&](int t) {
     try {
