@@ -1,9 +1,19 @@
-# estate_proto_library(NAME PROTOS a.proto b.proto DEPS other_lib)
-# Generates C++ messages and gRPC stubs for protos under protos/ into one static
-# library; include paths are relative to protos/ so imports read estate/x/v1/y.proto.
+# Debian ships google/api/annotations.proto only inside the grpc-gateway Go
+# sources.
+find_path(GOOGLEAPIS_PROTO_DIR google/api/annotations.proto
+  PATHS /usr/share/gocode/src/github.com/grpc-ecosystem/grpc-gateway/third_party/googleapis
+  NO_DEFAULT_PATH REQUIRED)
+
+# estate_proto_library(NAME [EXTERNAL] PROTOS a.proto b.proto DEPS other_lib)
+# Generates C++ messages and gRPC stubs for protos under protos/ (or, with
+# EXTERNAL, under the googleapis directory) into one static library; imports
+# read estate/x/v1/y.proto and google/api/annotations.proto.
 function(estate_proto_library name)
-  cmake_parse_arguments(ARG "" "" "PROTOS;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "EXTERNAL" "" "PROTOS;DEPS" ${ARGN})
   set(src_root ${PROJECT_SOURCE_DIR}/protos)
+  if(ARG_EXTERNAL)
+    set(src_root ${GOOGLEAPIS_PROTO_DIR})
+  endif()
   set(out_root ${PROJECT_BINARY_DIR}/protos)
   set(srcs)
   foreach(proto ${ARG_PROTOS})
@@ -15,7 +25,8 @@ function(estate_proto_library name)
       OUTPUT ${gen}
       COMMAND ${CMAKE_COMMAND} -E make_directory ${out_root}
       COMMAND protobuf::protoc
-        --proto_path=${src_root}
+        --proto_path=${PROJECT_SOURCE_DIR}/protos
+        --proto_path=${GOOGLEAPIS_PROTO_DIR}
         --cpp_out=${out_root}
         --grpc_out=${out_root}
         --plugin=protoc-gen-grpc=$<TARGET_FILE:gRPC::grpc_cpp_plugin>

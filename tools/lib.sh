@@ -14,7 +14,8 @@ ESTATE_PACKAGES=(
   libabsl-dev libmysqlcppconn-dev prometheus-cpp-dev libspdlog-dev libssl-dev
   libgtest-dev libgmock-dev
   mariadb-server mariadb-client
-  python3 python3-grpcio python3-yaml curl
+  libboost-dev nlohmann-json3-dev golang-github-grpc-ecosystem-grpc-gateway-dev
+  python3 python3-grpcio python3-yaml curl wrk
 )
 # Installed without recommends: prometheus is here only for promtool.
 ESTATE_PACKAGES_NO_RECOMMENDS=(prometheus)

@@ -83,6 +83,10 @@ GrpcServerMetrics::Method& GrpcServerMetrics::AddLocked(const std::string& full_
   return ref;
 }
 
+namespace {
+constexpr char kUnknownMethod[] = "/unknown/unknown";
+}  // namespace
+
 GrpcServerMetrics::Method& GrpcServerMetrics::Find(const char* full_method) {
   {
     // Every call looks up its method; only an unknown one writes.
@@ -90,10 +94,12 @@ GrpcServerMetrics::Method& GrpcServerMetrics::Find(const char* full_method) {
     auto it = methods_.find(full_method);
     if (it != methods_.end()) return *it->second;
   }
+  // A method no service declared is counted under one "unknown" entry: a
+  // client making up names must not make up time series.
   absl::MutexLock lock(&mu_);
-  auto it = methods_.find(full_method);
+  auto it = methods_.find(kUnknownMethod);
   if (it != methods_.end()) return *it->second;
-  return AddLocked(full_method, "unary");
+  return AddLocked(kUnknownMethod, "unary");
 }
 
 namespace {

@@ -39,7 +39,7 @@ class GrpcServerMetrics {
     prometheus::Histogram* seconds;
     std::array<prometheus::Counter*, 17> handled;
   };
-  // By "/pkg.Service/Method"; unknown methods are added on first use.
+  // By "/pkg.Service/Method"; methods never added share one "unknown" entry.
   Method& Find(const char* full_method);
 
  private:

@@ -11,7 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "estate/testing/probe.pb.h"
+#include "estate/api/v1/health_view.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/impl/codegen/client_unary_call.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
@@ -69,9 +69,9 @@ std::unique_ptr<grpc::ClientContext> Context(const std::string& caller,
 }
 
 int HealthStatus(grpc::Channel& channel, const std::string& service) {
-  estate::testing::HealthCheckRequest req;
+  estate::api::v1::HealthCheckRequest req;
   req.set_service(service);
-  estate::testing::HealthCheckResponse resp;
+  estate::api::v1::HealthCheckResponse resp;
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
   const grpc::internal::RpcMethod method("/grpc.health.v1.Health/Check",

@@ -1,0 +1,162 @@
+#include "gateway/backends.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "estate/api/v1/health_view.pb.h"
+#include "grpcpp/impl/codegen/proto_utils.h"
+#include "services/kit/grpc_metrics.h"
+
+namespace gateway {
+namespace {
+
+constexpr char kRoundRobin[] = R"({"loadBalancingConfig": [{"round_robin": {}}]})";
+// Three tries, only for UNAVAILABLE: the backend refused or never saw the call.
+constexpr char kRoundRobinWithRetry[] = R"({
+  "loadBalancingConfig": [{"round_robin": {}}],
+  "methodConfig": [{
+    "name": [{}],
+    "retryPolicy": {
+      "maxAttempts": 3,
+      "initialBackoff": "0.05s",
+      "maxBackoff": "0.5s",
+      "backoffMultiplier": 2,
+      "retryableStatusCodes": ["UNAVAILABLE"]
+    }
+  }]
+})";
+
+std::shared_ptr<grpc::Channel> NewChannel(const std::string& target, const char* config,
+                                          int salt) {
+  grpc::ChannelArguments args;
+  args.SetServiceConfigJSON(config);
+  // A backend that comes back is found within a second, not after minutes of backoff.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  args.SetMaxReceiveMessageSize(16 << 20);
+  // Distinct channels get distinct connections.
+  args.SetInt("estate.channel", salt);
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+}
+
+}  // namespace
+
+Backend::Backend(std::string name, std::string target, prometheus::Registry& registry)
+    : name_(std::move(name)),
+      target_(absl::StrContains(target, ":///") ? target : absl::StrCat("dns:///", target)),
+      retrying_(NewChannel(target_, kRoundRobinWithRetry, 1)),
+      plain_(NewChannel(target_, kRoundRobin, 2)),
+      retrying_stub_(std::make_unique<grpc::GenericStub>(retrying_)),
+      plain_stub_(std::make_unique<grpc::GenericStub>(plain_)),
+      calls_(prometheus::BuildCounter()
+                 .Name("estate_gateway_upstream_requests_total")
+                 .Help("Calls the gateway made to each backend, by gRPC code")
+                 .Register(registry)),
+      seconds_(prometheus::BuildHistogram()
+                   .Name("estate_gateway_upstream_duration_seconds")
+                   .Help("Time from sending a call to a backend to its answer")
+                   .Register(registry)
+                   .Add({{"backend", name_}}, kit::LatencyBuckets())),
+      up_(prometheus::BuildGauge()
+              .Name("estate_gateway_backend_up")
+              .Help("1 while the backend's health check says SERVING")
+              .Register(registry)
+              .Add({{"backend", name_}})) {
+  static const char* kCodes[] = {"OK", "Canceled", "Unknown", "InvalidArgument",
+                                 "DeadlineExceeded", "NotFound", "AlreadyExists",
+                                 "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
+                                 "Aborted", "OutOfRange", "Unimplemented", "Internal",
+                                 "Unavailable", "DataLoss", "Unauthenticated"};
+  for (int i = 0; i < 17; ++i) {
+    by_code_[i] = &calls_.Add({{"backend", name_}, {"grpc_code", kCodes[i]}});
+  }
+}
+
+void Backend::Call(const std::string& method, bool retry_safe,
+                   std::shared_ptr<UpstreamCall> call,
+                   std::function<void(const grpc::Status&)> done) {
+  grpc::GenericStub& stub = retry_safe ? *retrying_stub_ : *plain_stub_;
+  const absl::Time start = absl::Now();
+  UpstreamCall* raw = call.get();
+  stub.UnaryCall(&raw->context, method, grpc::StubOptions(), &raw->request, &raw->response,
+                 [this, start, call = std::move(call), done = std::move(done)](grpc::Status s) {
+                   seconds_.Observe(absl::ToDoubleSeconds(absl::Now() - start));
+                   int code = static_cast<int>(s.error_code());
+                   by_code_[code >= 0 && code < 17 ? code : 2]->Increment();
+                   done(s);
+                 });
+}
+
+void Backend::CheckHealth(absl::Duration timeout) {
+  auto call = std::make_shared<UpstreamCall>();
+  call->context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  estate::api::v1::HealthCheckRequest req;
+  bool own;
+  grpc::SerializationTraits<estate::api::v1::HealthCheckRequest>::Serialize(req, &call->request,
+                                                                           &own);
+  absl::Notification finished;
+  bool serving = false;
+  plain_stub_->UnaryCall(&call->context, "/grpc.health.v1.Health/Check", grpc::StubOptions(),
+                         &call->request, &call->response, [&](grpc::Status s) {
+                           estate::api::v1::HealthCheckResponse resp;
+                           serving = s.ok() &&
+                                     grpc::SerializationTraits<
+                                         estate::api::v1::HealthCheckResponse>::
+                                         Deserialize(&call->response, &resp)
+                                             .ok() &&
+                                     resp.status() == 1;
+                           finished.Notify();
+                         });
+  finished.WaitForNotification();
+  serving_.store(serving, std::memory_order_relaxed);
+  up_.Set(serving ? 1 : 0);
+}
+
+absl::StatusOr<std::unique_ptr<Backends>> Backends::Create(
+    const std::map<std::string, std::string>& targets, const std::vector<std::string>& needed,
+    prometheus::Registry& registry) {
+  auto out = std::make_unique<Backends>();
+  for (const std::string& name : needed) {
+    auto it = targets.find(name);
+    if (it == targets.end() || it->second.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("backend ", name, ": no address (set --backends ", name, "=host:port)"));
+    }
+    out->backends_.push_back(std::make_unique<Backend>(name, it->second, registry));
+  }
+  return out;
+}
+
+Backends::~Backends() { Stop(); }
+
+Backend* Backends::Find(absl::string_view name) const {
+  for (const auto& b : backends_) {
+    if (b->name() == name) return b.get();
+  }
+  return nullptr;
+}
+
+bool Backends::AllServing() const {
+  for (const auto& b : backends_) {
+    if (!b->serving()) return false;
+  }
+  return true;
+}
+
+void Backends::StartHealthChecks(absl::Duration interval) {
+  for (const auto& b : backends_) b->CheckHealth(absl::Seconds(1));
+  health_thread_ = std::thread([this, interval] {
+    while (!stop_.WaitForNotificationWithTimeout(interval)) {
+      for (const auto& b : backends_) b->CheckHealth(std::min(interval, absl::Seconds(1)));
+    }
+  });
+}
+
+void Backends::Stop() {
+  if (!stop_.HasBeenNotified()) stop_.Notify();
+  if (health_thread_.joinable()) health_thread_.join();
+}
+
+}  // namespace gateway

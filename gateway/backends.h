@@ -1,0 +1,87 @@
+#ifndef ESTATE_GATEWAY_BACKENDS_H_
+#define ESTATE_GATEWAY_BACKENDS_H_
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/grpcpp.h"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace gateway {
+
+// One call to a backend; the caller fills context and request and keeps it
+// alive (shared) until `done` runs.
+struct UpstreamCall {
+  grpc::ClientContext context;
+  grpc::ByteBuffer request;
+  grpc::ByteBuffer response;
+};
+
+// One service behind the gateway: a channel that retries UNAVAILABLE (for
+// calls safe to repeat) and one that does not, both round_robin over every
+// address DNS gives (headless Services in Kubernetes).
+class Backend {
+ public:
+  Backend(std::string name, std::string target, prometheus::Registry& registry);
+
+  const std::string& name() const { return name_; }
+  const std::string& target() const { return target_; }
+  bool serving() const { return serving_.load(std::memory_order_relaxed); }
+
+  // Starts the call; `done` runs on a gRPC thread when it ends.
+  void Call(const std::string& method, bool retry_safe, std::shared_ptr<UpstreamCall> call,
+            std::function<void(const grpc::Status&)> done);
+
+  // One grpc.health.v1 check; updates serving().
+  void CheckHealth(absl::Duration timeout);
+
+ private:
+  const std::string name_;
+  const std::string target_;
+  std::shared_ptr<grpc::Channel> retrying_, plain_;
+  std::unique_ptr<grpc::GenericStub> retrying_stub_, plain_stub_;
+  std::atomic<bool> serving_{false};
+  prometheus::Family<prometheus::Counter>& calls_;
+  prometheus::Histogram& seconds_;
+  prometheus::Gauge& up_;
+  std::array<prometheus::Counter*, 17> by_code_;
+};
+
+// Every backend by name, and the health loop behind /readyz.
+class Backends {
+ public:
+  // `targets`: backend name -> address ("127.0.0.1:50052", "dns:///tickets:50052").
+  // Every name in `needed` must have one.
+  static absl::StatusOr<std::unique_ptr<Backends>> Create(
+      const std::map<std::string, std::string>& targets, const std::vector<std::string>& needed,
+      prometheus::Registry& registry);
+  ~Backends();
+
+  Backend* Find(absl::string_view name) const;
+  const std::vector<std::unique_ptr<Backend>>& all() const { return backends_; }
+  bool AllServing() const;
+
+  void StartHealthChecks(absl::Duration interval);
+  void Stop();
+
+ private:
+  std::vector<std::unique_ptr<Backend>> backends_;
+  absl::Notification stop_;
+  std::thread health_thread_;
+};
+
+}  // namespace gateway
+
+#endif  // ESTATE_GATEWAY_BACKENDS_H_

@@ -1,0 +1,136 @@
+#include "gateway/gateway.h"
+
+#include "absl/strings/str_cat.h"
+#include "gateway/catalog.h"
+#include "gateway/http_api.h"
+#include "gateway/openapi.h"
+#include "gateway/passthrough.h"
+#include "gateway/pipeline.h"
+#include "gateway/rate_limiter.h"
+#include "gateway/reflection.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/impl/server_builder_option.h"
+#include "grpcpp/impl/server_builder_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "services/kit/grpc_metrics.h"
+
+namespace gateway {
+namespace {
+
+// libgrpc++_reflection registers its plugin in every ServerBuilder. Its
+// service would list only services registered on this server (none: the
+// gateway forwards generically) and would shadow the suite-wide one.
+class WithoutStockReflection final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    plugins->erase(std::remove_if(plugins->begin(), plugins->end(),
+                                  [](const auto& p) { return p->name() == "proto_server_reflection"; }),
+                   plugins->end());
+  }
+};
+
+}  // namespace
+
+struct Gateway::Parts {
+  GatewayOptions options;
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  std::unique_ptr<Catalog> catalog;
+  std::unique_ptr<Backends> backends;
+  std::unique_ptr<Authenticator> auth;
+  std::unique_ptr<RateLimiter> limiter;
+  std::unique_ptr<Pipeline> pipeline;
+  std::unique_ptr<HttpApi> http_api;
+  std::unique_ptr<HttpServer> http;
+  std::unique_ptr<kit::GrpcServerMetrics> grpc_metrics;
+  std::unique_ptr<PassthroughService> passthrough;
+  std::unique_ptr<grpc::Server> grpc;
+  bool stopped = false;
+};
+
+Gateway::Gateway(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+Gateway::~Gateway() { Shutdown(); }
+
+absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
+                                                        const kit::Clock* clock) {
+  auto p = std::make_unique<Parts>();
+  p->options = std::move(options);
+  const GatewayOptions& o = p->options;
+
+  auto catalog = Catalog::FromLinkedProtos("estate.", o.excluded_packages);
+  if (!catalog.ok()) return catalog.status();
+  p->catalog = *std::move(catalog);
+  auto backends = Backends::Create(o.backends, p->catalog->backends(), *p->registry);
+  if (!backends.ok()) return backends.status();
+  p->backends = *std::move(backends);
+
+  std::unique_ptr<JwtVerifier> jwt;
+  if (!o.jwt_hs256_secret.empty() || !o.jwt_rs256_public_key_pem.empty()) {
+    auto v = JwtVerifier::Create(o.jwt_hs256_secret, o.jwt_rs256_public_key_pem, o.jwt_policy);
+    if (!v.ok()) return v.status();
+    jwt = *std::move(v);
+  }
+  if (jwt == nullptr && o.api_keys.empty()) {
+    return absl::InvalidArgumentError(
+        "auth: no JWT key and no API keys configured; nobody could call the gateway");
+  }
+  p->auth = std::make_unique<Authenticator>(std::move(jwt), o.api_keys, clock);
+  p->limiter = std::make_unique<RateLimiter>(o.rate_per_second, o.rate_burst, clock);
+  p->pipeline = std::make_unique<Pipeline>(p->catalog.get(), p->backends.get(), p->auth.get(),
+                                           p->limiter.get(), o.default_deadline, *p->registry);
+
+  // gRPC pass-through.
+  p->grpc_metrics = std::make_unique<kit::GrpcServerMetrics>(*p->registry);
+  for (const auto* s : p->catalog->services()) p->grpc_metrics->AddService(*s);
+  p->grpc_metrics->AddMethod("/grpc.health.v1.Health/Check", false, false);
+  p->grpc_metrics->AddMethod(kReflectionMethod, true, true);
+  p->passthrough = std::make_unique<PassthroughService>(p->pipeline.get());
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  int grpc_port = 0;
+  builder.AddListeningPort(o.grpc_addr, grpc::InsecureServerCredentials(), &grpc_port);
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(o.http.max_body_bytes));
+  builder.SetOption(std::make_unique<WithoutStockReflection>());
+  builder.RegisterCallbackGenericService(p->passthrough.get());
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<kit::MetricsInterceptorFactory>(p->grpc_metrics.get()));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  p->grpc = builder.BuildAndStart();
+  if (p->grpc == nullptr || grpc_port == 0) {
+    return absl::UnavailableError(absl::StrCat("grpc: cannot listen on ", o.grpc_addr));
+  }
+
+  // HTTP.
+  p->http_api = std::make_unique<HttpApi>(p->pipeline.get(), p->registry,
+                                          OpenApiJson(*p->catalog));
+  HttpApi* api = p->http_api.get();
+  p->http = std::make_unique<HttpServer>(
+      [api](HttpRequest req, HttpReply reply) { api->Handle(std::move(req), std::move(reply)); },
+      o.http);
+  auto http_port = p->http->Listen(o.http_addr);
+  if (!http_port.ok()) {
+    p->grpc->Shutdown();
+    return http_port.status();
+  }
+  p->backends->StartHealthChecks(o.health_interval);
+  p->http->Start(o.http_threads);
+
+  std::unique_ptr<Gateway> g(new Gateway(std::move(p)));
+  g->http_port_ = *http_port;
+  g->grpc_port_ = grpc_port;
+  return g;
+}
+
+void Gateway::Shutdown() {
+  if (parts_ == nullptr || parts_->stopped) return;
+  parts_->stopped = true;
+  parts_->grpc->GetHealthCheckService()->SetServingStatus(false);
+  parts_->grpc->Shutdown(absl::ToChronoTime(absl::Now() + parts_->options.shutdown_grace));
+  parts_->http->Stop();
+  parts_->backends->Stop();
+}
+
+}  // namespace gateway

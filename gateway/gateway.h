@@ -1,0 +1,65 @@
+#ifndef ESTATE_GATEWAY_GATEWAY_H_
+#define ESTATE_GATEWAY_GATEWAY_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "gateway/authenticator.h"
+#include "gateway/backends.h"
+#include "gateway/http_server.h"
+#include "gateway/jwt.h"
+#include "services/kit/clock.h"
+
+namespace gateway {
+
+struct GatewayOptions {
+  std::string http_addr = "127.0.0.1:8080";
+  std::string grpc_addr = "127.0.0.1:9090";
+  // Backend name ("tickets") -> address; every service in the linked protos needs one.
+  std::map<std::string, std::string> backends;
+
+  std::string jwt_hs256_secret;
+  std::string jwt_rs256_public_key_pem;
+  JwtPolicy jwt_policy;
+  std::vector<ApiKey> api_keys;
+
+  double rate_per_second = 100;  // per principal; 0 turns limiting off
+  double rate_burst = 200;
+  HttpLimits http;
+  int http_threads = 2;
+  absl::Duration default_deadline = absl::Seconds(10);
+  absl::Duration health_interval = absl::Seconds(1);
+  absl::Duration shutdown_grace = absl::Seconds(5);
+  // Packages under "estate." that are not services of the suite.
+  std::vector<std::string> excluded_packages = {"estate.testing"};
+};
+
+// The front door: HTTP/JSON (+ /healthz, /readyz, /metrics, /openapi.json)
+// and gRPC pass-through, both over the same authentication, site scoping,
+// rate limits and backends.
+class Gateway {
+ public:
+  static absl::StatusOr<std::unique_ptr<Gateway>> Start(GatewayOptions options,
+                                                        const kit::Clock* clock);
+  ~Gateway();
+
+  int http_port() const { return http_port_; }
+  int grpc_port() const { return grpc_port_; }
+  // Lets calls in flight finish (up to shutdown_grace), then stops.
+  void Shutdown();
+
+ private:
+  struct Parts;
+  explicit Gateway(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+  int http_port_ = 0;
+  int grpc_port_ = 0;
+};
+
+}  // namespace gateway
+
+#endif  // ESTATE_GATEWAY_GATEWAY_H_

@@ -1,0 +1,225 @@
+#include "gateway/http_server.h"
+
+#include <optional>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "boost/asio/post.hpp"
+#include "boost/asio/strand.hpp"
+#include "boost/beast/core.hpp"
+#include "boost/beast/http.hpp"
+#include "spdlog/spdlog.h"
+
+namespace gateway {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+namespace net = boost::asio;
+using tcp = boost::asio::ip::tcp;
+
+std::chrono::steady_clock::duration Chrono(absl::Duration d) {
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      absl::ToChronoNanoseconds(d));
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, const HttpHandler& handler, const HttpLimits& limits)
+      : stream_(std::move(socket)), handler_(handler), limits_(limits) {}
+
+  void Start() { ReadHeader(); }
+
+ private:
+  void ReadHeader() {
+    parser_.emplace();
+    parser_->body_limit(limits_.max_body_bytes);
+    parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
+    stream_.expires_after(Chrono(limits_.idle_timeout));
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+  }
+
+  void OnHeader(beast::error_code ec, std::size_t) {
+    if (ec) return OnError(ec);
+    stream_.expires_after(Chrono(limits_.read_timeout));
+    const auto& req = parser_->get();
+    if (beast::iequals(req[http::field::expect], "100-continue")) {
+      // Say go ahead now rather than let the client wait a second for nothing.
+      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
+                                                                     req.version());
+      http::async_write(stream_, *cont,
+                        [self = shared_from_this(), cont](beast::error_code ec, std::size_t) {
+                          if (ec) return self->Close();
+                          self->ReadBody();
+                        });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+  }
+
+  void OnError(beast::error_code ec) {
+    int status = 0;
+    if (ec == http::error::body_limit) {
+      status = 413;
+    } else if (ec == http::error::header_limit) {
+      status = 431;
+    } else if (ec != http::error::end_of_stream && ec != http::error::partial_message &&
+               ec.category() == beast::error_code(http::error::bad_target).category()) {
+      status = 400;  // the parser's own complaints: bad method, target, field, chunk...
+    }
+    if (status == 0) return Close();  // closed, reset or timed out: nobody to answer
+    HttpRequest bad;
+    bad.transport_error = status;
+    Dispatch(std::move(bad), /*keep_alive=*/false);
+  }
+
+  void OnRead(beast::error_code ec, std::size_t) {
+    if (ec) return OnError(ec);
+    http::request<http::string_body> req = parser_->release();
+    HttpRequest out;
+    out.method = std::string(req.method_string());
+    out.target = std::string(req.target());
+    out.body = std::move(req.body());
+    for (const auto& h : req) {
+      out.headers.emplace_back(absl::AsciiStrToLower(std::string(h.name_string())),
+                               std::string(h.value()));
+    }
+    version_ = req.version();
+    Dispatch(std::move(out), req.keep_alive());
+  }
+
+  void Dispatch(HttpRequest req, bool keep_alive) {
+    stream_.expires_never();
+    auto self = shared_from_this();
+    handler_(std::move(req), [self, keep_alive](HttpResponse r) {
+      net::post(self->stream_.get_executor(),
+                [self, keep_alive, r = std::move(r)]() mutable { self->Write(std::move(r), keep_alive); });
+    });
+  }
+
+  void Write(HttpResponse r, bool keep_alive) {
+    res_ = {};
+    res_.version(version_);
+    res_.result(static_cast<unsigned>(r.status));
+    res_.set(http::field::content_type, r.content_type);
+    for (auto& [k, v] : r.headers) res_.set(k, v);
+    res_.body() = std::move(r.body);
+    res_.keep_alive(keep_alive);
+    res_.prepare_payload();
+    stream_.expires_after(Chrono(limits_.read_timeout));
+    http::async_write(stream_, res_,
+                      [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+                        if (ec) return self->Close();
+                        if (!keep_alive) return self->Linger();
+                        self->ReadHeader();
+                      });
+  }
+
+  // After an error reply the client may still be sending; read and drop what
+  // comes for a moment so that closing does not reset the connection before
+  // the client has read the reply.
+  void Linger() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(std::chrono::seconds(2));
+    drain_.resize(64 << 10);
+    DrainSome();
+  }
+
+  void DrainSome() {
+    stream_.async_read_some(net::buffer(drain_), [self = shared_from_this()](
+                                                     beast::error_code ec, std::size_t n) {
+      self->drained_ += n;
+      if (ec || self->drained_ > (64u << 20)) return self->Close();
+      self->DrainSome();
+    });
+  }
+
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  const HttpHandler& handler_;
+  const HttpLimits& limits_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> res_;
+  unsigned version_ = 11;
+  std::vector<char> drain_;
+  size_t drained_ = 0;
+};
+
+}  // namespace
+
+absl::string_view HttpRequest::Header(absl::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (k == name) return v;
+  }
+  return {};
+}
+
+HttpServer::HttpServer(HttpHandler handler, HttpLimits limits)
+    : handler_(std::move(handler)), limits_(limits), acceptor_(ioc_) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+absl::StatusOr<int> HttpServer::Listen(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos || !absl::SimpleAtoi(address.substr(colon + 1), &port)) {
+    return absl::InvalidArgumentError(absl::StrCat("http address ", address, ": want host:port"));
+  }
+  std::string host = address.substr(0, colon);
+  if (host.size() > 1 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  beast::error_code ec;
+  auto ip = net::ip::make_address(host.empty() ? "0.0.0.0" : host, ec);
+  if (ec) return absl::InvalidArgumentError(absl::StrCat("http address ", address, ": ", ec.message()));
+  tcp::endpoint ep(ip, static_cast<unsigned short>(port));
+  acceptor_.open(ep.protocol(), ec);
+  if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(ep, ec);
+  if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("http ", address, ": ", ec.message()));
+  return acceptor_.local_endpoint().port();
+}
+
+void HttpServer::Accept() {
+  acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+    if (!ec) {
+      socket.set_option(tcp::no_delay(true), ec);
+      std::make_shared<Session>(std::move(socket), handler_, limits_)->Start();
+    }
+    Accept();
+  });
+}
+
+void HttpServer::Start(int threads) {
+  Accept();
+  for (int i = 0; i < std::max(1, threads); ++i) {
+    threads_.emplace_back([this] { ioc_.run(); });
+  }
+}
+
+void HttpServer::Stop() {
+  if (threads_.empty()) return;
+  net::post(ioc_, [this] {
+    beast::error_code ec;
+    acceptor_.close(ec);
+  });
+  ioc_.stop();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+}  // namespace gateway

@@ -1,0 +1,74 @@
+#ifndef ESTATE_GATEWAY_HTTP_SERVER_H_
+#define ESTATE_GATEWAY_HTTP_SERVER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "boost/asio/io_context.hpp"
+#include "boost/asio/ip/tcp.hpp"
+
+namespace gateway {
+
+struct HttpRequest {
+  std::string method;  // "GET"
+  std::string target;  // "/v1/sites/a/tickets?page_size=5"
+  std::string body;
+  // The headers the gateway reads, lower-cased names.
+  std::vector<std::pair<std::string, std::string>> headers;
+  // Set instead of the above when the request could not be read:
+  // 400 malformed, 413 body too large, 431 headers too large.
+  int transport_error = 0;
+
+  absl::string_view Header(absl::string_view name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+using HttpReply = std::function<void(HttpResponse)>;
+// Handles one request; may reply from any thread, exactly once.
+using HttpHandler = std::function<void(HttpRequest, HttpReply)>;
+
+struct HttpLimits {
+  size_t max_body_bytes = 4 << 20;
+  size_t max_header_bytes = 16 << 10;
+  absl::Duration idle_timeout = absl::Seconds(60);  // between requests
+  absl::Duration read_timeout = absl::Seconds(30);  // one request, headers and body
+};
+
+// HTTP/1.1 with keep-alive on Boost.Beast: reads requests, hands them to the
+// handler, writes its replies. One request at a time per connection.
+class HttpServer {
+ public:
+  HttpServer(HttpHandler handler, HttpLimits limits);
+  ~HttpServer();
+
+  // "127.0.0.1:8080" (port 0 picks one); returns the bound port.
+  absl::StatusOr<int> Listen(const std::string& address);
+  void Start(int threads);
+  // Stops accepting, closes connections, joins the threads.
+  void Stop();
+
+ private:
+  void Accept();
+
+  HttpHandler handler_;
+  HttpLimits limits_;
+  boost::asio::io_context ioc_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace gateway
+
+#endif  // ESTATE_GATEWAY_HTTP_SERVER_H_

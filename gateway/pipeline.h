@@ -1,0 +1,76 @@
+#ifndef ESTATE_GATEWAY_PIPELINE_H_
+#define ESTATE_GATEWAY_PIPELINE_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "gateway/authenticator.h"
+#include "gateway/backends.h"
+#include "gateway/catalog.h"
+#include "gateway/rate_limiter.h"
+#include "prometheus/counter.h"
+#include "prometheus/registry.h"
+
+namespace gateway {
+
+// Metadata the gateway sets for services and never lets a client set.
+inline constexpr char kCallerKey[] = "x-estate-caller";
+inline constexpr char kRolesKey[] = "x-estate-roles";
+inline constexpr char kRequestIdKey[] = "x-request-id";
+
+// A request id from a client's X-Request-Id if it is sane (1..128 printable
+// ASCII characters), else a fresh UUID.
+std::string AcceptOrMakeRequestId(absl::string_view from_client);
+
+// "Grpc-Timeout" values such as "500m" or "2S"; nullopt if malformed.
+std::optional<absl::Duration> ParseGrpcTimeout(absl::string_view value);
+
+// What every call goes through, whether it came as HTTP/JSON or gRPC:
+// authenticate, rate-limit, authorize on the request's site, then forward to
+// the backend with the caller's identity and a bounded deadline.
+class Pipeline {
+ public:
+  Pipeline(const Catalog* catalog, const Backends* backends, const Authenticator* auth,
+           RateLimiter* limiter, absl::Duration default_deadline,
+           prometheus::Registry& registry);
+
+  // The principal, or UNAUTHENTICATED, or RESOURCE_EXHAUSTED with
+  // *retry_after set. Counts the rejection.
+  absl::StatusOr<Principal> Admit(absl::string_view authorization, absl::string_view api_key,
+                                  absl::Duration* retry_after);
+
+  // Authorizes `request` and prepares `call` for its backend: deadline (the
+  // client's if sooner than the default), caller, roles and request id
+  // metadata. The serialized request is the caller's to set.
+  absl::Status Prepare(const MethodInfo& method, const Principal& who,
+                       const google::protobuf::Message& request, const std::string& request_id,
+                       std::optional<absl::Time> client_deadline, UpstreamCall* call);
+
+  // Sends a prepared call. Reads and writes carrying a request_id are
+  // retried on UNAVAILABLE; other writes are not.
+  void Forward(const MethodInfo& method, const google::protobuf::Message& request,
+               std::shared_ptr<UpstreamCall> call, std::function<void(const grpc::Status&)> done);
+
+  // Counts a call refused before any backend saw it.
+  void Reject(absl::string_view reason);
+  // The rejection reason for a gateway-side status.
+  static const char* ReasonFor(absl::StatusCode code);
+
+  const Catalog& catalog() const { return *catalog_; }
+  const Backends& backends() const { return *backends_; }
+
+ private:
+  const Catalog* catalog_;
+  const Backends* backends_;
+  const Authenticator* auth_;
+  RateLimiter* limiter_;
+  const absl::Duration default_deadline_;
+  prometheus::Family<prometheus::Counter>& rejections_;
+};
+
+}  // namespace gateway
+
+#endif  // ESTATE_GATEWAY_PIPELINE_H_

@@ -1,0 +1,129 @@
+// estatectl: a developer's client for the gateway.
+//
+//   estatectl token  --site=demo --role=staff [--sub=dev] [--ttl=12h]
+//   estatectl apikey --name=finance-app --role=finance --site='*'
+//   estatectl call GET /v1/sites/demo/tickets [BODY]      (uses $ESTATE_TOKEN)
+//
+// Tokens are HS256, signed with the gateway's development secret
+// (var/secrets/gateway-jwt-hs256 from tools/up).
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "boost/asio/connect.hpp"
+#include "boost/asio/ip/tcp.hpp"
+#include "boost/beast/core.hpp"
+#include "boost/beast/http.hpp"
+#include "gateway/jwt.h"
+#include "services/kit/hash.h"
+#include "services/kit/uuid.h"
+
+ABSL_FLAG(std::string, secret_file, "var/secrets/gateway-jwt-hs256", "The gateway's HS256 secret.");
+ABSL_FLAG(std::string, sub, "dev", "Token subject (who the calls are recorded as).");
+ABSL_FLAG(std::vector<std::string>, site, {}, "Sites the token or key may act for ('*': all).");
+ABSL_FLAG(std::vector<std::string>, role, {"staff"}, "viewer, staff, finance, manager, admin.");
+ABSL_FLAG(absl::Duration, ttl, absl::Hours(12), "Token lifetime.");
+ABSL_FLAG(std::string, issuer, "estate", "iss claim.");
+ABSL_FLAG(std::string, audience, "estate-api", "aud claim.");
+ABSL_FLAG(std::string, name, "", "API key name (apikey).");
+ABSL_FLAG(std::string, gateway, "127.0.0.1:8080", "Gateway HTTP host:port (call).");
+ABSL_FLAG(std::string, token, "", "Bearer token for call (default: $ESTATE_TOKEN).");
+
+namespace {
+
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = boost::asio::ip::tcp;
+
+int Token() {
+  std::ifstream in(absl::GetFlag(FLAGS_secret_file));
+  if (!in) {
+    std::cerr << "cannot read " << absl::GetFlag(FLAGS_secret_file) << " (run tools/up first)\n";
+    return 2;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (absl::GetFlag(FLAGS_site).empty()) {
+    std::cerr << "--site is required ('*' for every site)\n";
+    return 2;
+  }
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  nlohmann::json claims = {{"sub", absl::GetFlag(FLAGS_sub)},
+                           {"iss", absl::GetFlag(FLAGS_issuer)},
+                           {"aud", absl::GetFlag(FLAGS_audience)},
+                           {"iat", now},
+                           {"exp", now + absl::ToInt64Seconds(absl::GetFlag(FLAGS_ttl))},
+                           {"roles", absl::GetFlag(FLAGS_role)},
+                           {"sites", absl::GetFlag(FLAGS_site)}};
+  std::cout << gateway::SignHs256(claims, absl::StripTrailingAsciiWhitespace(ss.str())) << "\n";
+  return 0;
+}
+
+int ApiKey() {
+  if (absl::GetFlag(FLAGS_name).empty() || absl::GetFlag(FLAGS_site).empty()) {
+    std::cerr << "--name and --site are required\n";
+    return 2;
+  }
+  const std::string key = absl::StrCat("estate_", absl::StrReplaceAll(kit::NewUuid(), {{"-", ""}}),
+                                       absl::StrReplaceAll(kit::NewUuid(), {{"-", ""}}));
+  nlohmann::json entry = {{"name", absl::GetFlag(FLAGS_name)},
+                          {"sha256", kit::Sha256Hex(key)},
+                          {"roles", absl::GetFlag(FLAGS_role)},
+                          {"sites", absl::GetFlag(FLAGS_site)}};
+  std::cout << "key (give it to the service account; it is not stored): " << key << "\n"
+            << "entry for --api_keys_file: " << entry.dump() << "\n";
+  return 0;
+}
+
+int Call(const std::string& method, const std::string& target, const std::string& body) {
+  std::string token = absl::GetFlag(FLAGS_token);
+  if (token.empty() && getenv("ESTATE_TOKEN")) token = getenv("ESTATE_TOKEN");
+  std::pair<std::string, std::string> hp =
+      absl::StrSplit(absl::GetFlag(FLAGS_gateway), absl::MaxSplits(':', 1));
+  try {
+    boost::asio::io_context ioc;
+    tcp::resolver resolver(ioc);
+    beast::tcp_stream stream(ioc);
+    stream.connect(resolver.resolve(hp.first, hp.second));
+    http::request<http::string_body> req{http::string_to_verb(method), target, 11};
+    req.set(http::field::host, hp.first);
+    if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
+    if (!body.empty()) req.set(http::field::content_type, "application/json");
+    req.body() = body;
+    req.prepare_payload();
+    http::write(stream, req);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    http::read(stream, buffer, res);
+    std::cerr << res.result_int() << " " << res.reason() << "\n";
+    std::cout << res.body() << "\n";
+    return res.result_int() < 400 ? 0 : 1;
+  } catch (const std::exception& e) {
+    std::cerr << "call failed: " << e.what() << "\n";
+    return 2;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "estatectl token --site=demo --role=staff | apikey --name=N --role=R --site=S | "
+      "call METHOD PATH [JSON]");
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  if (args.size() >= 2 && std::string(args[1]) == "token") return Token();
+  if (args.size() >= 2 && std::string(args[1]) == "apikey") return ApiKey();
+  if (args.size() >= 4 && std::string(args[1]) == "call") {
+    return Call(args[2], args[3], args.size() >= 5 ? args[4] : "");
+  }
+  std::cerr << absl::ProgramUsageMessage() << "\n";
+  return 2;
+}
