@@ -100,13 +100,13 @@ std::string OpenApiJson(const Catalog& catalog) {
     const Descriptor* in = m.descriptor->input_type();
     json params = json::array();
     std::set<std::string> bound;
+    std::vector<std::string> names;
+    const std::string path = route.path.OpenApiPath(&names);
+    for (const std::string& n : names) {
+      params.push_back({{"name", n}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
+    }
     for (const auto& v : route.path.variables()) {
       bound.insert(v.field_path.substr(0, v.field_path.find('.')));
-      params.push_back({{"name", v.field_path},
-                        {"in", "path"},
-                        {"required", true},
-                        {"description", absl::StrCat("a resource name: ", v.pattern)},
-                        {"schema", {{"type", "string"}, {"pattern", v.pattern}}}});
     }
     json op = {{"operationId", absl::StrCat(m.descriptor->service()->name(), "_", m.descriptor->name())},
                {"tags", {m.descriptor->service()->name()}},
@@ -131,7 +131,7 @@ std::string OpenApiJson(const Catalog& catalog) {
                  {"content", {{"application/json", {{"schema", schemas.Message(m.descriptor->output_type())}}}}}}},
         {"default", {{"description", "An error: 4xx for the caller's mistakes, 5xx for ours"},
                      {"content", {{"application/json", {{"schema", Ref("Status")}}}}}}}};
-    paths[route.path.OpenApiPath()][absl::AsciiStrToLower(route.http_method)] = op;
+    paths[path][absl::AsciiStrToLower(route.http_method)] = op;
   }
   json doc = {
       {"openapi", "3.0.3"},

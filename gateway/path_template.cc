@@ -1,5 +1,7 @@
 #include "gateway/path_template.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -148,19 +150,27 @@ bool PathTemplate::Match(absl::string_view path, Bindings* bindings) const {
   return true;
 }
 
-std::string PathTemplate::OpenApiPath() const {
+std::string PathTemplate::OpenApiPath(std::vector<std::string>* params) const {
+  // "/v1/{name=sites/*/tickets/*}" becomes "/v1/sites/{siteId}/tickets/{ticketId}":
+  // AIP names spelled out, so GetTicket and GetSurvey do not share "/v1/{name}".
   std::string out;
-  size_t var = 0;
-  for (size_t k = 0; k < segments_.size();) {
+  std::string previous = "path";
+  for (const Segment& seg : segments_) {
     out += "/";
-    if (var < variables_.size() && variables_[var].begin == k) {
-      absl::StrAppend(&out, "{", variables_[var].field_path, "}");
-      k = variables_[var].end;
-      ++var;
+    if (seg.kind == Kind::kLiteral) {
+      out += seg.literal;
+      previous = seg.literal;
       continue;
     }
-    out += segments_[k].kind == Kind::kLiteral ? segments_[k].literal : "{path}";
-    ++k;
+    std::string param = previous;
+    if (param.size() > 1 && param.back() == 's') param.pop_back();
+    param += seg.kind == Kind::kDoubleStar ? "Path" : "Id";
+    const std::string base = param;
+    for (int n = 2; std::find(params->begin(), params->end(), param) != params->end(); ++n) {
+      param = absl::StrCat(base, n);
+    }
+    params->push_back(param);
+    absl::StrAppend(&out, "{", param, "}");
   }
   if (!verb_.empty()) absl::StrAppend(&out, ":", verb_);
   return out;

@@ -28,8 +28,9 @@ class PathTemplate {
 
   // The template as written, for metric labels and OpenAPI.
   const std::string& text() const { return text_; }
-  // "/v1/{name}:close": the OpenAPI form.
-  std::string OpenApiPath() const;
+  // The OpenAPI form, "/v1/sites/{siteId}/tickets/{ticketId}:close"; the
+  // parameter names are appended to *params in order.
+  std::string OpenApiPath(std::vector<std::string>* params) const;
   struct Variable {
     std::string field_path;  // "ticket.name"
     std::string pattern;     // "sites/*/tickets/*"

@@ -1,0 +1,67 @@
+#include "tests/gateway/gateway_fixture.h"
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+
+#include "absl/strings/escaping.h"
+#include "services/kit/hash.h"
+
+namespace gateway_test {
+
+RsaKey::RsaKey() : key_(EVP_RSA_gen(2048)) {}
+RsaKey::~RsaKey() { EVP_PKEY_free(key_); }
+
+std::string RsaKey::PublicPem() const {
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_PUBKEY(bio, key_);
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio, &data);
+  std::string pem(data, n);
+  BIO_free(bio);
+  return pem;
+}
+
+std::string RsaKey::Sign(const nlohmann::json& claims) const {
+  const nlohmann::json header = {{"alg", "RS256"}, {"typ", "JWT"}};
+  std::string input = absl::StrCat(absl::WebSafeBase64Escape(header.dump()), ".",
+                                   absl::WebSafeBase64Escape(claims.dump()));
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  size_t len = 0;
+  EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key_);
+  EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(input.data()),
+                 input.size());
+  std::string sig(len, '\0');
+  EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len,
+                 reinterpret_cast<const unsigned char*>(input.data()), input.size());
+  EVP_MD_CTX_free(ctx);
+  sig.resize(len);
+  return absl::StrCat(input, ".", absl::WebSafeBase64Escape(sig));
+}
+
+gateway::GatewayOptions TestOptions(const std::map<std::string, std::string>& backends,
+                                    const RsaKey* rsa) {
+  gateway::GatewayOptions o;
+  o.http_addr = "127.0.0.1:0";
+  o.grpc_addr = "127.0.0.1:0";
+  o.backends = backends;
+  o.excluded_packages = {};  // the Till test backend is part of this suite
+  o.jwt_hs256_secret = kSecret;
+  if (rsa) o.jwt_rs256_public_key_pem = rsa->PublicPem();
+  o.jwt_policy.issuer = kIssuer;
+  o.jwt_policy.audience = kAudience;
+  gateway::ApiKey finance;
+  finance.name = "finance-app";
+  finance.sha256_hex = kit::Sha256Hex(kFinanceKey);
+  finance.grants.id = "apikey:finance-app";
+  finance.grants.roles = static_cast<uint32_t>(gateway::Role::kFinance);
+  finance.grants.all_sites = true;
+  o.api_keys.push_back(finance);
+  o.rate_per_second = 0;
+  o.http.max_body_bytes = 1 << 20;
+  o.health_interval = absl::Milliseconds(200);
+  o.shutdown_grace = absl::Seconds(1);
+  return o;
+}
+
+}  // namespace gateway_test
