@@ -2,7 +2,8 @@
 # Renders the Kubernetes manifests (k8s/overlays/dev, k8s/overlays/prod,
 # k8s/monitoring) with `kubectl kustomize` (no cluster needed), checks
 # properties of the rendered objects with python3 + PyYAML, and checks the
-# Prometheus rules with promtool.
+# Prometheus rules with promtool (`check rules`, and `test rules` with
+# tests/k8s/gateway-rules.test.yaml).
 #
 #   bash tests/k8s/render_test.sh <repo_root>
 #
@@ -89,12 +90,23 @@ if ! "$PROMTOOL" check rules "$rules" >"$tmp/promtool.out" 2>&1; then
   fail "promtool check rules $rules"
 fi
 ok "promtool check rules $rules"
+# Unit tests of the alert expressions (the gateway's: which series fire, with
+# which labels, and that /readyz's by-design 503s are not counted as errors).
+rules_tests=tests/k8s/gateway-rules.test.yaml
+[[ -f "$rules_tests" ]] || fail "$rules_tests is missing"
+if ! "$PROMTOOL" test rules "$rules_tests" >"$tmp/promtool-test.out" 2>&1; then
+  cat "$tmp/promtool-test.out" >&2
+  fail "promtool test rules $rules_tests"
+fi
+ok "promtool test rules $rules_tests"
 
 # --- properties of the rendered objects -------------------------------------
 # The checker writes how many checks passed to $tmp/py_passed, also when it
 # stops at a failure.
 set +e
 "$PYTHON" - "$tmp" "$rules" <<'PY'
+import base64
+import json
 import re
 import sys
 
@@ -288,10 +300,234 @@ def check_overlay(env_name, want_replicas):
     return docs, svc, image
 
 
+def parse_size(text):
+    """nginx size ("4m", "512k", "1048576") in bytes; None if unparseable."""
+    m = re.fullmatch(r"(\d+)([kKmMgG]?)", str(text or ""))
+    if not m:
+        return None
+    return int(m.group(1)) * {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[m.group(2).lower()]
+
+
+def ingress_path_matches(path_rule, request_path):
+    """Whether an Ingress path (Exact/Prefix) would route request_path."""
+    path, kind = path_rule.get("path", "/"), path_rule.get("pathType")
+    if kind == "Exact":
+        return request_path == path
+    # Prefix (and, conservatively, ImplementationSpecific): element-wise prefix.
+    want = [e for e in path.split("/") if e]
+    have = [e for e in request_path.split("/") if e]
+    return have[:len(want)] == want
+
+
+# The services and their gRPC ports (DESIGN.md, "Running").
+BACKEND_PORTS = {"billing": 50051, "tickets": 50052, "archives": 50053, "handover": 50054, "cleaning": 50055}
+
+
+def check_gateway(env_name, docs, want_replicas, tickets_svc):
+    p = f"[{env_name}]"
+    dep = find(docs, "Deployment", "gateway")
+    check(dep is not None, f"{p} exactly one Deployment named gateway")
+    check(dep["metadata"].get("namespace") == "estate", f"{p} Deployment gateway is in namespace estate")
+    check((dep["metadata"].get("labels") or {}).get("app.kubernetes.io/part-of") == "estate",
+          f"{p} Deployment gateway labelled app.kubernetes.io/part-of=estate")
+    spec, tmpl = dep["spec"], dep["spec"]["template"]
+    pod = tmpl["spec"]
+    pod_labels = tmpl["metadata"].get("labels") or {}
+    check(selects(spec.get("selector"), pod_labels), f"{p} gateway selector matches its pod labels")
+    check(pod_labels.get("app.kubernetes.io/part-of") == "estate", f"{p} gateway pods labelled app.kubernetes.io/part-of=estate")
+    check(spec.get("replicas") == want_replicas, f"{p} gateway replicas == {want_replicas} (got {spec.get('replicas')})")
+    ru = (spec.get("strategy") or {}).get("rollingUpdate") or {}
+    check(spec.get("strategy", {}).get("type") == "RollingUpdate" and ru.get("maxUnavailable") == 0,
+          f"{p} gateway rolling update with maxUnavailable 0")
+    # Pod selectors must not overlap: each Service/PDB finds only its own pods.
+    tickets_dep = find(docs, "Deployment", "tickets")
+    check(not selects(spec.get("selector"), tickets_dep["spec"]["template"]["metadata"].get("labels") or {})
+          and not selects(tickets_dep["spec"].get("selector"), pod_labels),
+          f"{p} gateway and tickets selectors do not select each other's pods")
+
+    c = by_name(pod.get("containers")).get("gateway")
+    check(c is not None, f"{p} container gateway")
+    ports = {pt.get("name"): pt.get("containerPort") for pt in c.get("ports") or []}
+    check(ports.get("http") == 8080 and ports.get("grpc") == 9090, f"{p} gateway container ports http 8080, grpc 9090 (got {ports})")
+    image = c.get("image", "")
+    want_image = r"estate/gateway:dev" if env_name == "dev" else r"estate/gateway([:@].+)?"
+    check(re.fullmatch(want_image, image), f"{p} gateway image matches {want_image} (got {image})")
+
+    # Probes: all on the gateway's own /healthz over HTTP. Never /readyz (503
+    # while any backend is down) for liveness or readiness: one backend outage
+    # would take every gateway pod out of the Service, or restart them all.
+    def probe_path(pr):
+        hg = (pr or {}).get("httpGet") or {}
+        return hg.get("path"), hg.get("port")
+    for kind in ("readinessProbe", "livenessProbe"):
+        path, port = probe_path(c.get(kind))
+        check(path == "/healthz" and port in ("http", 8080),
+              f"{p} gateway {kind} is httpGet /healthz on the http port (got {path} on {port})")
+    sp = c.get("startupProbe")
+    check(sp is None or probe_path(sp)[0] != "/readyz", f"{p} gateway startupProbe does not use /readyz")
+
+    # Security and resources, as for tickets.
+    psc, csc = pod.get("securityContext") or {}, c.get("securityContext") or {}
+    eff = lambda k: csc.get(k, psc.get(k))
+    check(eff("runAsNonRoot") is True and eff("runAsUser") == 65532, f"{p} gateway runs as non-root 65532")
+    check(csc.get("readOnlyRootFilesystem") is True and csc.get("allowPrivilegeEscalation") is False
+          and "ALL" in ((csc.get("capabilities") or {}).get("drop") or [])
+          and ((eff("seccompProfile") or {}).get("type")) == "RuntimeDefault",
+          f"{p} gateway readOnlyRootFilesystem, no privilege escalation, drops ALL, seccomp RuntimeDefault")
+    check(pod.get("automountServiceAccountToken") is False and pod.get("enableServiceLinks") is False,
+          f"{p} gateway pods: no service account token, no service links")
+    res = c.get("resources") or {}
+    check((res.get("requests") or {}).get("cpu") and (res.get("requests") or {}).get("memory")
+          and (res.get("limits") or {}).get("memory"), f"{p} gateway resources: requests cpu/memory, limits memory")
+
+    env = {e["name"]: e for e in c.get("env") or []}
+    val = lambda n: (env.get(n) or {}).get("value")
+    check(val("ESTATE_HTTP_ADDR") == "0.0.0.0:8080", f"{p} ESTATE_HTTP_ADDR=0.0.0.0:8080")
+    check(val("ESTATE_GRPC_ADDR") == "0.0.0.0:9090", f"{p} ESTATE_GRPC_ADDR=0.0.0.0:9090")
+
+    # Backends: name=dns:///<name>.estate.svc.cluster.local:<port>, each entry
+    # exactly as the binary splits it (no spaces), and tickets' target is the
+    # rendered headless tickets Service.
+    raw = val("ESTATE_BACKENDS") or ""
+    entries = raw.split(",")
+    backends = dict(e.split("=", 1) for e in entries if "=" in e)
+    check(len(backends) == len(entries) and all(k == k.strip() and v == v.strip() for k, v in backends.items()),
+          f"{p} ESTATE_BACKENDS is a plain name=target,... list (got {raw!r})")
+    check(set(backends) == set(BACKEND_PORTS), f"{p} ESTATE_BACKENDS lists {sorted(BACKEND_PORTS)} (got {sorted(backends)})")
+    bad = {k: v for k, v in backends.items()
+           if v != f"dns:///{k}.estate.svc.cluster.local:{BACKEND_PORTS[k]}"}
+    check(not bad, f"{p} every backend target is dns:///<name>.estate.svc.cluster.local:<port> (wrong: {bad})")
+    tports = {pt["name"]: pt["port"] for pt in tickets_svc["spec"]["ports"]}
+    check(tickets_svc["spec"].get("clusterIP") == "None"
+          and backends["tickets"] == f"dns:///{tickets_svc['metadata']['name']}.{tickets_svc['metadata']['namespace']}.svc.cluster.local:{tports['grpc']}",
+          f"{p} the tickets backend target is the headless tickets Service's grpc port")
+
+    grace = seconds(val("ESTATE_SHUTDOWN_GRACE") or "10s")
+    deadline = seconds(val("ESTATE_UPSTREAM_DEADLINE") or "10s")
+    tgps = pod.get("terminationGracePeriodSeconds", 30)
+    check(grace is not None and deadline is not None and deadline <= grace < tgps,
+          f"{p} gateway upstream deadline ({deadline}s) <= shutdown grace ({grace}s) < terminationGracePeriodSeconds ({tgps})")
+
+    # Credentials: files from the Secret estate-gateway-auth on a read-only
+    # mount; nothing secret in the environment.
+    check(not [n for n in env if n in ("ESTATE_JWT_HS256_SECRET", "ESTATE_API_KEYS")]
+          and not [n for n, e in env.items() if "secretKeyRef" in (e.get("valueFrom") or {})],
+          f"{p} no gateway credentials in environment variables")
+    secrets = {d["metadata"]["name"]: d for d in docs if d.get("kind") == "Secret"}
+    volumes = by_name(pod.get("volumes"))
+    auth_vols = {n: v["secret"] for n, v in volumes.items() if "secret" in v}
+    check(len(auth_vols) == 1, f"{p} gateway has one secret volume (got {sorted(auth_vols)})")
+    vol_name, vsec = next(iter(auth_vols.items()))
+    sname = vsec.get("secretName", "")
+    if env_name == "dev":
+        s = secrets.get(sname)
+        check(s is not None and re.fullmatch(r"estate-gateway-auth-[a-z0-9]+", sname)
+              and s["metadata"].get("namespace") == "estate"
+              and (s["metadata"].get("labels") or {}).get("app.kubernetes.io/part-of") == "estate",
+              f"{p} gateway volume uses the generated Secret estate-gateway-auth (ref {sname}), labelled part-of=estate")
+        data = {k: base64.b64decode(v).decode() for k, v in (s.get("data") or {}).items()}
+        data.update(s.get("stringData") or {})
+        check(len(data.get("jwt-hs256-secret", "").strip()) >= 32,
+              f"{p} dev jwt-hs256-secret is at least 32 bytes (the gateway refuses shorter)")
+        keys_doc = json.loads(data.get("api-keys.json", "null"))
+        check(isinstance(keys_doc, dict) and isinstance(keys_doc.get("api_keys"), list),
+              f"{p} dev api-keys.json is {{\"api_keys\": [...]}}")
+    else:
+        check(sname == "estate-gateway-auth", f"{p} gateway volume uses Secret estate-gateway-auth (ref {sname})")
+    check(not vsec.get("optional"), f"{p} Secret estate-gateway-auth is not optional (pods wait for it)")
+    mounts = [m for m in c.get("volumeMounts") or [] if m["name"] == vol_name]
+    check(len(mounts) == 1 and mounts[0].get("readOnly") is True,
+          f"{p} Secret estate-gateway-auth mounted once, readOnly")
+    mount = mounts[0]["mountPath"].rstrip("/")
+    items = {i["path"]: i["key"] for i in vsec.get("items") or []}
+    for flag, key in (("ESTATE_JWT_HS256_SECRET_FILE", "jwt-hs256-secret"), ("ESTATE_API_KEYS_FILE", "api-keys.json")):
+        f = val(flag) or ""
+        rel = f[len(mount) + 1:] if f.startswith(mount + "/") else None
+        got = (items.get(rel) if items else rel) if rel else None
+        check(got == key, f"{p} {flag}={f} is key {key} of the mounted Secret")
+    # Every *_FILE the gateway is given must exist, or it refuses to start: in
+    # dev, each must be a key of the generated Secret.
+    if env_name == "dev":
+        file_keys = [val(n)[len(mount) + 1:] for n in env if n.endswith("_FILE") and (val(n) or "").startswith(mount + "/")]
+        check(all(k in (secrets[sname].get("data") or {}) for k in file_keys),
+              f"{p} every gateway *_FILE under {mount} is a key of the dev Secret ({file_keys})")
+
+    cm_names = [((e.get("configMapRef") or {}).get("name")) for e in c.get("envFrom") or []]
+    cms = {d["metadata"]["name"] for d in docs if d.get("kind") == "ConfigMap"}
+    check(cm_names and all(n in cms for n in cm_names), f"{p} gateway envFrom ConfigMaps are rendered ({cm_names})")
+    ann = tmpl["metadata"].get("annotations") or {}
+    check(ann.get("prometheus.io/scrape") == "true" and ann.get("prometheus.io/port") == "8080"
+          and ann.get("prometheus.io/path") == "/metrics", f"{p} prometheus.io scrape annotations on gateway pods")
+
+    # Service: ClusterIP with both ports, onto the container's ports.
+    svc = find(docs, "Service", "gateway")
+    check(svc is not None, f"{p} Service gateway")
+    ss = svc["spec"]
+    check(ss.get("type", "ClusterIP") == "ClusterIP" and ss.get("clusterIP") != "None",
+          f"{p} Service gateway is a ClusterIP Service")
+    sports = {pt.get("name"): pt for pt in ss.get("ports") or []}
+    def target_ok(pt, cname):
+        t = pt.get("targetPort", pt.get("port"))
+        return t == cname or t == ports.get(cname)
+    check(sports.get("http", {}).get("port") == 8080 and sports.get("grpc", {}).get("port") == 9090
+          and target_ok(sports["http"], "http") and target_ok(sports["grpc"], "grpc"),
+          f"{p} Service gateway ports http 8080 -> http, grpc 9090 -> grpc")
+    sel = ss.get("selector") or {}
+    check(sel and all(pod_labels.get(k) == v for k, v in sel.items()), f"{p} Service gateway selector matches the gateway pods")
+    check(not all((tickets_dep["spec"]["template"]["metadata"].get("labels") or {}).get(k) == v for k, v in sel.items()),
+          f"{p} Service gateway does not select the tickets pods")
+
+    # PodDisruptionBudget.
+    pdbs = [d for d in docs if d.get("kind") == "PodDisruptionBudget" and selects(d["spec"].get("selector"), pod_labels)]
+    check(len(pdbs) == 1 and pdbs[0]["apiVersion"] == "policy/v1" and pdbs[0]["metadata"]["name"] == "gateway",
+          f"{p} one policy/v1 PodDisruptionBudget (gateway) selects the gateway pods")
+    check(pdbs[0]["spec"].get("minAvailable") == 1, f"{p} gateway PodDisruptionBudget minAvailable 1")
+
+    # Ingresses: networking.k8s.io/v1, onto Service gateway.
+    ings = [d for d in docs if d.get("kind") == "Ingress"]
+    check(ings and all(i["apiVersion"] == "networking.k8s.io/v1" and i["metadata"].get("namespace") == "estate"
+                       and (i["metadata"].get("labels") or {}).get("app.kubernetes.io/part-of") == "estate" for i in ings),
+          f"{p} Ingresses are networking.k8s.io/v1 in namespace estate, labelled part-of=estate")
+    routes = []  # (ingress, path rule, service port name or number)
+    for i in ings:
+        for rule in i["spec"].get("rules") or []:
+            for pr in ((rule.get("http") or {}).get("paths") or []):
+                b = (pr.get("backend") or {}).get("service") or {}
+                port = (b.get("port") or {}).get("name") or (b.get("port") or {}).get("number")
+                routes.append((i, pr, b.get("name"), port))
+    svc_ports = set(sports) | {pt.get("port") for pt in sports.values()}
+    check(routes and all(svc_name == "gateway" and port in svc_ports for _, _, svc_name, port in routes),
+          f"{p} every Ingress path points at a port of Service gateway")
+    http_routes = [(i, pr) for i, pr, _, port in routes if port in ("http", 8080)]
+    grpc_routes = [(i, pr) for i, pr, _, port in routes if port in ("grpc", 9090)]
+    check(any(ingress_path_matches(pr, "/v1/sites/demo/tickets") for _, pr in http_routes)
+          and any(ingress_path_matches(pr, "/openapi.json") for _, pr in http_routes),
+          f"{p} an Ingress routes /v1/... and /openapi.json to the gateway's http port")
+    exposed = [path for path in ("/metrics", "/healthz", "/readyz")
+               if any(ingress_path_matches(pr, path) for _, pr in http_routes)]
+    check(not exposed, f"{p} no Ingress publishes the gateway's {exposed or '/metrics, /healthz, /readyz'}")
+    grpc_ings = {id(i): i for i, _ in grpc_routes}.values()
+    check(grpc_ings and all((i["metadata"].get("annotations") or {}).get("nginx.ingress.kubernetes.io/backend-protocol") == "GRPC"
+                            and i["spec"].get("tls") for i in grpc_ings),
+          f"{p} the gRPC Ingress has backend-protocol GRPC and TLS")
+    check(not [i for i, _ in http_routes if (i["metadata"].get("annotations") or {}).get("nginx.ingress.kubernetes.io/backend-protocol")
+               not in (None, "HTTP")], f"{p} the HTTP Ingress is not marked GRPC")
+    grpc_hosts = {r.get("host") for i in grpc_ings for r in i["spec"]["rules"]}
+    http_hosts = {r.get("host") for i, _ in http_routes for r in i["spec"]["rules"]}
+    check(None not in grpc_hosts and not (grpc_hosts & http_hosts), f"{p} gRPC and HTTP Ingresses use distinct hosts ({grpc_hosts} vs {http_hosts})")
+    max_body = int(val("ESTATE_MAX_BODY_BYTES") or 4 << 20)
+    small = [i["metadata"]["name"] for i in ings
+             if (parse_size((i["metadata"].get("annotations") or {}).get("nginx.ingress.kubernetes.io/proxy-body-size")) or 1 << 20) < max_body]
+    check(not small, f"{p} Ingress proxy-body-size >= ESTATE_MAX_BODY_BYTES ({max_body}) (too small: {small})")
+    return svc
+
+
 def main():
     dev_docs, dev_svc, dev_image = check_overlay("dev", 1)
     check(dev_image == "estate/tickets:dev", f"[dev] image tag is dev (got {dev_image})")
-    check_overlay("prod", 3)
+    dev_gw_svc = check_gateway("dev", dev_docs, 1, dev_svc)
+    prod_docs, prod_svc, _ = check_overlay("prod", 3)
+    check_gateway("prod", prod_docs, 3, prod_svc)
 
     # Monitoring: the ServiceMonitor must select the tickets Service and scrape
     # its metrics port.
@@ -307,6 +543,23 @@ def main():
     check(eps and all(e.get("port") == "metrics" and e.get("port") in svc_ports and e.get("path", "/metrics") == "/metrics"
                       for e in eps), "[monitoring] ServiceMonitor scrapes the Service's metrics port at /metrics")
     check(not [d for d in dev_docs if d.get("kind") == "ServiceMonitor"], "[dev] base does not include the ServiceMonitor (CRD may be absent)")
+
+    # The gateway's ServiceMonitor: port http (which serves /metrics).
+    gsm = find(mon, "ServiceMonitor", "gateway")
+    check(gsm is not None and gsm["apiVersion"] == "monitoring.coreos.com/v1", "[monitoring] ServiceMonitor gateway (monitoring.coreos.com/v1)")
+    check(selects(gsm["spec"].get("selector"), dev_gw_svc["metadata"].get("labels") or {})
+          and not selects(gsm["spec"].get("selector"), dev_svc["metadata"].get("labels") or {}),
+          "[monitoring] ServiceMonitor gateway selects the gateway Service and not tickets")
+    check(not selects(sm["spec"].get("selector"), dev_gw_svc["metadata"].get("labels") or {}),
+          "[monitoring] ServiceMonitor tickets does not select the gateway Service")
+    gnss = (gsm["spec"].get("namespaceSelector") or {}).get("matchNames") or []
+    check(gsm["metadata"].get("namespace") == "estate" and "estate" in gnss, "[monitoring] ServiceMonitor gateway in and looking at namespace estate")
+    gw_ports = {pt["name"] for pt in dev_gw_svc["spec"]["ports"]}
+    geps = gsm["spec"].get("endpoints") or []
+    check(geps and all(e.get("port") == "http" and e.get("port") in gw_ports and e.get("path", "/metrics") == "/metrics"
+                       for e in geps), "[monitoring] ServiceMonitor gateway scrapes the Service's http port at /metrics")
+    check((gsm["metadata"].get("labels") or {}).get("app.kubernetes.io/part-of") == "estate",
+          "[monitoring] ServiceMonitor gateway labelled app.kubernetes.io/part-of=estate")
 
     # Rules: the alerts exist with the intended expressions and severities.
     with open(rules_path) as f:
@@ -329,6 +582,18 @@ def main():
     alert("HighErrorRate", ["grpc_server_handled_total", 'grpc_code=~"Unavailable|Internal|Unknown"', "[5m]", ">0.05"], "warning")
     alert("SlowRequests", ["histogram_quantile(0.99", "grpc_server_handling_seconds_bucket", ">1"], "warning")
     alert("SLABreaches", ["increase(estate_tickets_sla_breached_total", "[1h]", ">0"], "info")
+
+    alert("GatewayDown", ['up{job="gateway"}', "==0"], "critical")
+    alert("GatewayAbsent", ['absent(up{job="gateway"})'], "critical")
+    alert("GatewayBackendDown", ['estate_gateway_backend_up{job="gateway"}', "==0"], "critical", "2m")
+    alert("GatewayHigh5xx", ['http_requests_total{job="gateway",code=~"5.."', "[5m]", ">0.05"], "warning", "10m")
+    check('route!~"/healthz|/readyz|/metrics"' in norm(alerts["GatewayHigh5xx"]["expr"]),
+          "[rules] GatewayHigh5xx leaves out /readyz (503 by design while a backend is down), /healthz and /metrics")
+    alert("GatewaySlowRequests", ["histogram_quantile(0.99", 'http_request_duration_seconds_bucket{job="gateway"', ">1"], "warning")
+    alert("GatewayAuthRejectionsSpike", ['estate_gateway_rejections_total{job="gateway",reason="auth"}'], "warning")
+    alert("GatewayRateLimited", ['estate_gateway_rejections_total{job="gateway",reason="rate"}'], "warning")
+    check('job=~"tickets|gateway"' in norm(alerts["HighErrorRate"]["expr"]),
+          "[rules] HighErrorRate also covers the gateway's gRPC pass-through")
 
     rendered_rules = find(mon, "ConfigMap", "estate-prometheus-rules")
     check(rendered_rules is not None and yaml.safe_load(rendered_rules["data"]["prometheus-rules.yaml"]) == rules,

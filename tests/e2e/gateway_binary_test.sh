@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The built estate-gateway and estate-tickets binaries as processes, driven
+# the way the README tells people to: curl with a token from estatectl, an
+# API key, tools/grpcprobe (python3-grpcio) for reflection through the
+# gateway. Needs the private test MariaDB (ESTATE_TEST_DB_PORT).
+# Usage: gateway_binary_test.sh BIN_DIR REPO_ROOT
+set -uo pipefail
+bindir="$1"; root="$2"
+: "${ESTATE_TEST_DB_PORT:?run through tools/test}"
+probe="$root/tools/grpcprobe"
+source "$root/tools/lib.sh"
+set +e
+
+passed=0; failed=0
+check() {  # check "what" command...
+  local what="$1"; shift
+  if "$@" >/dev/null 2>&1; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $what"; fi
+}
+
+schema="e2e_gw_$$"
+admin=(mariadb --no-defaults -h127.0.0.1 -P"$ESTATE_TEST_DB_PORT" -uestate_admin -pestate-admin)
+"${admin[@]}" -e "CREATE DATABASE $schema; CREATE USER '$schema'@'127.0.0.1' IDENTIFIED BY 'pw-$$';
+  GRANT ALL ON $schema.* TO '$schema'@'127.0.0.1';" || { echo "cannot create schema"; exit 1; }
+work="$(mktemp -d)"
+head -c 48 /dev/urandom | base64 | tr -d '/+=\n' > "$work/secret"
+key_out="$("$bindir/estatectl" apikey --name=ops-robot --role=viewer --site=north)"
+api_key="$(sed -n 's/^key (.*): //p' <<<"$key_out")"
+printf '{"api_keys": [%s]}\n' "$(sed -n 's/^entry for --api_keys_file: //p' <<<"$key_out")" > "$work/keys.json"
+t_port=$(free_port); t_metrics=$(free_port); http_port=$(free_port); grpc_port=$(free_port)
+
+ESTATE_DB_PORT=$ESTATE_TEST_DB_PORT ESTATE_DB_USER=$schema ESTATE_DB_NAME=$schema ESTATE_DB_PASSWORD=pw-$$ \
+  "$bindir/estate-tickets" --grpc_addr=127.0.0.1:$t_port --metrics_addr=127.0.0.1:$t_metrics \
+  >"$work/tickets.log" 2>&1 &
+tickets_pid=$!
+ESTATE_BACKENDS="tickets=127.0.0.1:$t_port" \
+  "$bindir/estate-gateway" --http_addr=127.0.0.1:$http_port --grpc_addr=127.0.0.1:$grpc_port \
+  --jwt_hs256_secret_file="$work/secret" --api_keys_file="$work/keys.json" >"$work/gateway.log" 2>&1 &
+gw_pid=$!
+cleanup() {
+  kill -9 "$gw_pid" "$tickets_pid" 2>/dev/null
+  "${admin[@]}" -e "DROP DATABASE IF EXISTS $schema; DROP USER IF EXISTS '$schema'@'127.0.0.1';"
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$http_port/readyz" >/dev/null && break; sleep 0.1; done
+check "readyz once tickets serves" curl -fs "http://127.0.0.1:$http_port/readyz"
+check "healthz" curl -fs "http://127.0.0.1:$http_port/healthz"
+
+token="$("$bindir/estatectl" token --secret_file="$work/secret" --site=north --role=staff --sub=desk-zhao)"
+api="http://127.0.0.1:$http_port/v1"
+created="$(curl -s -H "Authorization: Bearer $token" -X POST \
+  "$api/sites/north/tickets?request_id=$(cat /proc/sys/kernel/random/uuid)" \
+  -d '{"kind":"REPAIR","channel":"PHONE","title":"Lobby light out in building 2","unit":"2-1-101"}')"
+name="$(/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["name"])' <<<"$created")"
+check "create over HTTP returns the ticket" grep -q '^sites/north/tickets/[0-9]*$' <<<"$name"
+check "the service recorded the token's subject" grep -q '"createdBy":"user:desk-zhao"' <<<"$created"
+check "get it back" bash -c "curl -fs -H 'Authorization: Bearer $token' '$api/$name' | grep -q 'Lobby light out'"
+check "list it with a query filter" bash -c "curl -fs -H 'Authorization: Bearer $token' '$api/sites/north/tickets?kind=REPAIR&page_size=5' | grep -q '$name'"
+check "no token is 401" test "$(curl -s -o /dev/null -w '%{http_code}' "$api/$name")" = 401
+check "another site is 403" test "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$api/sites/south/tickets")" = 403
+check "the API key reads" bash -c "curl -fs -H 'X-Api-Key: $api_key' '$api/$name' | grep -q Lobby"
+check "the viewer API key cannot write" test "$(curl -s -o /dev/null -w '%{http_code}' -H "X-Api-Key: $api_key" -X POST "$api/$name:start" -d '{}')" = 403
+check "estatectl call works" env ESTATE_TOKEN="$token" "$bindir/estatectl" call --gateway=127.0.0.1:$http_port GET "/v1/$name"
+check "openapi.json is served" bash -c "curl -fs http://127.0.0.1:$http_port/openapi.json | grep -q '\"openapi\":\"3.0.3\"'"
+check "metrics count the calls by route" bash -c "curl -fs http://127.0.0.1:$http_port/metrics | grep -qF 'http_requests_total{code=\"200\",method=\"POST\",route=\"/v1/{parent=sites/*}/tickets\"} 1'"
+services="$("$probe" list 127.0.0.1:$grpc_port)"
+check "reflection through the gateway lists tickets" grep -qx estate.tickets.v1.TicketService <<<"$services"
+check "gateway gRPC health" "$probe" health 127.0.0.1:$grpc_port
+
+kill -TERM "$gw_pid"
+for _ in $(seq 1 100); do kill -0 "$gw_pid" 2>/dev/null || break; sleep 0.1; done
+wait "$gw_pid"; rc=$?
+check "SIGTERM stops the gateway cleanly" test "$rc" -eq 0
+
+if [ "$failed" -gt 0 ]; then echo "--- gateway log"; cat "$work/gateway.log"; fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,115 @@
+// Faults around the gateway: a backend that goes away and comes back, calls
+// that may or may not be retried, and clients over their rate limit. Only
+// the Till test backend; no database.
+#include "tests/gateway/gateway_fixture.h"
+#include "tests/support/in_process.h"
+#include "tests/support/test_db.h"
+
+namespace gateway_test {
+namespace {
+
+class GatewayFaults : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    till_ = std::make_unique<TillServer>(testing_support::FreePort());
+    till_->Start();
+  }
+  void StartGateway(gateway::GatewayOptions o, const kit::Clock* clock = &kit::RealClock()) {
+    o.excluded_packages = {"estate.tickets.v1"};
+    auto gw = gateway::Gateway::Start(std::move(o), clock);
+    ASSERT_TRUE(gw.ok()) << gw.status();
+    gateway_ = *std::move(gw);
+  }
+  gateway::GatewayOptions Options() { return TestOptions({{"testing", till_->address()}}, nullptr); }
+  int port() { return gateway_->http_port(); }
+  // Polls /readyz until it answers `want` (up to 10 s); the last status.
+  int AwaitReady(int want) {
+    int got = 0;
+    for (int i = 0; i < 200; ++i) {
+      got = Http(port(), "GET", "/readyz").status;
+      if (got == want) break;
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return got;
+  }
+  HttpResult Pay(const std::string& note, const std::string& request_id = "") {
+    nlohmann::json body = {{"amountMinor", "100"}, {"note", note}};
+    if (!request_id.empty()) body["requestId"] = request_id;
+    return Http(port(), "POST", "/v1/sites/north/payments", body.dump(),
+                Bearer(Token({"north"}, {"finance"})));
+  }
+
+  std::unique_ptr<TillServer> till_;
+  std::unique_ptr<gateway::Gateway> gateway_;
+};
+
+TEST_F(GatewayFaults, BackendDownIs503AndNotReadyUntilItReturns) {
+  StartGateway(Options());
+  ASSERT_EQ(AwaitReady(200), 200);
+  const Headers viewer = Bearer(Token({"north"}, {"viewer"}));
+  ASSERT_EQ(Http(port(), "GET", "/v1/sites/north/balance", "", viewer).status, 200);
+
+  till_->Stop();
+  // UNAVAILABLE at once, not a wait for the 10 s deadline (that would be 504).
+  HttpResult down = Http(port(), "GET", "/v1/sites/north/balance", "", viewer);
+  EXPECT_EQ(down.status, 503) << down.body;
+  EXPECT_EQ(nlohmann::json::parse(down.body)["code"], 14);
+  EXPECT_EQ(AwaitReady(503), 503);
+  EXPECT_EQ(nlohmann::json::parse(Http(port(), "GET", "/readyz").body)["backends"]["testing"],
+            "NOT_SERVING");
+  EXPECT_EQ(Http(port(), "GET", "/healthz").status, 200) << "the gateway itself is alive";
+
+  till_->Start();
+  EXPECT_EQ(AwaitReady(200), 200) << "recovers without a restart";
+  EXPECT_EQ(Http(port(), "GET", "/v1/sites/north/balance", "", viewer).status, 200);
+}
+
+TEST_F(GatewayFaults, OnlyCallsSafeToRepeatAreRetried) {
+  StartGateway(Options());
+  ASSERT_EQ(AwaitReady(200), 200);
+  int before = till_->service.calls.load();
+  EXPECT_EQ(Pay("fail-unavailable").status, 503);
+  EXPECT_EQ(till_->service.calls.load() - before, 1)
+      << "a payment without a request_id is never sent twice";
+  before = till_->service.calls.load();
+  EXPECT_EQ(Pay("fail-unavailable", testing_support::NewRequestId()).status, 503);
+  EXPECT_EQ(till_->service.calls.load() - before, 3)
+      << "with a request_id the backend dedupes, so UNAVAILABLE is retried (3 attempts)";
+}
+
+TEST_F(GatewayFaults, RateLimitPerPrincipalWithRetryAfter) {
+  kit::FakeClock clock(absl::Now());
+  auto o = Options();
+  o.rate_per_second = 1;
+  o.rate_burst = 2;
+  StartGateway(o, &clock);
+  const Headers alice = Bearer(Token({"north"}, {"viewer"}, "alice"));
+  const Headers bob = Bearer(Token({"north"}, {"viewer"}, "bob"));
+  EXPECT_EQ(Http(port(), "GET", "/v1/sites/north/balance", "", alice).status, 200);
+  EXPECT_EQ(Http(port(), "GET", "/v1/sites/north/balance", "", alice).status, 200);
+  const int before = till_->service.calls.load();
+  HttpResult limited = Http(port(), "GET", "/v1/sites/north/balance", "", alice);
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_EQ(limited.headers["retry-after"], "1");
+  EXPECT_EQ(till_->service.calls.load(), before);
+  EXPECT_EQ(Http(port(), "GET", "/v1/sites/north/balance", "", bob).status, 200)
+      << "another principal has its own bucket";
+
+  estate::testing::TillRequest req;
+  req.set_parent("sites/north");
+  estate::testing::TillReply reply;
+  auto stub = estate::testing::Till::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", gateway_->grpc_port()), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", alice[0].second);
+  EXPECT_EQ(stub->ReadBalance(&ctx, req, &reply).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+
+  clock.Advance(absl::Seconds(1));
+  EXPECT_EQ(Http(port(), "GET", "/v1/sites/north/balance", "", alice).status, 200)
+      << "a token comes back after a second";
+  EXPECT_TRUE(absl::StrContains(Http(port(), "GET", "/metrics").body,
+                                "estate_gateway_rejections_total{reason=\"rate\"} 2"));
+}
+
+}  // namespace
+}  // namespace gateway_test
