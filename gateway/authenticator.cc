@@ -9,6 +9,8 @@
 namespace gateway {
 namespace {
 
+constexpr size_t kMaxCachedTokens = 20000;
+
 // Roles and sites as claims or config carry them: {"roles": [...], "sites": [...]}.
 absl::Status ReadGrants(const nlohmann::json& from, absl::string_view what, Principal* out) {
   auto roles = from.find("roles");
@@ -92,7 +94,15 @@ absl::StatusOr<Principal> Authenticator::Authenticate(absl::string_view authoriz
 
 absl::StatusOr<Principal> Authenticator::FromToken(absl::string_view token) const {
   if (jwt_ == nullptr) return absl::UnauthenticatedError("token: tokens are not accepted here");
-  auto claims = jwt_->Verify(token, clock_->Now());
+  const absl::Time now = clock_->Now();
+  {
+    absl::ReaderMutexLock lock(&cache_mu_);
+    auto it = verified_.find(token);
+    if (it != verified_.end() && now >= it->second.valid_from && now < it->second.valid_until) {
+      return it->second.principal;
+    }
+  }
+  auto claims = jwt_->Verify(token, now);
   if (!claims.ok()) return claims.status();
   Principal p;
   auto sub = claims->find("sub");
@@ -104,6 +114,16 @@ absl::StatusOr<Principal> Authenticator::FromToken(absl::string_view token) cons
   if (auto s = ReadGrants(*claims, "token", &p); !s.ok()) {
     return absl::UnauthenticatedError(s.message());
   }
+  // Verify() checked exp (required) and nbf (optional) are numbers.
+  const absl::Duration leeway = jwt_->leeway();
+  Verified v{p, absl::InfinitePast(),
+             absl::FromUnixSeconds(static_cast<int64_t>((*claims)["exp"].get<double>())) + leeway};
+  if (claims->contains("nbf")) {
+    v.valid_from = absl::FromUnixSeconds(static_cast<int64_t>((*claims)["nbf"].get<double>())) - leeway;
+  }
+  absl::MutexLock lock(&cache_mu_);
+  if (verified_.size() >= kMaxCachedTokens) verified_.clear();
+  verified_.emplace(std::string(token), std::move(v));
   return p;
 }
 

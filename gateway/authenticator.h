@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "gateway/jwt.h"
 #include "gateway/principal.h"
 #include "services/kit/clock.h"
@@ -43,6 +44,18 @@ class Authenticator {
   std::unique_ptr<JwtVerifier> jwt_;
   absl::flat_hash_map<std::string, Principal> keys_by_hash_;
   const kit::Clock* clock_;
+
+  // Tokens already verified, so a client reusing its token (they all do)
+  // costs a lookup rather than a signature check and two JSON parses. Each
+  // entry keeps the window in which the token is valid; outside it the token
+  // is verified again (and refused).
+  struct Verified {
+    Principal principal;
+    absl::Time valid_from;
+    absl::Time valid_until;
+  };
+  mutable absl::Mutex cache_mu_;
+  mutable absl::flat_hash_map<std::string, Verified> verified_ ABSL_GUARDED_BY(cache_mu_);
 };
 
 }  // namespace gateway

@@ -1,5 +1,7 @@
 #include "gateway/gateway.h"
 
+#include <thread>
+
 #include "absl/strings/str_cat.h"
 #include "gateway/catalog.h"
 #include "gateway/http_api.h"
@@ -82,9 +84,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
   // gRPC pass-through.
   p->grpc_metrics = std::make_unique<kit::GrpcServerMetrics>(*p->registry);
   for (const auto* s : p->catalog->services()) p->grpc_metrics->AddService(*s);
-  p->grpc_metrics->AddMethod("/grpc.health.v1.Health/Check", false, false);
-  p->grpc_metrics->AddMethod(kReflectionMethod, true, true);
-  p->passthrough = std::make_unique<PassthroughService>(p->pipeline.get());
+  p->passthrough = std::make_unique<PassthroughService>(p->pipeline.get(), p->grpc_metrics.get());
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   int grpc_port = 0;
@@ -95,9 +95,6 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
   builder.SetMaxReceiveMessageSize(static_cast<int>(o.http.max_body_bytes));
   builder.SetOption(std::make_unique<WithoutStockReflection>());
   builder.RegisterCallbackGenericService(p->passthrough.get());
-  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(std::make_unique<kit::MetricsInterceptorFactory>(p->grpc_metrics.get()));
-  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   p->grpc = builder.BuildAndStart();
   if (p->grpc == nullptr || grpc_port == 0) {
     return absl::UnavailableError(absl::StrCat("grpc: cannot listen on ", o.grpc_addr));
@@ -127,9 +124,14 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
 void Gateway::Shutdown() {
   if (parts_ == nullptr || parts_->stopped) return;
   parts_->stopped = true;
+  const GatewayOptions& o = parts_->options;
   parts_->grpc->GetHealthCheckService()->SetServingStatus(false);
-  parts_->grpc->Shutdown(absl::ToChronoTime(absl::Now() + parts_->options.shutdown_grace));
-  parts_->http->Stop();
+  parts_->http_api->SetDraining();
+  absl::SleepFor(o.shutdown_drain);
+  const absl::Time deadline = absl::Now() + o.shutdown_grace;
+  std::thread grpc_stop([&] { parts_->grpc->Shutdown(absl::ToChronoTime(deadline)); });
+  parts_->http->Stop(deadline - absl::Now());
+  grpc_stop.join();
   parts_->backends->Stop();
 }
 

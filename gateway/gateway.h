@@ -33,6 +33,10 @@ struct GatewayOptions {
   int http_threads = 2;
   absl::Duration default_deadline = absl::Seconds(10);
   absl::Duration health_interval = absl::Seconds(1);
+  // On shutdown: /healthz and gRPC health say draining for `shutdown_drain`
+  // while load balancers stop sending, then calls in flight get up to
+  // `shutdown_grace` to finish.
+  absl::Duration shutdown_drain = absl::ZeroDuration();
   absl::Duration shutdown_grace = absl::Seconds(5);
   // Packages under "estate." that are not services of the suite.
   std::vector<std::string> excluded_packages = {"estate.testing"};
@@ -49,7 +53,7 @@ class Gateway {
 
   int http_port() const { return http_port_; }
   int grpc_port() const { return grpc_port_; }
-  // Lets calls in flight finish (up to shutdown_grace), then stops.
+  // Drains (see GatewayOptions), lets calls in flight finish, then stops.
   void Shutdown();
 
  private:

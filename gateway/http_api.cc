@@ -103,6 +103,10 @@ void HttpApi::Handle(HttpRequest request, HttpReply reply) {
   if (method == "GET" && path == "/healthz") {
     HttpResponse r;
     r.body = R"({"status":"ok"})";
+    if (draining_.load()) {
+      r.status = 503;
+      r.body = R"({"status":"draining"})";
+    }
     return Finish("/healthz", method, start, std::move(r), request_id, reply);
   }
   if (method == "GET" && path == "/readyz") return Finish("/readyz", method, start, Ready(), request_id, reply);

@@ -1,6 +1,7 @@
 #ifndef ESTATE_GATEWAY_HTTP_API_H_
 #define ESTATE_GATEWAY_HTTP_API_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,8 @@ class HttpApi {
           std::string openapi_json);
 
   void Handle(HttpRequest request, HttpReply reply);
+  // From now on /healthz answers 503 so load balancers stop sending.
+  void SetDraining() { draining_.store(true); }
 
  private:
   struct Timer;
@@ -37,6 +40,7 @@ class HttpApi {
   Pipeline* pipeline_;
   std::shared_ptr<prometheus::Registry> registry_;
   const std::string openapi_json_;
+  std::atomic<bool> draining_{false};
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& seconds_;
 };

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "boost/asio/post.hpp"
 #include "boost/asio/strand.hpp"
 #include "boost/beast/core.hpp"
@@ -26,8 +27,9 @@ std::chrono::steady_clock::duration Chrono(absl::Duration d) {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const HttpHandler& handler, const HttpLimits& limits)
-      : stream_(std::move(socket)), handler_(handler), limits_(limits) {}
+  Session(tcp::socket socket, const HttpHandler& handler, const HttpLimits& limits,
+          std::atomic<int>* in_flight)
+      : stream_(std::move(socket)), handler_(handler), limits_(limits), in_flight_(in_flight) {}
 
   void Start() { ReadHeader(); }
 
@@ -97,6 +99,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Dispatch(HttpRequest req, bool keep_alive) {
     stream_.expires_never();
+    in_flight_->fetch_add(1);
     auto self = shared_from_this();
     handler_(std::move(req), [self, keep_alive](HttpResponse r) {
       net::post(self->stream_.get_executor(),
@@ -116,6 +119,7 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.expires_after(Chrono(limits_.read_timeout));
     http::async_write(stream_, res_,
                       [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+                        self->in_flight_->fetch_sub(1);
                         if (ec) return self->Close();
                         if (!keep_alive) return self->Linger();
                         self->ReadHeader();
@@ -152,6 +156,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   const HttpHandler& handler_;
   const HttpLimits& limits_;
+  std::atomic<int>* in_flight_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> res_;
   unsigned version_ = 11;
@@ -198,7 +203,7 @@ void HttpServer::Accept() {
     if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
     if (!ec) {
       socket.set_option(tcp::no_delay(true), ec);
-      std::make_shared<Session>(std::move(socket), handler_, limits_)->Start();
+      std::make_shared<Session>(std::move(socket), handler_, limits_, &in_flight_)->Start();
     }
     Accept();
   });
@@ -211,12 +216,14 @@ void HttpServer::Start(int threads) {
   }
 }
 
-void HttpServer::Stop() {
+void HttpServer::Stop(absl::Duration grace) {
   if (threads_.empty()) return;
   net::post(ioc_, [this] {
     beast::error_code ec;
     acceptor_.close(ec);
   });
+  const absl::Time give_up = absl::Now() + grace;
+  while (in_flight_.load() > 0 && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(10));
   ioc_.stop();
   for (auto& t : threads_) t.join();
   threads_.clear();

@@ -1,6 +1,7 @@
 #ifndef ESTATE_GATEWAY_HTTP_SERVER_H_
 #define ESTATE_GATEWAY_HTTP_SERVER_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -56,8 +57,9 @@ class HttpServer {
   // "127.0.0.1:8080" (port 0 picks one); returns the bound port.
   absl::StatusOr<int> Listen(const std::string& address);
   void Start(int threads);
-  // Stops accepting, closes connections, joins the threads.
-  void Stop();
+  // Stops accepting, lets requests in flight get their replies (up to
+  // `grace`), then closes every connection and joins the threads.
+  void Stop(absl::Duration grace = absl::ZeroDuration());
 
  private:
   void Accept();
@@ -67,6 +69,8 @@ class HttpServer {
   boost::asio::io_context ioc_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::vector<std::thread> threads_;
+  // Requests read and not yet answered.
+  std::atomic<int> in_flight_{0};
 };
 
 }  // namespace gateway

@@ -33,6 +33,8 @@ class JwtVerifier {
   // The claims of a valid token; UNAUTHENTICATED saying what is wrong.
   absl::StatusOr<nlohmann::json> Verify(absl::string_view token, absl::Time now) const;
 
+  absl::Duration leeway() const { return policy_.leeway; }
+
  private:
   struct Keys;
   JwtVerifier(std::unique_ptr<Keys> keys, JwtPolicy policy);

@@ -15,6 +15,7 @@
 
 ABSL_DECLARE_FLAG(std::string, grpc_addr);
 ABSL_DECLARE_FLAG(absl::Duration, shutdown_grace);
+ABSL_DECLARE_FLAG(absl::Duration, shutdown_drain);
 
 ABSL_FLAG(std::string, http_addr, "127.0.0.1:8080", "host:port for HTTP/JSON, /metrics, /healthz, /readyz.");
 ABSL_FLAG(std::string, backends,
@@ -83,6 +84,7 @@ absl::StatusOr<gateway::GatewayOptions> OptionsFromFlags() {
   o.default_deadline = absl::GetFlag(FLAGS_upstream_deadline);
   o.health_interval = absl::GetFlag(FLAGS_health_interval);
   o.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
+  o.shutdown_drain = absl::GetFlag(FLAGS_shutdown_drain);
   return o;
 }
 

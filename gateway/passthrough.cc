@@ -5,6 +5,7 @@
 #include "absl/synchronization/mutex.h"
 #include "gateway/reflection.h"
 #include "google/protobuf/arena.h"
+#include "spdlog/spdlog.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
 
 namespace gateway {
@@ -36,9 +37,12 @@ grpc::Status ToGrpc(const absl::Status& s) {
 
 class ForwardReactor final : public grpc::ServerGenericBidiReactor {
  public:
-  ForwardReactor(Pipeline* pipeline, grpc::GenericCallbackServerContext* ctx)
-      : pipeline_(pipeline), ctx_(ctx) {
+  ForwardReactor(Pipeline* pipeline, kit::GrpcServerMetrics* metrics,
+                 grpc::GenericCallbackServerContext* ctx)
+      : pipeline_(pipeline), ctx_(ctx), start_(absl::Now()) {
     method_ = pipeline_->catalog().FindMethod(ctx->method());
+    series_ = &metrics->Find(method_ ? ctx->method().c_str() : "");
+    series_->started->Increment();
     if (method_ == nullptr || method_->streaming) {
       pipeline_->Reject("not_found");
       Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
@@ -49,10 +53,7 @@ class ForwardReactor final : public grpc::ServerGenericBidiReactor {
   }
 
   void OnReadDone(bool ok) override {
-    if (!ok) {
-      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "request: no message sent"));
-      return;
-    }
+    if (!ok) return Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "request: no message sent"));
     absl::Duration retry_after;
     auto who = pipeline_->Admit(Metadata(*ctx_, "authorization"), Metadata(*ctx_, "x-api-key"),
                                 &retry_after);
@@ -93,8 +94,14 @@ class ForwardReactor final : public grpc::ServerGenericBidiReactor {
       }
       if (!s.ok()) return Finish(s);
       response_ = std::move(raw->response);
+      Count(grpc::Status::OK);
       StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);
     });
+  }
+
+  void Finish(const grpc::Status& s) {
+    Count(s);
+    grpc::ServerGenericBidiReactor::Finish(s);
   }
 
   void OnCancel() override {
@@ -106,8 +113,20 @@ class ForwardReactor final : public grpc::ServerGenericBidiReactor {
   void OnDone() override { delete this; }
 
  private:
+  void Count(const grpc::Status& s) {
+    const int code = static_cast<int>(s.error_code());
+    series_->handled[code >= 0 && code < 17 ? code : 2]->Increment();
+    series_->seconds->Observe(absl::ToDoubleSeconds(absl::Now() - start_));
+    if (code == grpc::StatusCode::INTERNAL || code == grpc::StatusCode::UNKNOWN ||
+        code == grpc::StatusCode::DATA_LOSS) {
+      spdlog::warn("passthrough {} failed: {} {}", ctx_->method(), code, s.error_message());
+    }
+  }
+
   Pipeline* pipeline_;
   grpc::GenericCallbackServerContext* ctx_;
+  const absl::Time start_;
+  kit::GrpcServerMetrics::Method* series_;
   const MethodInfo* method_ = nullptr;
   grpc::ByteBuffer request_;
   grpc::ByteBuffer response_;
@@ -122,7 +141,7 @@ class ForwardReactor final : public grpc::ServerGenericBidiReactor {
 grpc::ServerGenericBidiReactor* PassthroughService::CreateReactor(
     grpc::GenericCallbackServerContext* context) {
   if (context->method() == kReflectionMethod) return NewReflectionReactor(&pipeline_->catalog());
-  return new ForwardReactor(pipeline_, context);
+  return new ForwardReactor(pipeline_, metrics_, context);
 }
 
 }  // namespace gateway

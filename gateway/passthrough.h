@@ -2,6 +2,7 @@
 #define ESTATE_GATEWAY_PASSTHROUGH_H_
 
 #include "gateway/pipeline.h"
+#include "services/kit/grpc_metrics.h"
 #include "grpcpp/generic/async_generic_service.h"
 
 namespace gateway {
@@ -12,12 +13,16 @@ namespace gateway {
 // Server reflection answers for the whole suite.
 class PassthroughService final : public grpc::CallbackGenericService {
  public:
-  explicit PassthroughService(Pipeline* pipeline) : pipeline_(pipeline) {}
+  // Counts calls in `metrics` itself: a server interceptor would cost every
+  // forwarded call more than the rest of the gateway's work on it.
+  PassthroughService(Pipeline* pipeline, kit::GrpcServerMetrics* metrics)
+      : pipeline_(pipeline), metrics_(metrics) {}
 
   grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* context) override;
 
  private:
   Pipeline* pipeline_;
+  kit::GrpcServerMetrics* metrics_;
 };
 
 }  // namespace gateway

@@ -33,6 +33,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "services/kit/clock.h"
+#include "tools/bench/bench_util.h"
 #include "services/kit/host.h"
 #include "services/kit/uuid.h"
 #include "services/tickets/ticket_store.h"
@@ -49,48 +50,9 @@ namespace {
 
 namespace v1 = ::estate::tickets::v1;
 
-struct Result {
-  double ops_per_s = 0;
-  absl::Duration p50, p99;
-  int64_t errors = 0;
-};
-
-// Runs `op(thread)` from `threads` threads for the measured time and reports
-// throughput and latency percentiles over all calls.
-Result Measure(int threads, const std::function<bool(int)>& op) {
-  const absl::Duration warmup = absl::Milliseconds(300);
-  const absl::Duration run = absl::Seconds(absl::GetFlag(FLAGS_seconds));
-  std::vector<std::vector<absl::Duration>> lat(threads);
-  std::atomic<int64_t> errors{0};
-  const absl::Time begin = absl::Now() + warmup;
-  const absl::Time end = begin + run;
-  std::vector<std::thread> ts;
-  for (int t = 0; t < threads; ++t) {
-    ts.emplace_back([&, t] {
-      lat[t].reserve(100000);
-      for (;;) {
-        const absl::Time s = absl::Now();
-        if (s >= end) break;
-        const bool ok = op(t);
-        const absl::Time e = absl::Now();
-        if (s >= begin) {
-          if (ok) lat[t].push_back(e - s); else ++errors;
-        }
-      }
-    });
-  }
-  for (auto& t : ts) t.join();
-  std::vector<absl::Duration> all;
-  for (auto& l : lat) all.insert(all.end(), l.begin(), l.end());
-  std::sort(all.begin(), all.end());
-  Result r;
-  r.errors = errors;
-  if (all.empty()) return r;
-  r.ops_per_s = static_cast<double>(all.size()) / absl::ToDoubleSeconds(run);
-  r.p50 = all[(all.size() - 1) * 50 / 100];
-  r.p99 = all[(all.size() - 1) * 99 / 100];
-  return r;
-}
+using bench::Measure;
+using bench::Ms;
+using bench::Result;
 
 class EchoService final : public estate::testing::Echo::Service {
   grpc::Status Echo(grpc::ServerContext*, const estate::testing::EchoMessage* req,
@@ -110,33 +72,6 @@ std::unique_ptr<sql::Connection> Connect(const kit::DbOptions& o) {
   return std::unique_ptr<sql::Connection>(sql::mysql::get_mysql_driver_instance()->connect(opts));
 }
 
-kit::DbOptions FreshSchema(int port) {
-  kit::DbOptions admin;
-  admin.port = port;
-  admin.user = "estate_admin";
-  admin.password = "estate-admin";
-  kit::Db db(admin, nullptr);
-  kit::DbOptions o = admin;
-  o.schema = absl::StrCat("bench_", absl::ToUnixSeconds(absl::Now()));
-  o.user = o.schema;
-  o.password = "bench";
-  o.pool_size = 64;
-  const absl::Status s = db.Run(absl::Now() + absl::Seconds(30), [&](kit::Conn& c) {
-    for (const std::string& stmt :
-         {absl::StrCat("CREATE DATABASE `", o.schema, "`"),
-          absl::StrCat("CREATE USER '", o.user, "'@'127.0.0.1' IDENTIFIED BY 'bench'"),
-          absl::StrCat("GRANT ALL ON `", o.schema, "`.* TO '", o.user, "'@'127.0.0.1'")}) {
-      if (absl::Status st = c.Exec(stmt).status(); !st.ok()) return st;
-    }
-    return absl::OkStatus();
-  });
-  if (!s.ok()) {
-    fprintf(stderr, "cannot create the bench schema: %s\n", s.ToString().c_str());
-    std::exit(1);
-  }
-  return o;
-}
-
 v1::CreateTicketRequest CreateRequest() {
   v1::CreateTicketRequest req;
   req.set_parent("sites/bench");
@@ -153,7 +88,6 @@ v1::CreateTicketRequest CreateRequest() {
   return req;
 }
 
-std::string Ms(absl::Duration d) { return absl::StrFormat("%.2f", absl::ToDoubleMilliseconds(d)); }
 
 }  // namespace
 
@@ -165,14 +99,10 @@ int main(int argc, char** argv) {
     fprintf(stderr, "--db_port is required (run tools/bench-tickets)\n");
     return 2;
   }
-  std::vector<int> levels;
-  for (absl::string_view c : absl::StrSplit(absl::GetFlag(FLAGS_concurrency), ',')) {
-    int n = 0;
-    if (absl::SimpleAtoi(c, &n) && n > 0) levels.push_back(n);
-  }
+  const std::vector<int> levels = bench::Levels(absl::GetFlag(FLAGS_concurrency));
   const int max_threads = *std::max_element(levels.begin(), levels.end());
 
-  const kit::DbOptions db = FreshSchema(port);
+  const kit::DbOptions db = bench::FreshSchema(port, "bench");
   kit::HostOptions ho;
   ho.name = "tickets";
   ho.db = db;
@@ -310,19 +240,19 @@ int main(int argc, char** argv) {
   };
   for (int c : levels) {
     Row r;
-    r.insert = Measure(c, raw_insert);
+    r.insert = Measure(c, absl::GetFlag(FLAGS_seconds), raw_insert);
     print("raw INSERT (Connector/C++)", c, r.insert);
-    r.create = Measure(c, create);
+    r.create = Measure(c, absl::GetFlag(FLAGS_seconds), create);
     print("CreateTicket", c, r.create);
-    r.echo = Measure(c, echo_call);
+    r.echo = Measure(c, absl::GetFlag(FLAGS_seconds), echo_call);
     print("raw gRPC echo", c, r.echo);
-    r.get = Measure(c, get);
+    r.get = Measure(c, absl::GetFlag(FLAGS_seconds), get);
     print("GetTicket", c, r.get);
-    r.select = Measure(c, raw_select);
+    r.select = Measure(c, absl::GetFlag(FLAGS_seconds), raw_select);
     print("(raw SELECT by id)", c, r.select);
     // The service's own read path without gRPC: what the store adds to a
     // point read.
-    print("(store ReadTicket)", c, Measure(c, [&](int t) {
+    print("(store ReadTicket)", c, Measure(c, absl::GetFlag(FLAGS_seconds), [&](int t) {
             return (*host)
                 ->db()
                 .Run(absl::Now() + absl::Seconds(5),

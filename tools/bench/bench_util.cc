@@ -1,0 +1,89 @@
+#include "tools/bench/bench_util.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+
+namespace bench {
+
+Result Measure(int threads, double seconds, const std::function<bool(int)>& op) {
+  const absl::Duration warmup = absl::Milliseconds(300);
+  const absl::Duration run = absl::Seconds(seconds);
+  std::vector<std::vector<absl::Duration>> lat(threads);
+  std::atomic<int64_t> errors{0};
+  const absl::Time begin = absl::Now() + warmup;
+  const absl::Time end = begin + run;
+  std::vector<std::thread> ts;
+  for (int t = 0; t < threads; ++t) {
+    ts.emplace_back([&, t] {
+      lat[t].reserve(100000);
+      for (;;) {
+        const absl::Time s = absl::Now();
+        if (s >= end) break;
+        const bool ok = op(t);
+        const absl::Time e = absl::Now();
+        if (s >= begin) {
+          if (ok) lat[t].push_back(e - s); else ++errors;
+        }
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  std::vector<absl::Duration> all;
+  for (auto& l : lat) all.insert(all.end(), l.begin(), l.end());
+  std::sort(all.begin(), all.end());
+  Result r;
+  r.errors = errors;
+  if (all.empty()) return r;
+  r.ops_per_s = static_cast<double>(all.size()) / absl::ToDoubleSeconds(run);
+  r.p50 = all[(all.size() - 1) * 50 / 100];
+  r.p99 = all[(all.size() - 1) * 99 / 100];
+  return r;
+}
+
+kit::DbOptions FreshSchema(int port, const std::string& prefix) {
+  kit::DbOptions admin;
+  admin.port = port;
+  admin.user = "estate_admin";
+  admin.password = "estate-admin";
+  kit::Db db(admin, nullptr);
+  kit::DbOptions o = admin;
+  o.schema = absl::StrCat(prefix, "_", absl::ToUnixSeconds(absl::Now()));
+  o.user = o.schema;
+  o.password = "bench";
+  o.pool_size = 64;
+  const absl::Status s = db.Run(absl::Now() + absl::Seconds(30), [&](kit::Conn& c) {
+    for (const std::string& stmt :
+         {absl::StrCat("CREATE DATABASE `", o.schema, "`"),
+          absl::StrCat("CREATE USER '", o.user, "'@'127.0.0.1' IDENTIFIED BY 'bench'"),
+          absl::StrCat("GRANT ALL ON `", o.schema, "`.* TO '", o.user, "'@'127.0.0.1'")}) {
+      if (absl::Status st = c.Exec(stmt).status(); !st.ok()) return st;
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) {
+    fprintf(stderr, "cannot create the bench schema: %s\n", s.ToString().c_str());
+    std::exit(1);
+  }
+  return o;
+}
+
+std::vector<int> Levels(const std::string& csv) {
+  std::vector<int> levels;
+  for (absl::string_view c : absl::StrSplit(csv, ',')) {
+    int n = 0;
+    if (absl::SimpleAtoi(c, &n) && n > 0) levels.push_back(n);
+  }
+  return levels;
+}
+
+std::string Ms(absl::Duration d) { return absl::StrFormat("%.2f", absl::ToDoubleMilliseconds(d)); }
+
+}  // namespace bench

@@ -1,0 +1,34 @@
+#ifndef ESTATE_TOOLS_BENCH_BENCH_UTIL_H_
+#define ESTATE_TOOLS_BENCH_BENCH_UTIL_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "services/kit/db.h"
+
+namespace bench {
+
+struct Result {
+  double ops_per_s = 0;
+  absl::Duration p50, p99;
+  int64_t errors = 0;
+};
+
+// Runs `op(thread)` in a closed loop from `threads` threads for `seconds`
+// (after a 300 ms warm-up) and reports throughput and latency percentiles
+// over all calls.
+Result Measure(int threads, double seconds, const std::function<bool(int)>& op);
+
+// A new schema and user on the tools/db MariaDB at `port` (estate_admin).
+kit::DbOptions FreshSchema(int port, const std::string& prefix);
+
+// "1,8,32" -> {1, 8, 32}
+std::vector<int> Levels(const std::string& csv);
+
+std::string Ms(absl::Duration d);
+
+}  // namespace bench
+
+#endif  // ESTATE_TOOLS_BENCH_BENCH_UTIL_H_
