@@ -57,8 +57,11 @@ void HttpApi::Finish(const std::string& route, const std::string& method, absl::
   seconds_.Add({{"route", route}, {"method", method}}, kit::LatencyBuckets())
       .Observe(absl::ToDoubleSeconds(absl::Now() - start));
   if (!request_id.empty()) response.headers.emplace_back("X-Request-Id", request_id);
+  // Every request at debug (--log_level=debug), server-side failures always.
   if (response.status >= 500) {
     spdlog::warn("http {} {} -> {} request_id={}", method, route, response.status, request_id);
+  } else {
+    spdlog::debug("http {} {} -> {} request_id={}", method, route, response.status, request_id);
   }
   reply(std::move(response));
 }
