@@ -6,22 +6,9 @@
 # Usage: gateway_binary_test.sh BIN_DIR REPO_ROOT
 set -uo pipefail
 bindir="$1"; root="$2"
-: "${ESTATE_TEST_DB_PORT:?run through tools/test}"
 probe="$root/tools/grpcprobe"
-source "$root/tools/lib.sh"
-set +e
-
-passed=0; failed=0
-check() {  # check "what" command...
-  local what="$1"; shift
-  if "$@" >/dev/null 2>&1; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $what"; fi
-}
-
-schema="e2e_gw_$$"
-admin=(mariadb --no-defaults -h127.0.0.1 -P"$ESTATE_TEST_DB_PORT" -uestate_admin -pestate-admin)
-"${admin[@]}" -e "CREATE DATABASE $schema; CREATE USER '$schema'@'127.0.0.1' IDENTIFIED BY 'pw-$$';
-  GRANT ALL ON $schema.* TO '$schema'@'127.0.0.1';" || { echo "cannot create schema"; exit 1; }
-work="$(mktemp -d)"
+E2E_SCHEMA_PREFIX=e2e_gw
+source "$root/tests/e2e/lib.sh"
 head -c 48 /dev/urandom | base64 | tr -d '/+=\n' > "$work/secret"
 key_out="$("$bindir/estatectl" apikey --name=ops-robot --role=viewer --site=north)"
 api_key="$(sed -n 's/^key (.*): //p' <<<"$key_out")"
@@ -38,8 +25,7 @@ ESTATE_BACKENDS="tickets=127.0.0.1:$t_port" \
 gw_pid=$!
 cleanup() {
   kill -9 "$gw_pid" "$tickets_pid" 2>/dev/null
-  "${admin[@]}" -e "DROP DATABASE IF EXISTS $schema; DROP USER IF EXISTS '$schema'@'127.0.0.1';"
-  rm -rf "$work"
+  drop_schema
 }
 trap cleanup EXIT
 
@@ -74,5 +60,4 @@ wait "$gw_pid"; rc=$?
 check "SIGTERM stops the gateway cleanly" test "$rc" -eq 0
 
 if [ "$failed" -gt 0 ]; then echo "--- gateway log"; cat "$work/gateway.log"; fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -5,22 +5,9 @@
 # Usage: tickets_binary_test.sh BINARY REPO_ROOT
 set -uo pipefail
 bin="$1"; root="$2"
-: "${ESTATE_TEST_DB_PORT:?run through tools/test}"
 probe="$root/tools/grpcprobe"
-source "$root/tools/lib.sh"
-set +e
-
-passed=0; failed=0
-check() {  # check "what" command...
-  local what="$1"; shift
-  if "$@" >/dev/null 2>&1; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $what"; fi
-}
-
-schema="e2e_tickets_$$"
-admin=(mariadb --no-defaults -h127.0.0.1 -P"$ESTATE_TEST_DB_PORT" -uestate_admin -pestate-admin)
-"${admin[@]}" -e "CREATE DATABASE $schema; CREATE USER '$schema'@'127.0.0.1' IDENTIFIED BY 'pw-$$';
-  GRANT ALL ON $schema.* TO '$schema'@'127.0.0.1';" || { echo "cannot create schema"; exit 1; }
-work="$(mktemp -d)"
+E2E_SCHEMA_PREFIX=e2e_tickets
+source "$root/tests/e2e/lib.sh"
 pwfile="$work/password"; printf 'pw-%s\n' "$$" > "$pwfile"
 grpc_port=$(free_port); env_metrics_port=$(free_port); flag_metrics_port=$(free_port)
 
@@ -33,8 +20,7 @@ ESTATE_DB_PASSWORD_FILE=$pwfile \
 pid=$!
 cleanup() {
   kill -9 "$pid" 2>/dev/null
-  "${admin[@]}" -e "DROP DATABASE IF EXISTS $schema; DROP USER IF EXISTS '$schema'@'127.0.0.1';"
-  rm -rf "$work"
+  drop_schema
 }
 trap cleanup EXIT
 
@@ -64,5 +50,4 @@ check "SIGTERM exits 0" test "$rc" -eq 0
 check "and logs the stop" grep -q "tickets stopped" "$work/log"
 
 if [ "$failed" -gt 0 ]; then echo "--- service log"; cat "$work/log"; fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

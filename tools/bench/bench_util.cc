@@ -10,6 +10,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "services/kit/clock.h"
+#include "services/tickets/tickets_service.h"
+
+std::vector<kit::Migration> estate_tickets_migrations();
 
 namespace bench {
 
@@ -82,6 +86,23 @@ std::vector<int> Levels(const std::string& csv) {
     if (absl::SimpleAtoi(c, &n) && n > 0) levels.push_back(n);
   }
   return levels;
+}
+
+std::unique_ptr<kit::ServiceHost> StartTickets(const kit::DbOptions& db) {
+  kit::HostOptions ho;
+  ho.name = "tickets";
+  ho.db = db;
+  auto host = kit::ServiceHost::Create(ho, estate_tickets_migrations());
+  if (!host.ok()) {
+    fprintf(stderr, "tickets did not start: %s\n", host.status().ToString().c_str());
+    std::exit(1);
+  }
+  tickets::RegisterTickets(**host, kit::RealClock(), absl::Hours(1000));
+  if (absl::Status s = (*host)->Start(); !s.ok()) {
+    fprintf(stderr, "tickets did not start: %s\n", s.ToString().c_str());
+    std::exit(1);
+  }
+  return *std::move(host);
 }
 
 std::string Ms(absl::Duration d) { return absl::StrFormat("%.2f", absl::ToDoubleMilliseconds(d)); }

@@ -2,11 +2,13 @@
 #define ESTATE_TOOLS_BENCH_BENCH_UTIL_H_
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/time/time.h"
 #include "services/kit/db.h"
+#include "services/kit/host.h"
 
 namespace bench {
 
@@ -28,6 +30,10 @@ kit::DbOptions FreshSchema(int port, const std::string& prefix);
 std::vector<int> Levels(const std::string& csv);
 
 std::string Ms(absl::Duration d);
+
+// The tickets service in this process on `db` (migrated, jobs idle), on a
+// free port; exits the benchmark if it cannot start.
+std::unique_ptr<kit::ServiceHost> StartTickets(const kit::DbOptions& db);
 
 }  // namespace bench
 

@@ -105,17 +105,8 @@ int main(int argc, char** argv) {
   const int max_threads = *std::max_element(levels.begin(), levels.end());
   const double seconds = absl::GetFlag(FLAGS_seconds);
 
-  kit::HostOptions ho;
-  ho.name = "tickets";
-  ho.db = bench::FreshSchema(port, "gwbench");
-  auto host = kit::ServiceHost::Create(ho, estate_tickets_migrations());
-  if (!host.ok()) {
-    fprintf(stderr, "tickets did not start: %s\n", host.status().ToString().c_str());
-    return 1;
-  }
-  tickets::RegisterTickets(**host, kit::RealClock(), absl::Hours(1000));
-  if (!(*host)->Start().ok()) return 1;
-  const std::string tickets_addr = absl::StrCat("127.0.0.1:", (*host)->grpc_port());
+  std::unique_ptr<kit::ServiceHost> host = bench::StartTickets(bench::FreshSchema(port, "gwbench"));
+  const std::string tickets_addr = absl::StrCat("127.0.0.1:", host->grpc_port());
 
   gateway::GatewayOptions go;
   go.http_addr = "127.0.0.1:0";
@@ -212,6 +203,6 @@ int main(int argc, char** argv) {
            r.http.ops_per_s / r.direct.ops_per_s);
   }
   (*gw)->Shutdown();
-  (*host)->Shutdown();
+  host->Shutdown();
   return 0;
 }

@@ -103,18 +103,8 @@ int main(int argc, char** argv) {
   const int max_threads = *std::max_element(levels.begin(), levels.end());
 
   const kit::DbOptions db = bench::FreshSchema(port, "bench");
-  kit::HostOptions ho;
-  ho.name = "tickets";
-  ho.db = db;
-  absl::StatusOr<std::unique_ptr<kit::ServiceHost>> host =
-      kit::ServiceHost::Create(ho, estate_tickets_migrations());
-  if (!host.ok()) {
-    fprintf(stderr, "tickets did not start: %s\n", host.status().ToString().c_str());
-    return 1;
-  }
-  tickets::RegisterTickets(**host, kit::RealClock(), absl::Hours(1000));
-  if (!(*host)->Start().ok()) return 1;
-  const std::string tickets_addr = absl::StrCat("127.0.0.1:", (*host)->grpc_port());
+  std::unique_ptr<kit::ServiceHost> host = bench::StartTickets(db);
+  const std::string tickets_addr = absl::StrCat("127.0.0.1:", host->grpc_port());
 
   EchoService echo;
   int echo_port = 0;
@@ -253,7 +243,7 @@ int main(int argc, char** argv) {
     // The service's own read path without gRPC: what the store adds to a
     // point read.
     print("(store ReadTicket)", c, Measure(c, absl::GetFlag(FLAGS_seconds), [&](int t) {
-            return (*host)
+            return host
                 ->db()
                 .Run(absl::Now() + absl::Seconds(5),
                      [&](kit::Conn& conn) {
@@ -273,6 +263,6 @@ int main(int argc, char** argv) {
            r.echo.ops_per_s > 0 ? r.get.ops_per_s / r.echo.ops_per_s : 0);
   }
   echo_server->Shutdown();
-  (*host)->Shutdown();
+  host->Shutdown();
   return 0;
 }
