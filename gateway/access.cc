@@ -81,12 +81,14 @@ absl::Status Authorize(const Principal& who, const MethodInfo& method,
     return absl::PermissionDeniedError(
         absl::StrCat(method.descriptor->name(), " needs ", rule.needs));
   }
-  auto site = SiteOfRequest(method, request);
-  if (!site.ok()) {
+  if (method.resource_field.empty()) {
     // A method without a resource name is suite-wide: only for all-site principals.
-    if (method.resource_field.empty() && who.all_sites) return absl::OkStatus();
-    return site.status();
+    if (who.all_sites) return absl::OkStatus();
+    return absl::PermissionDeniedError(
+        absl::StrCat(method.descriptor->name(), " spans every site"));
   }
+  auto site = SiteOfRequest(method, request);
+  if (!site.ok()) return site.status();
   if (!who.MaySee(*site)) {
     return absl::PermissionDeniedError(absl::StrCat("no access to site ", *site));
   }

@@ -11,6 +11,15 @@ namespace {
 
 constexpr size_t kMaxCachedTokens = 20000;
 
+// Principal ids travel as gRPC metadata, which takes printable ASCII only.
+bool IsPrintableAscii(absl::string_view s) {
+  if (s.empty() || s.size() > 128) return false;
+  for (char c : s) {
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
 // Roles and sites as claims or config carry them: {"roles": [...], "sites": [...]}.
 absl::Status ReadGrants(const nlohmann::json& from, absl::string_view what, Principal* out) {
   auto roles = from.find("roles");
@@ -56,6 +65,9 @@ absl::StatusOr<std::vector<ApiKey>> ParseApiKeys(absl::string_view json) {
       return absl::InvalidArgumentError("api keys: each entry needs name and sha256");
     }
     key.name = entry["name"].get<std::string>();
+    if (!IsPrintableAscii(key.name)) {
+      return absl::InvalidArgumentError("api keys: a name must be printable ASCII without spaces");
+    }
     key.sha256_hex = absl::AsciiStrToLower(entry["sha256"].get<std::string>());
     if (key.sha256_hex.size() != 64) {
       return absl::InvalidArgumentError(absl::StrCat("api key ", key.name, ": sha256 must be 64 hex digits"));
@@ -106,9 +118,9 @@ absl::StatusOr<Principal> Authenticator::FromToken(absl::string_view token) cons
   if (!claims.ok()) return claims.status();
   Principal p;
   auto sub = claims->find("sub");
-  if (sub == claims->end() || !sub->is_string() || sub->get<std::string>().empty() ||
-      !kit::CheckText("sub", sub->get<std::string>(), 128, true).ok()) {
-    return absl::UnauthenticatedError("token: no subject (sub)");
+  if (sub == claims->end() || !sub->is_string() || !IsPrintableAscii(sub->get<std::string>())) {
+    return absl::UnauthenticatedError(
+        "token: sub must be 1..128 printable ASCII characters without spaces");
   }
   p.id = absl::StrCat("user:", sub->get<std::string>());
   if (auto s = ReadGrants(*claims, "token", &p); !s.ok()) {

@@ -43,9 +43,38 @@ std::shared_ptr<grpc::Channel> NewChannel(const std::string& target, const char*
 
 }  // namespace
 
-Backend::Backend(std::string name, std::string target, prometheus::Registry& registry)
+void InFlight::Add(UpstreamCall* call) {
+  absl::MutexLock lock(&mu_);
+  calls_.insert(call);
+}
+
+void InFlight::Remove(UpstreamCall* call) {
+  absl::MutexLock lock(&mu_);
+  calls_.erase(call);
+}
+
+void InFlight::CancelAndWait(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  for (UpstreamCall* c : calls_) c->context.TryCancel();
+  auto empty = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return calls_.empty(); };
+  mu_.AwaitWithTimeout(absl::Condition(&empty), timeout);
+}
+
+namespace {
+// A target as gRPC takes it: "dns:///h:p", "ipv4:1.2.3.4:5", "unix:/path"
+// stay as they are; a bare "host:port" is resolved through DNS.
+std::string Target(const std::string& address) {
+  for (const char* scheme : {"dns:", "ipv4:", "ipv6:", "unix:", "unix-abstract:"}) {
+    if (absl::StartsWith(address, scheme)) return address;
+  }
+  return absl::StrCat("dns:///", address);
+}
+}  // namespace
+
+Backend::Backend(std::string name, std::string target, prometheus::Registry& registry,
+                 InFlight* in_flight)
     : name_(std::move(name)),
-      target_(absl::StrContains(target, ":///") ? target : absl::StrCat("dns:///", target)),
+      target_(Target(target)),
       retrying_(NewChannel(target_, kRoundRobinWithRetry, 1)),
       plain_(NewChannel(target_, kRoundRobin, 2)),
       retrying_stub_(std::make_unique<grpc::GenericStub>(retrying_)),
@@ -63,7 +92,8 @@ Backend::Backend(std::string name, std::string target, prometheus::Registry& reg
               .Name("estate_gateway_backend_up")
               .Help("1 while the backend's health check says SERVING")
               .Register(registry)
-              .Add({{"backend", name_}})) {
+              .Add({{"backend", name_}})),
+      in_flight_(in_flight) {
   static const char* kCodes[] = {"OK", "Canceled", "Unknown", "InvalidArgument",
                                  "DeadlineExceeded", "NotFound", "AlreadyExists",
                                  "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
@@ -80,12 +110,14 @@ void Backend::Call(const std::string& method, bool retry_safe,
   grpc::GenericStub& stub = retry_safe ? *retrying_stub_ : *plain_stub_;
   const absl::Time start = absl::Now();
   UpstreamCall* raw = call.get();
+  in_flight_->Add(raw);
   stub.UnaryCall(&raw->context, method, grpc::StubOptions(), &raw->request, &raw->response,
                  [this, start, call = std::move(call), done = std::move(done)](grpc::Status s) {
                    seconds_.Observe(absl::ToDoubleSeconds(absl::Now() - start));
                    int code = static_cast<int>(s.error_code());
                    by_code_[code >= 0 && code < 17 ? code : 2]->Increment();
                    done(s);
+                   in_flight_->Remove(call.get());
                  });
 }
 
@@ -124,7 +156,8 @@ absl::StatusOr<std::unique_ptr<Backends>> Backends::Create(
       return absl::InvalidArgumentError(
           absl::StrCat("backend ", name, ": no address (set --backends ", name, "=host:port)"));
     }
-    out->backends_.push_back(std::make_unique<Backend>(name, it->second, registry));
+    out->backends_.push_back(
+        std::make_unique<Backend>(name, it->second, registry, &out->in_flight_));
   }
   return out;
 }
@@ -157,6 +190,7 @@ void Backends::StartHealthChecks(absl::Duration interval) {
 void Backends::Stop() {
   if (!stop_.HasBeenNotified()) stop_.Notify();
   if (health_thread_.joinable()) health_thread_.join();
+  in_flight_.CancelAndWait(absl::Seconds(5));
 }
 
 }  // namespace gateway

@@ -9,7 +9,9 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -32,9 +34,25 @@ struct UpstreamCall {
 // One service behind the gateway: a channel that retries UNAVAILABLE (for
 // calls safe to repeat) and one that does not, both round_robin over every
 // address DNS gives (headless Services in Kubernetes).
+// Calls in flight to any backend, so shutdown can cancel them and wait until
+// no callback can run any more.
+class InFlight {
+ public:
+  void Add(UpstreamCall* call);
+  void Remove(UpstreamCall* call);
+  // TryCancel on every call in flight, then waits (up to `timeout`) until
+  // their callbacks have all run.
+  void CancelAndWait(absl::Duration timeout);
+
+ private:
+  absl::Mutex mu_;
+  absl::flat_hash_set<UpstreamCall*> calls_ ABSL_GUARDED_BY(mu_);
+};
+
 class Backend {
  public:
-  Backend(std::string name, std::string target, prometheus::Registry& registry);
+  Backend(std::string name, std::string target, prometheus::Registry& registry,
+          InFlight* in_flight);
 
   const std::string& name() const { return name_; }
   const std::string& target() const { return target_; }
@@ -57,6 +75,7 @@ class Backend {
   prometheus::Histogram& seconds_;
   prometheus::Gauge& up_;
   std::array<prometheus::Counter*, 17> by_code_;
+  InFlight* in_flight_;
 };
 
 // Every backend by name, and the health loop behind /readyz.
@@ -74,9 +93,11 @@ class Backends {
   bool AllServing() const;
 
   void StartHealthChecks(absl::Duration interval);
+  // Stops the health loop, cancels calls in flight and waits for them.
   void Stop();
 
  private:
+  InFlight in_flight_;
   std::vector<std::unique_ptr<Backend>> backends_;
   absl::Notification stop_;
   std::thread health_thread_;

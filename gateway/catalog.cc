@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "google/api/annotations.pb.h"
@@ -112,9 +113,12 @@ absl::Status Catalog::AddService(const google::protobuf::ServiceDescriptor* serv
         }
         route.body = r->body();
         route.response_body = r->response_body();
-        if (!route.body.empty() && route.body != "*" &&
-            m->input_type()->FindFieldByName(route.body) == nullptr) {
-          return absl::InvalidArgumentError(absl::StrCat(info->path, ": no body field ", route.body));
+        if (!route.body.empty() && route.body != "*") {
+          const FieldDescriptor* f = m->input_type()->FindFieldByName(route.body);
+          if (f == nullptr || f->is_repeated() || f->type() != FieldDescriptor::TYPE_MESSAGE) {
+            return absl::InvalidArgumentError(
+                absl::StrCat(info->path, ": body \"", route.body, "\" must be a singular message field"));
+          }
         }
         routes.push_back(std::move(route));
       }
@@ -154,14 +158,17 @@ const MethodInfo* Catalog::FindMethod(absl::string_view path) const {
 }
 
 Catalog::MatchResult Catalog::MatchRoute(absl::string_view http_method, absl::string_view path,
-                                         const Route** route,
-                                         PathTemplate::Bindings* bindings) const {
+                                         const Route** route, PathTemplate::Bindings* bindings,
+                                         std::string* allow) const {
   MatchResult result = MatchResult::kNoPath;
   PathTemplate::Bindings scratch;
   for (const Route& r : routes_) {
     if (r.http_method != http_method) {
-      if (result == MatchResult::kNoPath && r.path.Match(path, &scratch)) {
+      if (r.path.Match(path, &scratch)) {
         result = MatchResult::kWrongMethod;
+        if (allow != nullptr && !absl::StrContains(*allow, r.http_method)) {
+          absl::StrAppend(allow, allow->empty() ? "" : ", ", r.http_method);
+        }
       }
       continue;
     }

@@ -52,8 +52,10 @@ class Catalog {
   enum class MatchResult { kMatched, kNoPath, kWrongMethod };
   // The route for this method and path; kWrongMethod if only another HTTP
   // method has it (405).
+  // On kWrongMethod, *allow (if given) lists the methods that would match.
   MatchResult MatchRoute(absl::string_view http_method, absl::string_view path,
-                         const Route** route, PathTemplate::Bindings* bindings) const;
+                         const Route** route, PathTemplate::Bindings* bindings,
+                         std::string* allow = nullptr) const;
 
   const std::vector<std::unique_ptr<MethodInfo>>& methods() const { return methods_; }
   const std::vector<Route>& routes() const { return routes_; }

@@ -58,7 +58,7 @@ void HttpApi::Finish(const std::string& route, const std::string& method, absl::
       .Observe(absl::ToDoubleSeconds(absl::Now() - start));
   if (!request_id.empty()) response.headers.emplace_back("X-Request-Id", request_id);
   // Every request at debug (--log_level=debug), server-side failures always.
-  if (response.status >= 500) {
+  if (response.status >= 500 && route != "/readyz" && route != "/healthz") {
     spdlog::warn("http {} {} -> {} request_id={}", method, route, response.status, request_id);
   } else {
     spdlog::debug("http {} {} -> {} request_id={}", method, route, response.status, request_id);
@@ -73,9 +73,10 @@ HttpResponse HttpApi::Ready() const {
     backends[b->name()] = b->serving() ? "SERVING" : "NOT_SERVING";
     all = all && b->serving();
   }
+  const bool draining = draining_.load();
   HttpResponse r;
-  r.status = all ? 200 : 503;
-  r.body = nlohmann::json{{"ready", all}, {"backends", backends}}.dump();
+  r.status = all && !draining ? 200 : 503;
+  r.body = nlohmann::json{{"ready", all && !draining}, {"draining", draining}, {"backends", backends}}.dump();
   return r;
 }
 
@@ -88,7 +89,9 @@ HttpResponse HttpApi::Metrics() const {
 
 void HttpApi::Handle(HttpRequest request, HttpReply reply) {
   const absl::Time start = absl::Now();
-  const std::string method = Known(request.method);
+  // HEAD is answered as GET; the HTTP server leaves the body out.
+  std::string method = Known(request.method);
+  if (method == "HEAD") method = "GET";
   if (request.transport_error != 0) {
     pipeline_->Reject(request.transport_error == 400 ? "bad_request" : "size");
     const char* why = request.transport_error == 413   ? "body: larger than the gateway accepts"
@@ -122,16 +125,18 @@ void HttpApi::Handle(HttpRequest request, HttpReply reply) {
 
   const Route* route = nullptr;
   PathTemplate::Bindings bindings;
-  switch (pipeline_->catalog().MatchRoute(method, path, &route, &bindings)) {
+  std::string allow;
+  switch (pipeline_->catalog().MatchRoute(method, path, &route, &bindings, &allow)) {
     case Catalog::MatchResult::kNoPath:
       pipeline_->Reject("not_found");
       return Finish(kUnmatched, method, start, Error(5, "path: no such resource collection or method"),
                     request_id, reply);
-    case Catalog::MatchResult::kWrongMethod:
+    case Catalog::MatchResult::kWrongMethod: {
       pipeline_->Reject("method");
-      return Finish(kUnmatched, method, start,
-                    Error(12, absl::StrCat("method: ", method, " is not allowed here"), 405),
-                    request_id, reply);
+      HttpResponse r = Error(12, absl::StrCat("method: ", method, " is not allowed here"), 405);
+      r.headers.emplace_back("Allow", allow);
+      return Finish(kUnmatched, method, start, std::move(r), request_id, reply);
+    }
     case Catalog::MatchResult::kMatched:
       break;
   }

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "boost/asio/post.hpp"
+#include "boost/asio/steady_timer.hpp"
 #include "boost/asio/strand.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
@@ -27,9 +28,23 @@ std::chrono::steady_clock::duration Chrono(absl::Duration d) {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const HttpHandler& handler, const HttpLimits& limits,
-          std::atomic<int>* in_flight)
-      : stream_(std::move(socket)), handler_(handler), limits_(limits), in_flight_(in_flight) {}
+  struct Shared {
+    const HttpHandler& handler;
+    const HttpLimits& limits;
+    std::atomic<int>& in_flight;
+    std::atomic<size_t>& connections;
+    std::atomic<bool>& stopping;
+  };
+  Session(tcp::socket socket, const Shared& shared)
+      : stream_(std::move(socket)),
+        handler_(shared.handler),
+        limits_(shared.limits),
+        in_flight_(&shared.in_flight),
+        connections_(&shared.connections),
+        stopping_(&shared.stopping) {
+    connections_->fetch_add(1);
+  }
+  ~Session() { connections_->fetch_sub(1); }
 
   void Start() { ReadHeader(); }
 
@@ -94,7 +109,8 @@ class Session : public std::enable_shared_from_this<Session> {
                                std::string(h.value()));
     }
     version_ = req.version();
-    Dispatch(std::move(out), req.keep_alive());
+    head_ = req.method() == http::verb::head;
+    Dispatch(std::move(out), req.keep_alive() && !stopping_->load());
   }
 
   void Dispatch(HttpRequest req, bool keep_alive) {
@@ -113,9 +129,15 @@ class Session : public std::enable_shared_from_this<Session> {
     res_.result(static_cast<unsigned>(r.status));
     res_.set(http::field::content_type, r.content_type);
     for (auto& [k, v] : r.headers) res_.set(k, v);
-    res_.body() = std::move(r.body);
+    keep_alive = keep_alive && !stopping_->load();
     res_.keep_alive(keep_alive);
-    res_.prepare_payload();
+    if (head_) {
+      // The headers a GET would get, and no body.
+      res_.content_length(r.body.size());
+    } else {
+      res_.body() = std::move(r.body);
+      res_.prepare_payload();
+    }
     stream_.expires_after(Chrono(limits_.read_timeout));
     http::async_write(stream_, res_,
                       [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
@@ -157,6 +179,9 @@ class Session : public std::enable_shared_from_this<Session> {
   const HttpHandler& handler_;
   const HttpLimits& limits_;
   std::atomic<int>* in_flight_;
+  std::atomic<size_t>* connections_;
+  std::atomic<bool>* stopping_;
+  bool head_ = false;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> res_;
   unsigned version_ = 11;
@@ -201,9 +226,20 @@ absl::StatusOr<int> HttpServer::Listen(const std::string& address) {
 void HttpServer::Accept() {
   acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
-    if (!ec) {
+    if (ec) {
+      // Out of descriptors, most likely: try again shortly rather than spin.
+      auto timer = std::make_shared<net::steady_timer>(ioc_, std::chrono::milliseconds(50));
+      timer->async_wait([this, timer](beast::error_code) { Accept(); });
+      return;
+    }
+    if (connections_.load() >= limits_.max_connections) {
+      socket.close(ec);
+    } else {
       socket.set_option(tcp::no_delay(true), ec);
-      std::make_shared<Session>(std::move(socket), handler_, limits_, &in_flight_)->Start();
+      std::make_shared<Session>(std::move(socket),
+                                Session::Shared{handler_, limits_, in_flight_, connections_,
+                                                stopping_})
+          ->Start();
     }
     Accept();
   });
@@ -218,6 +254,7 @@ void HttpServer::Start(int threads) {
 
 void HttpServer::Stop(absl::Duration grace) {
   if (threads_.empty()) return;
+  stopping_.store(true);
   net::post(ioc_, [this] {
     beast::error_code ec;
     acceptor_.close(ec);

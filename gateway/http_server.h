@@ -41,6 +41,7 @@ using HttpReply = std::function<void(HttpResponse)>;
 using HttpHandler = std::function<void(HttpRequest, HttpReply)>;
 
 struct HttpLimits {
+  size_t max_connections = 10000;  // beyond it new connections are closed at once
   size_t max_body_bytes = 4 << 20;
   size_t max_header_bytes = 16 << 10;
   absl::Duration idle_timeout = absl::Seconds(60);  // between requests
@@ -69,8 +70,10 @@ class HttpServer {
   boost::asio::io_context ioc_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::vector<std::thread> threads_;
-  // Requests read and not yet answered.
+  // Requests read and not yet answered; open connections; set by Stop().
   std::atomic<int> in_flight_{0};
+  std::atomic<size_t> connections_{0};
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace gateway

@@ -108,6 +108,9 @@ absl::Status SetFromQuery(Message* root, absl::string_view key, absl::string_vie
   } else {
     v = std::string(value);
   }
+  if (!f->is_repeated() && holder->GetReflection()->HasField(*holder, f)) {
+    return Invalid(key, "given twice");
+  }
   nlohmann::json doc = {{f->json_name(), v}};
   std::unique_ptr<Message> one(holder->New());
   auto s = google::protobuf::util::JsonStringToMessage(doc.dump(), one.get());

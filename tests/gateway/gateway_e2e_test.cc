@@ -131,6 +131,15 @@ TEST_F(GatewayE2E, TicketLifecycleOverHttpEqualsDirectCalls) {
   EXPECT_EQ(p.title(), "Tap and pipe leak");
   EXPECT_EQ(p.priority(), v1::URGENT);
 
+  HttpResult elsewhere = Call("PATCH", "/v1/" + t.name() + "?update_mask=title&request_id=" +
+                                           testing_support::NewRequestId(), staff,
+                              absl::StrCat(R"({"name":"sites/south/tickets/1","title":"Tap, pipe","etag":)",
+                                           nlohmann::json(p.etag()).dump(), "}"));
+  ASSERT_EQ(elsewhere.status, 200) << elsewhere.body;
+  EXPECT_EQ(FromJson<v1::Ticket>(elsewhere.body).name(), t.name())
+      << "a name in the body never redirects the call to another site";
+  p = FromJson<v1::Ticket>(elsewhere.body);
+
   HttpResult stale = Call("PATCH", "/v1/" + t.name() + "?update_mask=title&request_id=" +
                                        testing_support::NewRequestId(), staff,
                           absl::StrCat(R"({"title":"x","etag":)", nlohmann::json(t.etag()).dump(), "}"));
@@ -340,11 +349,22 @@ TEST_F(GatewayE2E, HostileInputIsRefusedAndNeverReachesTheBackend) {
   EXPECT_EQ(post(R"({"amountMinor": "1"})").status, 200) << "and keeps serving";
 }
 
+TEST_F(GatewayE2E, HeadAnswersWithoutABodyAndWrongMethodsSayWhatIsAllowed) {
+  const Headers viewer = Bearer(Token({"north"}, {"viewer"}));
+  std::string pipelined = "HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  HttpResult head = testing_support::RawHttp(port(), pipelined);
+  EXPECT_EQ(head.status, 200);
+  HttpResult wrong = Http(port(), "DELETE", "/v1/sites/north/balance", "", viewer);
+  EXPECT_EQ(wrong.status, 405);
+  EXPECT_EQ(wrong.headers["allow"], "GET");
+}
+
 TEST_F(GatewayE2E, KeepAliveServesManyRequestsOnOneConnection) {
   auto results = testing_support::HttpKeepAlive(
-      port(), {"/v1/sites/north/balance", "/v1/sites/north/balance?note=2", "/healthz"},
+      port(), {"/v1/sites/north/balance", "/v1/sites/north/balance?note=2", "/healthz",
+               "/v1/sites/north/balance?note=3"},
       Bearer(Token({"north"}, {"viewer"})));
-  ASSERT_EQ(results.size(), 3u);
+  ASSERT_EQ(results.size(), 4u);
   for (const auto& r : results) EXPECT_EQ(r.status, 200) << r.body;
 }
 

@@ -1,6 +1,8 @@
 // Faults around the gateway: a backend that goes away and comes back, calls
 // that may or may not be retried, and clients over their rate limit. Only
 // the Till test backend; no database.
+#include <thread>
+
 #include "tests/gateway/gateway_fixture.h"
 #include "tests/support/in_process.h"
 #include "tests/support/test_db.h"
@@ -109,6 +111,31 @@ TEST_F(GatewayFaults, RateLimitPerPrincipalWithRetryAfter) {
       << "a token comes back after a second";
   EXPECT_TRUE(absl::StrContains(Http(port(), "GET", "/metrics").body,
                                 "estate_gateway_rejections_total{reason=\"rate\"} 2"));
+}
+
+TEST_F(GatewayFaults, ShutdownDrainsAndCancelsWhatABackendStillHolds) {
+  auto o = Options();
+  o.shutdown_drain = absl::Milliseconds(400);
+  o.shutdown_grace = absl::Milliseconds(300);
+  StartGateway(o);
+  ASSERT_EQ(AwaitReady(200), 200);
+  const int http_port = port();
+  HttpResult slow;
+  std::thread client([&] {
+    slow = Http(http_port, "GET", "/v1/sites/north/balance?note=slow", "",
+                Bearer(Token({"north"}, {"viewer"})));
+  });
+  absl::SleepFor(absl::Milliseconds(150));
+  std::thread stopper([&] { gateway_->Shutdown(); });
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(Http(http_port, "GET", "/readyz").status, 503) << "draining: load balancers stop sending";
+  stopper.join();
+  client.join();
+  // The backend would have held the call for 2 s; shutdown did not wait for
+  // it past the grace period, and the client got an answer or a closed
+  // connection, never a hang.
+  EXPECT_TRUE(slow.status == 0 || slow.status >= 500) << slow.status << " " << slow.body;
+  gateway_.reset();
 }
 
 }  // namespace

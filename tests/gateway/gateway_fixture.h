@@ -38,6 +38,9 @@ class TillService final : public estate::testing::Till::Service {
 
   grpc::Status ReadBalance(grpc::ServerContext* ctx, const estate::testing::TillRequest* req,
                            estate::testing::TillReply* reply) override {
+    if (req->note() == "slow") {
+      for (int i = 0; i < 40 && !ctx->IsCancelled(); ++i) absl::SleepFor(absl::Milliseconds(50));
+    }
     return Answer(ctx, *req, reply);
   }
   grpc::Status AddNote(grpc::ServerContext* ctx, const estate::testing::TillRequest* req,

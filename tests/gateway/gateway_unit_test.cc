@@ -233,6 +233,13 @@ TEST(Authenticator, ApiKeysAndPrincipals) {
   EXPECT_EQ(user->id, "user:bob");
   EXPECT_TRUE(user->MaySee("south"));
   EXPECT_FALSE(user->MaySee("east"));
+  for (const char* sub : {"jos\xc3\xa9", "a\nb", "two words", ""}) {
+    EXPECT_EQ(auth.Authenticate("Bearer " + SignHs256(Claims({"north"}, {"viewer"}, sub), kSecret), "")
+                  .status()
+                  .code(),
+              absl::StatusCode::kUnauthenticated)
+        << "a subject that cannot travel as metadata: " << sub;
+  }
   auto bad_role = Claims({"north"}, {"overlord"});
   EXPECT_EQ(auth.Authenticate("Bearer " + SignHs256(bad_role, kSecret), "").status().code(),
             absl::StatusCode::kUnauthenticated);
@@ -306,6 +313,7 @@ TEST_F(TranscodeTest, BadInputNamesTheField) {
       {"POST", "/v1/sites/n/payments", "", "\xff\xfe", "body"},
       {"POST", "/v1/sites/n/payments", "", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", "body"},
       {"POST", "/v1/sites/n/payments", "note=x", "{}", "note"},
+      {"GET", "/v1/sites/n/balance", "note=a&note=b", "", "note"},
   };
   for (const Case& c : cases) {
     req.Clear();
