@@ -1,5 +1,6 @@
 #include "gateway/http_server.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "absl/strings/ascii.h"
@@ -26,7 +27,9 @@ std::chrono::steady_clock::duration Chrono(absl::Duration d) {
       absl::ToChronoNanoseconds(d));
 }
 
-class Session : public std::enable_shared_from_this<Session> {
+}  // namespace
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
   struct Shared {
     const HttpHandler& handler;
@@ -35,7 +38,7 @@ class Session : public std::enable_shared_from_this<Session> {
     std::atomic<size_t>& connections;
     std::atomic<bool>& stopping;
   };
-  Session(tcp::socket socket, const Shared& shared)
+  HttpSession(tcp::socket socket, const Shared& shared)
       : stream_(std::move(socket)),
         handler_(shared.handler),
         limits_(shared.limits),
@@ -44,7 +47,12 @@ class Session : public std::enable_shared_from_this<Session> {
         stopping_(&shared.stopping) {
     connections_->fetch_add(1);
   }
-  ~Session() { connections_->fetch_sub(1); }
+  ~HttpSession() { connections_->fetch_sub(1); }
+
+  // From any thread: close the connection on its own strand.
+  void CloseSoon() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] { self->Close(); });
+  }
 
   void Start() { ReadHeader(); }
 
@@ -55,7 +63,7 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
     stream_.expires_after(Chrono(limits_.idle_timeout));
     http::async_read_header(stream_, buffer_, *parser_,
-                            beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+                            beast::bind_front_handler(&HttpSession::OnHeader, shared_from_this()));
   }
 
   void OnHeader(beast::error_code ec, std::size_t) {
@@ -78,7 +86,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void ReadBody() {
     http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+                     beast::bind_front_handler(&HttpSession::OnRead, shared_from_this()));
   }
 
   void OnError(beast::error_code ec) {
@@ -189,8 +197,6 @@ class Session : public std::enable_shared_from_this<Session> {
   size_t drained_ = 0;
 };
 
-}  // namespace
-
 absl::string_view HttpRequest::Header(absl::string_view name) const {
   for (const auto& [k, v] : headers) {
     if (k == name) return v;
@@ -236,16 +242,28 @@ void HttpServer::Accept() {
       socket.close(ec);
     } else {
       socket.set_option(tcp::no_delay(true), ec);
-      std::make_shared<Session>(std::move(socket),
-                                Session::Shared{handler_, limits_, in_flight_, connections_,
-                                                stopping_})
-          ->Start();
+      auto session = std::make_shared<HttpSession>(
+          std::move(socket),
+          HttpSession::Shared{handler_, limits_, in_flight_, connections_, stopping_});
+      {
+        absl::MutexLock lock(&sessions_mu_);
+        if (sessions_.size() > 2 * connections_.load() + 64) {
+          sessions_.erase(std::remove_if(sessions_.begin(), sessions_.end(),
+                                         [](const auto& w) { return w.expired(); }),
+                          sessions_.end());
+        }
+        sessions_.push_back(session);
+      }
+      session->Start();
     }
     Accept();
   });
 }
 
 void HttpServer::Start(int threads) {
+  // Without it the threads would leave run() once the acceptor is closed,
+  // while replies to requests still in flight have yet to be written.
+  work_.emplace(ioc_.get_executor());
   Accept();
   for (int i = 0; i < std::max(1, threads); ++i) {
     threads_.emplace_back([this] { ioc_.run(); });
@@ -261,6 +279,17 @@ void HttpServer::Stop(absl::Duration grace) {
   });
   const absl::Time give_up = absl::Now() + grace;
   while (in_flight_.load() > 0 && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(10));
+  {
+    absl::MutexLock lock(&sessions_mu_);
+    for (const auto& w : sessions_) {
+      if (auto session = w.lock()) session->CloseSoon();
+    }
+    sessions_.clear();
+  }
+  // Let the closes run, so clients see the connection end rather than hang.
+  const absl::Time closes_done = absl::Now() + absl::Milliseconds(200);
+  while (connections_.load() > 0 && absl::Now() < closes_done) absl::SleepFor(absl::Milliseconds(5));
+  work_.reset();
   ioc_.stop();
   for (auto& t : threads_) t.join();
   threads_.clear();

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -10,7 +11,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "boost/asio/executor_work_guard.hpp"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
 
@@ -37,6 +40,7 @@ struct HttpResponse {
 };
 
 using HttpReply = std::function<void(HttpResponse)>;
+class HttpSession;  // one connection; http_server.cc
 // Handles one request; may reply from any thread, exactly once.
 using HttpHandler = std::function<void(HttpRequest, HttpReply)>;
 
@@ -68,12 +72,16 @@ class HttpServer {
   HttpHandler handler_;
   HttpLimits limits_;
   boost::asio::io_context ioc_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::vector<std::thread> threads_;
   // Requests read and not yet answered; open connections; set by Stop().
   std::atomic<int> in_flight_{0};
   std::atomic<size_t> connections_{0};
   std::atomic<bool> stopping_{false};
+  // Connections, so Stop() can close those still open.
+  absl::Mutex sessions_mu_;
+  std::vector<std::weak_ptr<HttpSession>> sessions_ ABSL_GUARDED_BY(sessions_mu_);
 };
 
 }  // namespace gateway

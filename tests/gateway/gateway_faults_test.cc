@@ -138,5 +138,24 @@ TEST_F(GatewayFaults, ShutdownDrainsAndCancelsWhatABackendStillHolds) {
   gateway_.reset();
 }
 
+TEST_F(GatewayFaults, ShutdownLetsCallsInFlightFinishWithinTheGrace) {
+  auto o = Options();
+  o.shutdown_grace = absl::Seconds(5);
+  StartGateway(o);
+  ASSERT_EQ(AwaitReady(200), 200);
+  HttpResult slow;
+  const int http_port = port();
+  std::thread client([&] {
+    slow = Http(http_port, "GET", "/v1/sites/north/balance?note=slow", "",
+                Bearer(Token({"north"}, {"viewer"})));
+  });
+  absl::SleepFor(absl::Milliseconds(300));
+  gateway_->Shutdown();
+  client.join();
+  EXPECT_EQ(slow.status, 200) << "the 2 s call in flight got its answer: " << slow.body;
+  EXPECT_EQ(slow.headers["connection"], "close") << "and the connection is not kept";
+  EXPECT_EQ(Http(http_port, "GET", "/healthz").status, 0) << "new connections are refused";
+}
+
 }  // namespace
 }  // namespace gateway_test
