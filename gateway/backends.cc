@@ -71,14 +71,10 @@ std::string Target(const std::string& address) {
 }
 }  // namespace
 
-Backend::Backend(std::string name, std::string target, prometheus::Registry& registry,
-                 InFlight* in_flight)
+Backend::Backend(std::string name, std::string target, int channels,
+                 prometheus::Registry& registry, InFlight* in_flight)
     : name_(std::move(name)),
       target_(Target(target)),
-      retrying_(NewChannel(target_, kRoundRobinWithRetry, 1)),
-      plain_(NewChannel(target_, kRoundRobin, 2)),
-      retrying_stub_(std::make_unique<grpc::GenericStub>(retrying_)),
-      plain_stub_(std::make_unique<grpc::GenericStub>(plain_)),
       calls_(prometheus::BuildCounter()
                  .Name("estate_gateway_upstream_requests_total")
                  .Help("Calls the gateway made to each backend, by gRPC code")
@@ -102,12 +98,17 @@ Backend::Backend(std::string name, std::string target, prometheus::Registry& reg
   for (int i = 0; i < 17; ++i) {
     by_code_[i] = &calls_.Add({{"backend", name_}, {"grpc_code", kCodes[i]}});
   }
+  for (int i = 0; i < std::max(1, channels); ++i) {
+    retrying_.push_back(std::make_unique<grpc::GenericStub>(NewChannel(target_, kRoundRobinWithRetry, 2 * i)));
+    plain_.push_back(std::make_unique<grpc::GenericStub>(NewChannel(target_, kRoundRobin, 2 * i + 1)));
+  }
 }
 
 void Backend::Call(const std::string& method, bool retry_safe,
                    std::shared_ptr<UpstreamCall> call,
                    std::function<void(const grpc::Status&)> done) {
-  grpc::GenericStub& stub = retry_safe ? *retrying_stub_ : *plain_stub_;
+  const uint32_t pick = next_.fetch_add(1, std::memory_order_relaxed) % retrying_.size();
+  grpc::GenericStub& stub = retry_safe ? *retrying_[pick] : *plain_[pick];
   const absl::Time start = absl::Now();
   UpstreamCall* raw = call.get();
   in_flight_->Add(raw);
@@ -130,7 +131,7 @@ void Backend::CheckHealth(absl::Duration timeout) {
                                                                            &own);
   absl::Notification finished;
   bool serving = false;
-  plain_stub_->UnaryCall(&call->context, "/grpc.health.v1.Health/Check", grpc::StubOptions(),
+  plain_[0]->UnaryCall(&call->context, "/grpc.health.v1.Health/Check", grpc::StubOptions(),
                          &call->request, &call->response, [&](grpc::Status s) {
                            estate::api::v1::HealthCheckResponse resp;
                            serving = s.ok() &&
@@ -148,7 +149,7 @@ void Backend::CheckHealth(absl::Duration timeout) {
 
 absl::StatusOr<std::unique_ptr<Backends>> Backends::Create(
     const std::map<std::string, std::string>& targets, const std::vector<std::string>& needed,
-    prometheus::Registry& registry) {
+    int channels_per_backend, prometheus::Registry& registry) {
   auto out = std::make_unique<Backends>();
   for (const std::string& name : needed) {
     auto it = targets.find(name);
@@ -157,7 +158,7 @@ absl::StatusOr<std::unique_ptr<Backends>> Backends::Create(
           absl::StrCat("backend ", name, ": no address (set --backends ", name, "=host:port)"));
     }
     out->backends_.push_back(
-        std::make_unique<Backend>(name, it->second, registry, &out->in_flight_));
+        std::make_unique<Backend>(name, it->second, channels_per_backend, registry, &out->in_flight_));
   }
   return out;
 }

@@ -51,7 +51,9 @@ class InFlight {
 
 class Backend {
  public:
-  Backend(std::string name, std::string target, prometheus::Registry& registry,
+  // `channels` connections of each kind: one HTTP/2 connection serializes
+  // its streams through one transport, so busy gateways spread calls.
+  Backend(std::string name, std::string target, int channels, prometheus::Registry& registry,
           InFlight* in_flight);
 
   const std::string& name() const { return name_; }
@@ -68,8 +70,8 @@ class Backend {
  private:
   const std::string name_;
   const std::string target_;
-  std::shared_ptr<grpc::Channel> retrying_, plain_;
-  std::unique_ptr<grpc::GenericStub> retrying_stub_, plain_stub_;
+  std::vector<std::unique_ptr<grpc::GenericStub>> retrying_, plain_;
+  std::atomic<uint32_t> next_{0};
   std::atomic<bool> serving_{false};
   prometheus::Family<prometheus::Counter>& calls_;
   prometheus::Histogram& seconds_;
@@ -85,7 +87,7 @@ class Backends {
   // Every name in `needed` must have one.
   static absl::StatusOr<std::unique_ptr<Backends>> Create(
       const std::map<std::string, std::string>& targets, const std::vector<std::string>& needed,
-      prometheus::Registry& registry);
+      int channels_per_backend, prometheus::Registry& registry);
   ~Backends();
 
   Backend* Find(absl::string_view name) const;

@@ -62,7 +62,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
   auto catalog = Catalog::FromLinkedProtos("estate.", o.excluded_packages);
   if (!catalog.ok()) return catalog.status();
   p->catalog = *std::move(catalog);
-  auto backends = Backends::Create(o.backends, p->catalog->backends(), *p->registry);
+  auto backends = Backends::Create(o.backends, p->catalog->backends(), o.channels_per_backend,
+                                   *p->registry);
   if (!backends.ok()) return backends.status();
   p->backends = *std::move(backends);
 

@@ -31,6 +31,7 @@ struct GatewayOptions {
   double rate_burst = 200;
   HttpLimits http;
   int http_threads = 2;
+  int channels_per_backend = 2;
   absl::Duration default_deadline = absl::Seconds(10);
   absl::Duration health_interval = absl::Seconds(1);
   // On shutdown: /healthz and gRPC health say draining for `shutdown_drain`
