@@ -52,6 +52,7 @@ check "openapi.json is served" bash -c "curl -fs http://127.0.0.1:$http_port/ope
 check "metrics count the calls by route" bash -c "curl -fs http://127.0.0.1:$http_port/metrics | grep -qF 'http_requests_total{code=\"200\",method=\"POST\",route=\"/v1/{parent=sites/*}/tickets\"} 1'"
 services="$("$probe" list 127.0.0.1:$grpc_port)"
 check "reflection through the gateway lists tickets" grep -qx estate.tickets.v1.TicketService <<<"$services"
+check "reflection through the gateway describes the methods" bash -c "'$probe' describe 127.0.0.1:$grpc_port estate.tickets.v1.TicketService | grep -qx 'CloseTicket(estate.tickets.v1.CloseTicketRequest) returns (estate.tickets.v1.Ticket)'"
 check "gateway gRPC health" "$probe" health 127.0.0.1:$grpc_port
 
 kill -TERM "$gw_pid"
