@@ -53,11 +53,12 @@ void InFlight::Remove(UpstreamCall* call) {
   calls_.erase(call);
 }
 
-void InFlight::CancelAndWait(absl::Duration timeout) {
+void InFlight::WaitThenCancel(absl::Time deadline) {
   absl::MutexLock lock(&mu_);
-  for (UpstreamCall* c : calls_) c->context.TryCancel();
   auto empty = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return calls_.empty(); };
-  mu_.AwaitWithTimeout(absl::Condition(&empty), timeout);
+  if (mu_.AwaitWithDeadline(absl::Condition(&empty), deadline)) return;
+  for (UpstreamCall* c : calls_) c->context.TryCancel();
+  mu_.AwaitWithTimeout(absl::Condition(&empty), absl::Seconds(5));
 }
 
 namespace {
@@ -120,6 +121,24 @@ void Backend::Call(const std::string& method, bool retry_safe,
                    done(s);
                    in_flight_->Remove(call.get());
                  });
+}
+
+void Backend::StartOnQueue(const std::string& method, bool retry_safe, UpstreamCall* call,
+                           grpc::CompletionQueue* queue, void* tag, grpc::Status* status) {
+  const uint32_t pick = next_.fetch_add(1, std::memory_order_relaxed) % retrying_.size();
+  grpc::GenericStub& stub = retry_safe ? *retrying_[pick] : *plain_[pick];
+  call->start = absl::Now();
+  in_flight_->Add(call);
+  call->reader = stub.PrepareUnaryCall(&call->context, method, call->request, queue);
+  call->reader->StartCall();
+  call->reader->Finish(&call->response, status, tag);
+}
+
+void Backend::Done(UpstreamCall* call, const grpc::Status& status) {
+  seconds_.Observe(absl::ToDoubleSeconds(absl::Now() - call->start));
+  const int code = static_cast<int>(status.error_code());
+  by_code_[code >= 0 && code < 17 ? code : 2]->Increment();
+  in_flight_->Remove(call);
 }
 
 void Backend::CheckHealth(absl::Duration timeout) {
@@ -188,10 +207,10 @@ void Backends::StartHealthChecks(absl::Duration interval) {
   });
 }
 
-void Backends::Stop() {
+void Backends::Stop(absl::Time deadline) {
   if (!stop_.HasBeenNotified()) stop_.Notify();
   if (health_thread_.joinable()) health_thread_.join();
-  in_flight_.CancelAndWait(absl::Seconds(5));
+  in_flight_.WaitThenCancel(deadline);
 }
 
 }  // namespace gateway

@@ -29,6 +29,9 @@ struct UpstreamCall {
   grpc::ClientContext context;
   grpc::ByteBuffer request;
   grpc::ByteBuffer response;
+  // Completion-queue calls only.
+  std::unique_ptr<grpc::GenericClientAsyncResponseReader> reader;
+  absl::Time start;
 };
 
 // One service behind the gateway: a channel that retries UNAVAILABLE (for
@@ -40,9 +43,9 @@ class InFlight {
  public:
   void Add(UpstreamCall* call);
   void Remove(UpstreamCall* call);
-  // TryCancel on every call in flight, then waits (up to `timeout`) until
-  // their callbacks have all run.
-  void CancelAndWait(absl::Duration timeout);
+  // Waits until no call is in flight or `deadline` passes; then cancels
+  // what is left and waits (up to 5 s) until their completions have run.
+  void WaitThenCancel(absl::Time deadline);
 
  private:
   absl::Mutex mu_;
@@ -63,6 +66,12 @@ class Backend {
   // Starts the call; `done` runs on a gRPC thread when it ends.
   void Call(const std::string& method, bool retry_safe, std::shared_ptr<UpstreamCall> call,
             std::function<void(const grpc::Status&)> done);
+
+  // The same on a completion queue: `tag` comes out of `queue` with *status
+  // set when the call ends; then call Done().
+  void StartOnQueue(const std::string& method, bool retry_safe, UpstreamCall* call,
+                    grpc::CompletionQueue* queue, void* tag, grpc::Status* status);
+  void Done(UpstreamCall* call, const grpc::Status& status);
 
   // One grpc.health.v1 check; updates serving().
   void CheckHealth(absl::Duration timeout);
@@ -95,8 +104,9 @@ class Backends {
   bool AllServing() const;
 
   void StartHealthChecks(absl::Duration interval);
-  // Stops the health loop, cancels calls in flight and waits for them.
-  void Stop();
+  // Stops the health loop, lets calls in flight finish until `deadline`,
+  // cancels the rest and waits for them.
+  void Stop(absl::Time deadline = absl::InfinitePast());
 
  private:
   InFlight in_flight_;

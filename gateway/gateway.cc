@@ -45,7 +45,7 @@ struct Gateway::Parts {
   std::unique_ptr<HttpApi> http_api;
   std::unique_ptr<HttpServer> http;
   std::unique_ptr<kit::GrpcServerMetrics> grpc_metrics;
-  std::unique_ptr<PassthroughService> passthrough;
+  std::unique_ptr<Passthrough> passthrough;
   std::unique_ptr<grpc::Server> grpc;
   bool stopped = false;
 };
@@ -85,7 +85,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
   // gRPC pass-through.
   p->grpc_metrics = std::make_unique<kit::GrpcServerMetrics>(*p->registry);
   for (const auto* s : p->catalog->services()) p->grpc_metrics->AddService(*s);
-  p->passthrough = std::make_unique<PassthroughService>(p->pipeline.get(), p->grpc_metrics.get());
+  p->passthrough = std::make_unique<Passthrough>(p->pipeline.get(), p->grpc_metrics.get());
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   int grpc_port = 0;
@@ -95,11 +95,12 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
   builder.SetMaxReceiveMessageSize(static_cast<int>(o.http.max_body_bytes));
   builder.SetOption(std::make_unique<WithoutStockReflection>());
-  builder.RegisterCallbackGenericService(p->passthrough.get());
+  p->passthrough->Register(builder, o.grpc_threads);
   p->grpc = builder.BuildAndStart();
   if (p->grpc == nullptr || grpc_port == 0) {
     return absl::UnavailableError(absl::StrCat("grpc: cannot listen on ", o.grpc_addr));
   }
+  p->passthrough->Start();
 
   // HTTP.
   p->http_api = std::make_unique<HttpApi>(p->pipeline.get(), p->registry,
@@ -132,8 +133,11 @@ void Gateway::Shutdown() {
   const absl::Time deadline = absl::Now() + o.shutdown_grace;
   std::thread grpc_stop([&] { parts_->grpc->Shutdown(absl::ToChronoTime(deadline)); });
   parts_->http->Stop(deadline - absl::Now());
+  // Calls still at a backend by the deadline are cancelled; their
+  // completions run (on the pass-through's queues too) before anything goes.
+  parts_->backends->Stop(deadline);
   grpc_stop.join();
-  parts_->backends->Stop();
+  parts_->passthrough->Stop();
 }
 
 }  // namespace gateway

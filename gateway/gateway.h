@@ -31,6 +31,7 @@ struct GatewayOptions {
   double rate_burst = 200;
   HttpLimits http;
   int http_threads = 2;
+  int grpc_threads = 4;  // pass-through completion-queue threads
   int channels_per_backend = 2;
   absl::Duration default_deadline = absl::Seconds(10);
   absl::Duration health_interval = absl::Seconds(1);

@@ -32,6 +32,7 @@ ABSL_FLAG(double, rate_limit_per_second, 100, "Calls per second per principal (0
 ABSL_FLAG(double, rate_limit_burst, 200, "Calls a principal may make at once.");
 ABSL_FLAG(int64_t, max_body_bytes, 4 << 20, "Largest request body accepted (413 above).");
 ABSL_FLAG(int, http_threads, 2, "Threads serving HTTP.");
+ABSL_FLAG(int, grpc_threads, 4, "Completion-queue threads forwarding gRPC pass-through calls.");
 ABSL_FLAG(int, backend_channels, 2, "Connections to each backend (round_robin over DNS within each).");
 ABSL_FLAG(absl::Duration, upstream_deadline, absl::Seconds(10),
           "Deadline of a call to a backend unless the client asks for less.");
@@ -83,6 +84,7 @@ absl::StatusOr<gateway::GatewayOptions> OptionsFromFlags() {
   o.http.max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_body_bytes));
   o.http_threads = absl::GetFlag(FLAGS_http_threads);
   o.channels_per_backend = absl::GetFlag(FLAGS_backend_channels);
+  o.grpc_threads = absl::GetFlag(FLAGS_grpc_threads);
   o.default_deadline = absl::GetFlag(FLAGS_upstream_deadline);
   o.health_interval = absl::GetFlag(FLAGS_health_interval);
   o.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);

@@ -1,24 +1,28 @@
 #include "gateway/passthrough.h"
 
+#include <optional>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "gateway/reflection.h"
 #include "google/protobuf/arena.h"
-#include "spdlog/spdlog.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
+#include "spdlog/spdlog.h"
 
 namespace gateway {
 namespace {
 
-std::string Metadata(const grpc::GenericCallbackServerContext& ctx, const char* key) {
+// Calls waiting to be accepted on each queue, so a burst is taken at once.
+constexpr int kListenersPerQueue = 8;
+
+std::string Metadata(const grpc::GenericServerContext& ctx, const char* key) {
   auto it = ctx.client_metadata().find(key);
   return it == ctx.client_metadata().end() ? "" : std::string(it->second.data(), it->second.size());
 }
 
 // Client metadata worth passing on: not gRPC's own, not credentials, and not
 // the identity headers only the gateway may set.
-void CopyClientMetadata(const grpc::GenericCallbackServerContext& ctx, UpstreamCall* call) {
+void CopyClientMetadata(const grpc::GenericServerContext& ctx, UpstreamCall* call) {
   for (const auto& [k, v] : ctx.client_metadata()) {
     absl::string_view key(k.data(), k.size());
     if (absl::StartsWith(key, ":") || absl::StartsWith(key, "grpc-") ||
@@ -35,30 +39,59 @@ grpc::Status ToGrpc(const absl::Status& s) {
   return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
 }
 
-class ForwardReactor final : public grpc::ServerGenericBidiReactor {
+// One incoming call, from being accepted to its last write. It deletes
+// itself when the queue reports its final operation.
+class IncomingCall final : public Passthrough::Tag {
  public:
-  ForwardReactor(Pipeline* pipeline, kit::GrpcServerMetrics* metrics,
-                 grpc::GenericCallbackServerContext* ctx)
-      : pipeline_(pipeline), ctx_(ctx), start_(absl::Now()) {
-    method_ = pipeline_->catalog().FindMethod(ctx->method());
-    series_ = &metrics->Find(method_ ? ctx->method().c_str() : "");
+  IncomingCall(Pipeline* pipeline, kit::GrpcServerMetrics* metrics,
+               grpc::AsyncGenericService* service, grpc::ServerCompletionQueue* queue)
+      : pipeline_(pipeline), metrics_(metrics), service_(service), queue_(queue) {
+    service_->RequestCall(&ctx_, &stream_, queue_, queue_, this);
+  }
+
+  void Proceed(bool ok) override {
+    switch (state_) {
+      case State::kWaiting: return Accepted(ok);
+      case State::kReading: return Read(ok);
+      case State::kUpstream: return Answered();
+      case State::kReflecting: return Reflect(ok);
+      case State::kReflectWrote: return ok ? ReadReflection() : Finish(grpc::Status::CANCELLED);
+      case State::kFinishing: delete this; return;
+    }
+  }
+
+ private:
+  enum class State { kWaiting, kReading, kUpstream, kReflecting, kReflectWrote, kFinishing };
+
+  void Accepted(bool ok) {
+    if (!ok) {  // the server is shutting down
+      delete this;
+      return;
+    }
+    new IncomingCall(pipeline_, metrics_, service_, queue_);
+    start_ = absl::Now();
+    if (ctx_.method() == kReflectionMethod) {
+      reflection_.emplace(&pipeline_->catalog());
+      return ReadReflection();
+    }
+    method_ = pipeline_->catalog().FindMethod(ctx_.method());
+    series_ = &metrics_->Find(method_ ? ctx_.method().c_str() : "");
     series_->started->Increment();
     if (method_ == nullptr || method_->streaming) {
       pipeline_->Reject("not_found");
-      Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                          absl::StrCat("method ", ctx->method(), " is not served here")));
-      return;
+      return Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                                 absl::StrCat("method ", ctx_.method(), " is not served here")));
     }
-    StartRead(&request_);
+    state_ = State::kReading;
+    stream_.Read(&request_, this);
   }
 
-  void OnReadDone(bool ok) override {
+  void Read(bool ok) {
     if (!ok) return Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "request: no message sent"));
     absl::Duration retry_after;
-    auto who = pipeline_->Admit(Metadata(*ctx_, "authorization"), Metadata(*ctx_, "x-api-key"),
+    auto who = pipeline_->Admit(Metadata(ctx_, "authorization"), Metadata(ctx_, "x-api-key"),
                                 &retry_after);
     if (!who.ok()) return Finish(ToGrpc(who.status()));
-
     google::protobuf::Message* message = method_->request_prototype->New(&arena_);
     grpc::ByteBuffer copy(request_);  // shares the slices; parsing consumes its input
     if (!grpc::SerializationTraits<google::protobuf::Message>::Deserialize(&copy, message).ok()) {
@@ -67,81 +100,127 @@ class ForwardReactor final : public grpc::ServerGenericBidiReactor {
                                  "request: cannot be parsed as " +
                                      method_->descriptor->input_type()->full_name()));
     }
-    auto call = std::make_shared<UpstreamCall>();
+    call_ = std::make_shared<UpstreamCall>();
     std::optional<absl::Time> deadline;
-    if (ctx_->deadline() != std::chrono::system_clock::time_point::max()) {
-      deadline = absl::FromChrono(ctx_->deadline());
+    if (ctx_.raw_deadline().tv_sec != gpr_inf_future(GPR_CLOCK_REALTIME).tv_sec) {
+      deadline = absl::FromChrono(ctx_.deadline());
     }
-    const std::string request_id = AcceptOrMakeRequestId(Metadata(*ctx_, "x-request-id"));
+    const std::string request_id = AcceptOrMakeRequestId(Metadata(ctx_, "x-request-id"));
     if (absl::Status s = pipeline_->Prepare(*method_, *who, *message, request_id, deadline,
-                                            call.get());
+                                            call_.get());
         !s.ok()) {
       return Finish(ToGrpc(s));
     }
-    CopyClientMetadata(*ctx_, call.get());
-    ctx_->AddInitialMetadata(kRequestIdKey, request_id);
-    call->request = request_;
-    {
-      absl::MutexLock lock(&mu_);
-      if (cancelled_) return Finish(grpc::Status::CANCELLED);
-      upstream_ = call.get();
+    CopyClientMetadata(ctx_, call_.get());
+    ctx_.AddInitialMetadata(kRequestIdKey, request_id);
+    call_->request = request_;
+    state_ = State::kUpstream;
+    if (absl::Status s = pipeline_->ForwardOnQueue(*method_, *message, call_, queue_, this,
+                                                   &upstream_status_);
+        !s.ok()) {
+      // No backend: nothing was started, so answer now.
+      state_ = State::kReading;
+      return Finish(ToGrpc(s));
     }
-    UpstreamCall* raw = call.get();
-    pipeline_->Forward(*method_, *message, std::move(call), [this, raw](const grpc::Status& s) {
-      {
-        absl::MutexLock lock(&mu_);
-        upstream_ = nullptr;
-      }
-      if (!s.ok()) return Finish(s);
-      response_ = std::move(raw->response);
-      Count(grpc::Status::OK);
-      StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);
-    });
+  }
+
+  void Answered() {
+    pipeline_->ForwardDone(*method_, call_.get(), upstream_status_);
+    if (!upstream_status_.ok()) return Finish(upstream_status_);
+    Count(grpc::Status::OK);
+    state_ = State::kFinishing;
+    stream_.WriteAndFinish(call_->response, grpc::WriteOptions(), grpc::Status::OK, this);
+  }
+
+  void ReadReflection() {
+    state_ = State::kReflecting;
+    stream_.Read(&request_, this);
+  }
+
+  void Reflect(bool ok) {
+    if (!ok) {  // the client half-closed: done
+      state_ = State::kFinishing;
+      stream_.Finish(grpc::Status::OK, this);
+      return;
+    }
+    if (!reflection_->Answer(&request_, &response_)) {
+      state_ = State::kFinishing;
+      stream_.Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "request: cannot be parsed"), this);
+      return;
+    }
+    state_ = State::kReflectWrote;
+    stream_.Write(response_, this);
   }
 
   void Finish(const grpc::Status& s) {
-    Count(s);
-    grpc::ServerGenericBidiReactor::Finish(s);
+    if (series_ != nullptr) Count(s);
+    state_ = State::kFinishing;
+    stream_.Finish(s, this);
   }
 
-  void OnCancel() override {
-    absl::MutexLock lock(&mu_);
-    cancelled_ = true;
-    if (upstream_ != nullptr) upstream_->context.TryCancel();
-  }
-
-  void OnDone() override { delete this; }
-
- private:
   void Count(const grpc::Status& s) {
     const int code = static_cast<int>(s.error_code());
     series_->handled[code >= 0 && code < 17 ? code : 2]->Increment();
     series_->seconds->Observe(absl::ToDoubleSeconds(absl::Now() - start_));
     if (code == grpc::StatusCode::INTERNAL || code == grpc::StatusCode::UNKNOWN ||
         code == grpc::StatusCode::DATA_LOSS) {
-      spdlog::warn("passthrough {} failed: {} {}", ctx_->method(), code, s.error_message());
+      spdlog::warn("passthrough {} failed: {} {}", ctx_.method(), code, s.error_message());
     }
   }
 
   Pipeline* pipeline_;
-  grpc::GenericCallbackServerContext* ctx_;
-  const absl::Time start_;
-  kit::GrpcServerMetrics::Method* series_;
+  kit::GrpcServerMetrics* metrics_;
+  grpc::AsyncGenericService* service_;
+  grpc::ServerCompletionQueue* queue_;
+  State state_ = State::kWaiting;
+  grpc::GenericServerContext ctx_;
+  grpc::GenericServerAsyncReaderWriter stream_{&ctx_};
+  absl::Time start_;
+  kit::GrpcServerMetrics::Method* series_ = nullptr;
   const MethodInfo* method_ = nullptr;
-  grpc::ByteBuffer request_;
-  grpc::ByteBuffer response_;
+  grpc::ByteBuffer request_, response_;
   google::protobuf::Arena arena_;
-  absl::Mutex mu_;
-  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
-  UpstreamCall* upstream_ ABSL_GUARDED_BY(mu_) = nullptr;
+  std::shared_ptr<UpstreamCall> call_;
+  grpc::Status upstream_status_;
+  std::optional<ReflectionAnswerer> reflection_;
 };
 
 }  // namespace
 
-grpc::ServerGenericBidiReactor* PassthroughService::CreateReactor(
-    grpc::GenericCallbackServerContext* context) {
-  if (context->method() == kReflectionMethod) return NewReflectionReactor(&pipeline_->catalog());
-  return new ForwardReactor(pipeline_, metrics_, context);
+Passthrough::Passthrough(Pipeline* pipeline, kit::GrpcServerMetrics* metrics)
+    : pipeline_(pipeline), metrics_(metrics) {}
+
+Passthrough::~Passthrough() { Stop(); }
+
+void Passthrough::Register(grpc::ServerBuilder& builder, int threads) {
+  builder.RegisterAsyncGenericService(&service_);
+  for (int i = 0; i < std::max(1, threads); ++i) queues_.push_back(builder.AddCompletionQueue());
+}
+
+void Passthrough::Start() {
+  for (auto& q : queues_) {
+    for (int i = 0; i < kListenersPerQueue; ++i) new IncomingCall(pipeline_, metrics_, &service_, q.get());
+    threads_.emplace_back([q = q.get()] {
+      void* tag;
+      bool ok;
+      while (q->Next(&tag, &ok)) static_cast<Passthrough::Tag*>(tag)->Proceed(ok);
+    });
+  }
+}
+
+void Passthrough::Stop() {
+  for (auto& q : queues_) q->Shutdown();
+  if (threads_.empty()) {  // never started: drain what the queues hold
+    for (auto& q : queues_) {
+      void* tag;
+      bool ok;
+      while (q->Next(&tag, &ok)) {
+      }
+    }
+  }
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  queues_.clear();
 }
 
 }  // namespace gateway

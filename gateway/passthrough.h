@@ -1,28 +1,49 @@
 #ifndef ESTATE_GATEWAY_PASSTHROUGH_H_
 #define ESTATE_GATEWAY_PASSTHROUGH_H_
 
+#include <memory>
+#include <thread>
+#include <vector>
+
 #include "gateway/pipeline.h"
-#include "services/kit/grpc_metrics.h"
 #include "grpcpp/generic/async_generic_service.h"
+#include "grpcpp/server_builder.h"
+#include "services/kit/grpc_metrics.h"
 
 namespace gateway {
 
 // gRPC on the gateway's second port: any unary method of any service in the
 // catalog is authenticated, authorized on its request's site and forwarded
-// as bytes (no per-method code); deadline and request id carry over.
-// Server reflection answers for the whole suite.
-class PassthroughService final : public grpc::CallbackGenericService {
+// as bytes (no per-method code); deadline and metadata carry over. Server
+// reflection answers for the whole suite.
+//
+// Completion-queue style: each thread owns a queue that carries both the
+// incoming call and its call to the backend, so a forwarded call is handled
+// start to end on one thread without hand-offs between thread pools (which
+// cost more than the gateway's own work on a call).
+class Passthrough {
  public:
-  // Counts calls in `metrics` itself: a server interceptor would cost every
-  // forwarded call more than the rest of the gateway's work on it.
-  PassthroughService(Pipeline* pipeline, kit::GrpcServerMetrics* metrics)
-      : pipeline_(pipeline), metrics_(metrics) {}
+  Passthrough(Pipeline* pipeline, kit::GrpcServerMetrics* metrics);
+  ~Passthrough();
 
-  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* context) override;
+  // Before BuildAndStart.
+  void Register(grpc::ServerBuilder& builder, int threads);
+  // After BuildAndStart.
+  void Start();
+  // After the server's Shutdown() has returned.
+  void Stop();
+
+  struct Tag {
+    virtual ~Tag() = default;
+    virtual void Proceed(bool ok) = 0;
+  };
 
  private:
   Pipeline* pipeline_;
   kit::GrpcServerMetrics* metrics_;
+  grpc::AsyncGenericService service_;
+  std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace gateway

@@ -106,14 +106,29 @@ void Pipeline::Forward(const MethodInfo& method, const google::protobuf::Message
                       absl::StrCat("no backend for ", method.backend)));
     return;
   }
-  bool retry_safe = method.access == estate::api::v1::READ;
-  if (!retry_safe && method.request_id != nullptr) {
-    std::string scratch;
-    retry_safe = !request.GetReflection()
-                      ->GetStringReference(request, method.request_id, &scratch)
-                      .empty();
-  }
-  backend->Call(method.path, retry_safe, std::move(call), std::move(done));
+  backend->Call(method.path, RetrySafe(method, request), std::move(call), std::move(done));
+}
+
+bool Pipeline::RetrySafe(const MethodInfo& method, const google::protobuf::Message& request) {
+  if (method.access == estate::api::v1::READ) return true;
+  if (method.request_id == nullptr) return false;
+  std::string scratch;
+  return !request.GetReflection()->GetStringReference(request, method.request_id, &scratch).empty();
+}
+
+absl::Status Pipeline::ForwardOnQueue(const MethodInfo& method,
+                                      const google::protobuf::Message& request,
+                                      const std::shared_ptr<UpstreamCall>& call,
+                                      grpc::CompletionQueue* queue, void* tag,
+                                      grpc::Status* status) {
+  Backend* backend = backends_->Find(method.backend);
+  if (backend == nullptr) return absl::UnavailableError(absl::StrCat("no backend for ", method.backend));
+  backend->StartOnQueue(method.path, RetrySafe(method, request), call.get(), queue, tag, status);
+  return absl::OkStatus();
+}
+
+void Pipeline::ForwardDone(const MethodInfo& method, UpstreamCall* call, const grpc::Status& status) {
+  if (Backend* backend = backends_->Find(method.backend)) backend->Done(call, status);
 }
 
 }  // namespace gateway

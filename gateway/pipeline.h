@@ -54,6 +54,14 @@ class Pipeline {
   void Forward(const MethodInfo& method, const google::protobuf::Message& request,
                std::shared_ptr<UpstreamCall> call, std::function<void(const grpc::Status&)> done);
 
+  // The same on a completion queue (gRPC pass-through): UNAVAILABLE if the
+  // method has no backend, else `tag` comes out of `queue` when the call
+  // ends, with *status set; then call ForwardDone.
+  absl::Status ForwardOnQueue(const MethodInfo& method, const google::protobuf::Message& request,
+                              const std::shared_ptr<UpstreamCall>& call,
+                              grpc::CompletionQueue* queue, void* tag, grpc::Status* status);
+  void ForwardDone(const MethodInfo& method, UpstreamCall* call, const grpc::Status& status);
+
   // Counts a call refused before any backend saw it.
   void Reject(absl::string_view reason);
   // The rejection reason for a gateway-side status.
@@ -63,6 +71,8 @@ class Pipeline {
   const Backends& backends() const { return *backends_; }
 
  private:
+  static bool RetrySafe(const MethodInfo& method, const google::protobuf::Message& request);
+
   const Catalog* catalog_;
   const Backends* backends_;
   const Authenticator* auth_;

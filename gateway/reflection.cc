@@ -21,70 +21,61 @@ using google::protobuf::Message;
 [[maybe_unused]] void (*const kKeepReflectionLinked)() =
     &grpc::reflection::InitProtoReflectionServerBuilderPlugin;
 
-class ReflectionReactor final : public grpc::ServerGenericBidiReactor {
- public:
-  explicit ReflectionReactor(const Catalog* catalog) : catalog_(catalog) {
-    pool_ = DescriptorPool::generated_pool();
-    auto* factory = google::protobuf::MessageFactory::generated_factory();
-    const Descriptor* req = pool_->FindMessageTypeByName("grpc.reflection.v1alpha.ServerReflectionRequest");
-    const Descriptor* resp = pool_->FindMessageTypeByName("grpc.reflection.v1alpha.ServerReflectionResponse");
-    if (req == nullptr || resp == nullptr) {
-      Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "reflection messages are not linked"));
-      return;
-    }
+// Field access by name on the dynamic reflection messages.
+const FieldDescriptor* F(const Message& m, const char* name) {
+  return m.GetDescriptor()->FindFieldByName(name);
+}
+Message* Sub(Message* m, const char* name) {
+  return m->GetReflection()->MutableMessage(m, F(*m, name));
+}
+
+void AddFileWithDeps(const FileDescriptor* file, Message* files, std::set<std::string>* seen) {
+  if (!seen->insert(file->name()).second) return;
+  google::protobuf::FileDescriptorProto proto;
+  file->CopyTo(&proto);
+  files->GetReflection()->AddString(files, F(*files, "file_descriptor_proto"),
+                                    proto.SerializeAsString());
+  for (int i = 0; i < file->dependency_count(); ++i) AddFileWithDeps(file->dependency(i), files, seen);
+}
+
+void Error(Message* response, grpc::StatusCode code, const std::string& message) {
+  Message* e = Sub(response, "error_response");
+  e->GetReflection()->SetInt32(e, F(*e, "error_code"), code);
+  e->GetReflection()->SetString(e, F(*e, "error_message"), message);
+}
+
+void Files(Message* response, const FileDescriptor* file, const std::string& what) {
+  if (file == nullptr) return Error(response, grpc::StatusCode::NOT_FOUND, absl::StrCat(what, " not found"));
+  std::set<std::string> seen;
+  AddFileWithDeps(file, Sub(response, "file_descriptor_response"), &seen);
+}
+
+}  // namespace
+
+ReflectionAnswerer::ReflectionAnswerer(const Catalog* catalog)
+    : catalog_(catalog), pool_(DescriptorPool::generated_pool()) {
+  auto* factory = google::protobuf::MessageFactory::generated_factory();
+  const Descriptor* req = pool_->FindMessageTypeByName("grpc.reflection.v1alpha.ServerReflectionRequest");
+  const Descriptor* resp = pool_->FindMessageTypeByName("grpc.reflection.v1alpha.ServerReflectionResponse");
+  if (req != nullptr && resp != nullptr) {
     request_.reset(factory->GetPrototype(req)->New());
     response_.reset(factory->GetPrototype(resp)->New());
-    StartRead(&in_);
   }
+}
 
-  void OnReadDone(bool ok) override {
-    if (!ok) return Finish(grpc::Status::OK);
-    if (!grpc::SerializationTraits<Message>::Deserialize(&in_, request_.get()).ok()) {
-      return Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "request: cannot be parsed"));
-    }
-    Answer();
-    bool own;
-    grpc::SerializationTraits<Message>::Serialize(*response_, &out_, &own);
-    StartWrite(&out_);
+ReflectionAnswerer::~ReflectionAnswerer() = default;
+
+bool ReflectionAnswerer::Answer(grpc::ByteBuffer* in, grpc::ByteBuffer* out) {
+  if (request_ == nullptr ||
+      !grpc::SerializationTraits<Message>::Deserialize(in, request_.get()).ok()) {
+    return false;
   }
+  Answer();
+  bool own;
+  return grpc::SerializationTraits<Message>::Serialize(*response_, out, &own).ok();
+}
 
-  void OnWriteDone(bool ok) override {
-    if (!ok) return Finish(grpc::Status::CANCELLED);
-    StartRead(&in_);
-  }
-
-  void OnDone() override { delete this; }
-
- private:
-  static const FieldDescriptor* F(const Message& m, const char* name) {
-    return m.GetDescriptor()->FindFieldByName(name);
-  }
-  Message* Sub(Message* m, const char* name) {
-    return m->GetReflection()->MutableMessage(m, F(*m, name));
-  }
-
-  void AddFileWithDeps(const FileDescriptor* file, Message* files, std::set<std::string>* seen) {
-    if (!seen->insert(file->name()).second) return;
-    google::protobuf::FileDescriptorProto proto;
-    file->CopyTo(&proto);
-    files->GetReflection()->AddString(files, F(*files, "file_descriptor_proto"),
-                                      proto.SerializeAsString());
-    for (int i = 0; i < file->dependency_count(); ++i) AddFileWithDeps(file->dependency(i), files, seen);
-  }
-
-  void Error(grpc::StatusCode code, const std::string& message) {
-    Message* e = Sub(response_.get(), "error_response");
-    e->GetReflection()->SetInt32(e, F(*e, "error_code"), code);
-    e->GetReflection()->SetString(e, F(*e, "error_message"), message);
-  }
-
-  void Files(const FileDescriptor* file, const std::string& what) {
-    if (file == nullptr) return Error(grpc::StatusCode::NOT_FOUND, absl::StrCat(what, " not found"));
-    std::set<std::string> seen;
-    AddFileWithDeps(file, Sub(response_.get(), "file_descriptor_response"), &seen);
-  }
-
-  void Answer() {
+void ReflectionAnswerer::Answer() {
     response_->Clear();
     const auto* r = request_->GetReflection();
     response_->GetReflection()->SetString(response_.get(), F(*response_, "valid_host"),
@@ -105,21 +96,21 @@ class ReflectionReactor final : public grpc::ServerGenericBidiReactor {
       }
     } else if (kind == "file_by_filename") {
       const std::string name = r->GetString(*request_, which);
-      Files(pool_->FindFileByName(name), name);
+      Files(response_.get(), pool_->FindFileByName(name), name);
     } else if (kind == "file_containing_symbol") {
       const std::string symbol = r->GetString(*request_, which);
-      Files(pool_->FindFileContainingSymbol(symbol), symbol);
+      Files(response_.get(), pool_->FindFileContainingSymbol(symbol), symbol);
     } else if (kind == "file_containing_extension") {
       const Message& ext = r->GetMessage(*request_, which);
       const std::string type = ext.GetReflection()->GetString(ext, F(ext, "containing_type"));
       const int number = ext.GetReflection()->GetInt32(ext, F(ext, "extension_number"));
       const Descriptor* d = pool_->FindMessageTypeByName(type);
       const FieldDescriptor* e = d ? pool_->FindExtensionByNumber(d, number) : nullptr;
-      Files(e ? e->file() : nullptr, absl::StrCat(type, " extension ", number));
+      Files(response_.get(), e ? e->file() : nullptr, absl::StrCat(type, " extension ", number));
     } else if (kind == "all_extension_numbers_of_type") {
       const std::string type = r->GetString(*request_, which);
       const Descriptor* d = pool_->FindMessageTypeByName(type);
-      if (d == nullptr) return Error(grpc::StatusCode::NOT_FOUND, absl::StrCat(type, " not found"));
+      if (d == nullptr) return Error(response_.get(), grpc::StatusCode::NOT_FOUND, absl::StrCat(type, " not found"));
       Message* out = Sub(response_.get(), "all_extension_numbers_response");
       out->GetReflection()->SetString(out, F(*out, "base_type_name"), type);
       std::vector<const FieldDescriptor*> exts;
@@ -128,20 +119,9 @@ class ReflectionReactor final : public grpc::ServerGenericBidiReactor {
         out->GetReflection()->AddInt32(out, F(*out, "extension_number"), e->number());
       }
     } else {
-      Error(grpc::StatusCode::UNIMPLEMENTED, "unknown reflection request");
+      Error(response_.get(), grpc::StatusCode::UNIMPLEMENTED, "unknown reflection request");
     }
   }
 
-  const Catalog* catalog_;
-  const DescriptorPool* pool_;
-  std::unique_ptr<Message> request_, response_;
-  grpc::ByteBuffer in_, out_;
-};
-
-}  // namespace
-
-grpc::ServerGenericBidiReactor* NewReflectionReactor(const Catalog* catalog) {
-  return new ReflectionReactor(catalog);
-}
 
 }  // namespace gateway

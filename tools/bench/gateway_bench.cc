@@ -34,6 +34,7 @@ ABSL_FLAG(int, db_port, 0, "Port of a MariaDB with the estate_admin account (too
 ABSL_FLAG(double, seconds, 3, "Measured seconds per cell (after a short warm-up).");
 ABSL_FLAG(std::string, concurrency, "8,64", "Client concurrency levels.");
 ABSL_FLAG(int, http_threads, 2, "The gateway's HTTP threads.");
+ABSL_FLAG(int, grpc_threads, 4, "The gateway's pass-through completion-queue threads.");
 ABSL_FLAG(int, channels, 2, "The gateway's connections per backend (of each kind).");
 ABSL_FLAG(int, rounds, 3,
           "Rounds of the three paths, interleaved; each cell reports its median round, so "
@@ -118,6 +119,7 @@ int main(int argc, char** argv) {
   go.rate_per_second = 0;
   go.http_threads = absl::GetFlag(FLAGS_http_threads);
   go.channels_per_backend = absl::GetFlag(FLAGS_channels);
+  go.grpc_threads = absl::GetFlag(FLAGS_grpc_threads);
   auto gw = gateway::Gateway::Start(go, &kit::RealClock());
   if (!gw.ok()) {
     fprintf(stderr, "gateway did not start: %s\n", gw.status().ToString().c_str());
