@@ -46,6 +46,7 @@ std::shared_ptr<grpc::Channel> NewChannel(const std::string& target, const char*
 void InFlight::Add(UpstreamCall* call) {
   absl::MutexLock lock(&mu_);
   calls_.insert(call);
+  if (cancelling_) call->context.TryCancel();
 }
 
 void InFlight::Remove(UpstreamCall* call) {
@@ -56,7 +57,8 @@ void InFlight::Remove(UpstreamCall* call) {
 void InFlight::WaitThenCancel(absl::Time deadline) {
   absl::MutexLock lock(&mu_);
   auto empty = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return calls_.empty(); };
-  if (mu_.AwaitWithDeadline(absl::Condition(&empty), deadline)) return;
+  if (deadline > absl::Now() && mu_.AwaitWithDeadline(absl::Condition(&empty), deadline)) return;
+  cancelling_ = true;
   for (UpstreamCall* c : calls_) c->context.TryCancel();
   mu_.AwaitWithTimeout(absl::Condition(&empty), absl::Seconds(5));
 }

@@ -50,6 +50,7 @@ class InFlight {
  private:
   absl::Mutex mu_;
   absl::flat_hash_set<UpstreamCall*> calls_ ABSL_GUARDED_BY(mu_);
+  bool cancelling_ ABSL_GUARDED_BY(mu_) = false;  // calls added from now on are cancelled
 };
 
 class Backend {

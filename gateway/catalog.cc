@@ -70,6 +70,13 @@ absl::Status Catalog::AddService(const google::protobuf::ServiceDescriptor* serv
     return absl::InvalidArgumentError(absl::StrCat(service->full_name(), ": package too short"));
   }
   services_.push_back(service);
+  std::vector<const google::protobuf::FileDescriptor*> files = {service->file()};
+  while (!files.empty()) {
+    const auto* f = files.back();
+    files.pop_back();
+    if (!reflected_files_.insert(f->name()).second) continue;
+    for (int i = 0; i < f->dependency_count(); ++i) files.push_back(f->dependency(i));
+  }
   auto* factory = google::protobuf::MessageFactory::generated_factory();
   for (int i = 0; i < service->method_count(); ++i) {
     const auto* m = service->method(i);

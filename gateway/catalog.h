@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "estate/api/v1/access.pb.h"
 #include "gateway/path_template.h"
@@ -63,6 +64,11 @@ class Catalog {
     return services_;
   }
   std::vector<std::string> backends() const;
+  // Whether reflection may describe this file: one defining a service of the
+  // suite, or one such a file imports (directly or not).
+  bool Reflects(const google::protobuf::FileDescriptor* file) const {
+    return file != nullptr && reflected_files_.contains(file->name());
+  }
 
  private:
   absl::Status AddService(const google::protobuf::ServiceDescriptor* service);
@@ -71,6 +77,7 @@ class Catalog {
   std::vector<std::unique_ptr<MethodInfo>> methods_;
   absl::flat_hash_map<std::string, const MethodInfo*> by_path_;
   std::vector<Route> routes_;
+  absl::flat_hash_set<std::string> reflected_files_;
 };
 
 // The site a request acts on, from its resource field ("sites/{site}/..."):

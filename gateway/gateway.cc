@@ -1,5 +1,7 @@
 #include "gateway/gateway.h"
 
+#include <algorithm>
+#include <limits>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -93,7 +95,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
-  builder.SetMaxReceiveMessageSize(static_cast<int>(o.http.max_body_bytes));
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(std::min<size_t>(o.http.max_body_bytes, std::numeric_limits<int>::max())));
   builder.SetOption(std::make_unique<WithoutStockReflection>());
   p->passthrough->Register(builder, o.grpc_threads);
   p->grpc = builder.BuildAndStart();
@@ -137,6 +140,9 @@ void Gateway::Shutdown() {
   // completions run (on the pass-through's queues too) before anything goes.
   parts_->backends->Stop(deadline);
   grpc_stop.join();
+  // Calls accepted just before the server stopped may have reached a backend
+  // after the first sweep: cancel those too, then let the queues drain.
+  parts_->backends->Stop(absl::InfinitePast());
   parts_->passthrough->Stop();
 }
 

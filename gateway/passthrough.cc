@@ -1,9 +1,13 @@
 #include "gateway/passthrough.h"
 
+#include <atomic>
 #include <optional>
+
+#include <grpc/support/time.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gateway/reflection.h"
 #include "google/protobuf/arena.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
@@ -44,10 +48,14 @@ grpc::Status ToGrpc(const absl::Status& s) {
 class IncomingCall final : public Passthrough::Tag {
  public:
   IncomingCall(Pipeline* pipeline, kit::GrpcServerMetrics* metrics,
-               grpc::AsyncGenericService* service, grpc::ServerCompletionQueue* queue)
-      : pipeline_(pipeline), metrics_(metrics), service_(service), queue_(queue) {
+               grpc::AsyncGenericService* service, grpc::ServerCompletionQueue* queue,
+               std::atomic<int>* live)
+      : pipeline_(pipeline), metrics_(metrics), service_(service), queue_(queue), live_(live) {
+    live_->fetch_add(1);
+    ctx_.AsyncNotifyWhenDone(&done_);
     service_->RequestCall(&ctx_, &stream_, queue_, queue_, this);
   }
+  ~IncomingCall() override { live_->fetch_sub(1); }
 
   void Proceed(bool ok) override {
     switch (state_) {
@@ -56,19 +64,44 @@ class IncomingCall final : public Passthrough::Tag {
       case State::kUpstream: return Answered();
       case State::kReflecting: return Reflect(ok);
       case State::kReflectWrote: return ok ? ReadReflection() : Finish(grpc::Status::CANCELLED);
-      case State::kFinishing: delete this; return;
+      case State::kFinishing:
+        if (answered_ok_) Count(ok ? grpc::Status::OK : grpc::Status::CANCELLED);
+        return Release();
     }
   }
+
+ private:
+  // Delivered once the call is over on the client's side, cancelled or not
+  // (never if the call was not accepted). A client that gives up also
+  // cancels the call it caused at the backend.
+  struct DoneTag final : Passthrough::Tag {
+    explicit DoneTag(IncomingCall* call) : call(call) {}
+    void Proceed(bool) override {
+      if (call->ctx_.IsCancelled() && call->state_ == State::kUpstream) {
+        call->call_->context.TryCancel();
+      }
+      call->Release();
+    }
+    IncomingCall* call;
+  };
+
+  // The final operation and the done tag each hold the call.
+  void Release() {
+    if (--holds_ == 0) delete this;
+  }
+
+ public:
 
  private:
   enum class State { kWaiting, kReading, kUpstream, kReflecting, kReflectWrote, kFinishing };
 
   void Accepted(bool ok) {
-    if (!ok) {  // the server is shutting down
+    if (!ok) {  // the server is shutting down; the done tag never comes
       delete this;
       return;
     }
-    new IncomingCall(pipeline_, metrics_, service_, queue_);
+    holds_ = 2;
+    new IncomingCall(pipeline_, metrics_, service_, queue_, live_);
     start_ = absl::Now();
     if (ctx_.method() == kReflectionMethod) {
       reflection_.emplace(&pipeline_->catalog());
@@ -87,7 +120,9 @@ class IncomingCall final : public Passthrough::Tag {
   }
 
   void Read(bool ok) {
-    if (!ok) return Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "request: no message sent"));
+    // A unary client always sends its message; no message means the call was
+    // cancelled, expired or too large, and gRPC has told the client which.
+    if (!ok) return Finish(grpc::Status(grpc::StatusCode::CANCELLED, "request: not received"));
     absl::Duration retry_after;
     auto who = pipeline_->Admit(Metadata(ctx_, "authorization"), Metadata(ctx_, "x-api-key"),
                                 &retry_after);
@@ -102,8 +137,12 @@ class IncomingCall final : public Passthrough::Tag {
     }
     call_ = std::make_shared<UpstreamCall>();
     std::optional<absl::Time> deadline;
-    if (ctx_.raw_deadline().tv_sec != gpr_inf_future(GPR_CLOCK_REALTIME).tv_sec) {
-      deadline = absl::FromChrono(ctx_.deadline());
+    const gpr_timespec raw = ctx_.raw_deadline();
+    if (gpr_time_cmp(raw, gpr_inf_future(raw.clock_type)) != 0) {
+      // Not ctx_.deadline(): its chrono conversion overflows for far-future
+      // deadlines; absl saturates.
+      const gpr_timespec real = gpr_convert_clock_type(raw, GPR_CLOCK_REALTIME);
+      deadline = absl::FromUnixSeconds(real.tv_sec) + absl::Nanoseconds(real.tv_nsec);
     }
     const std::string request_id = AcceptOrMakeRequestId(Metadata(ctx_, "x-request-id"));
     if (absl::Status s = pipeline_->Prepare(*method_, *who, *message, request_id, deadline,
@@ -127,7 +166,7 @@ class IncomingCall final : public Passthrough::Tag {
   void Answered() {
     pipeline_->ForwardDone(*method_, call_.get(), upstream_status_);
     if (!upstream_status_.ok()) return Finish(upstream_status_);
-    Count(grpc::Status::OK);
+    answered_ok_ = true;  // counted when the write is known to have gone
     state_ = State::kFinishing;
     stream_.WriteAndFinish(call_->response, grpc::WriteOptions(), grpc::Status::OK, this);
   }
@@ -172,6 +211,10 @@ class IncomingCall final : public Passthrough::Tag {
   kit::GrpcServerMetrics* metrics_;
   grpc::AsyncGenericService* service_;
   grpc::ServerCompletionQueue* queue_;
+  std::atomic<int>* live_;
+  DoneTag done_{this};
+  int holds_ = 1;
+  bool answered_ok_ = false;
   State state_ = State::kWaiting;
   grpc::GenericServerContext ctx_;
   grpc::GenericServerAsyncReaderWriter stream_{&ctx_};
@@ -199,7 +242,9 @@ void Passthrough::Register(grpc::ServerBuilder& builder, int threads) {
 
 void Passthrough::Start() {
   for (auto& q : queues_) {
-    for (int i = 0; i < kListenersPerQueue; ++i) new IncomingCall(pipeline_, metrics_, &service_, q.get());
+    for (int i = 0; i < kListenersPerQueue; ++i) {
+      new IncomingCall(pipeline_, metrics_, &service_, q.get(), &live_);
+    }
     threads_.emplace_back([q = q.get()] {
       void* tag;
       bool ok;
@@ -209,6 +254,12 @@ void Passthrough::Start() {
 }
 
 void Passthrough::Stop() {
+  // A queue may only shut down once nothing can start an operation on it:
+  // wait for every call (the server's shutdown ends the idle ones).
+  const absl::Time give_up = absl::Now() + absl::Seconds(15);
+  while (!threads_.empty() && live_.load() > 0 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
   for (auto& q : queues_) q->Shutdown();
   if (threads_.empty()) {  // never started: drain what the queues hold
     for (auto& q : queues_) {
@@ -220,7 +271,6 @@ void Passthrough::Stop() {
   }
   for (auto& t : threads_) t.join();
   threads_.clear();
-  queues_.clear();
 }
 
 }  // namespace gateway

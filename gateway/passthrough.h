@@ -1,6 +1,7 @@
 #ifndef ESTATE_GATEWAY_PASSTHROUGH_H_
 #define ESTATE_GATEWAY_PASSTHROUGH_H_
 
+#include <atomic>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -44,6 +45,7 @@ class Passthrough {
   grpc::AsyncGenericService service_;
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;
   std::vector<std::thread> threads_;
+  std::atomic<int> live_{0};  // IncomingCalls not yet deleted
 };
 
 }  // namespace gateway

@@ -44,8 +44,10 @@ void Error(Message* response, grpc::StatusCode code, const std::string& message)
   e->GetReflection()->SetString(e, F(*e, "error_message"), message);
 }
 
-void Files(Message* response, const FileDescriptor* file, const std::string& what) {
-  if (file == nullptr) return Error(response, grpc::StatusCode::NOT_FOUND, absl::StrCat(what, " not found"));
+void Files(const Catalog& catalog, Message* response, const FileDescriptor* file,
+           const std::string& what) {
+  // Only the suite's API: whatever else is linked into the binary stays private.
+  if (!catalog.Reflects(file)) return Error(response, grpc::StatusCode::NOT_FOUND, absl::StrCat(what, " not found"));
   std::set<std::string> seen;
   AddFileWithDeps(file, Sub(response, "file_descriptor_response"), &seen);
 }
@@ -96,17 +98,17 @@ void ReflectionAnswerer::Answer() {
       }
     } else if (kind == "file_by_filename") {
       const std::string name = r->GetString(*request_, which);
-      Files(response_.get(), pool_->FindFileByName(name), name);
+      Files(*catalog_, response_.get(), pool_->FindFileByName(name), name);
     } else if (kind == "file_containing_symbol") {
       const std::string symbol = r->GetString(*request_, which);
-      Files(response_.get(), pool_->FindFileContainingSymbol(symbol), symbol);
+      Files(*catalog_, response_.get(), pool_->FindFileContainingSymbol(symbol), symbol);
     } else if (kind == "file_containing_extension") {
       const Message& ext = r->GetMessage(*request_, which);
       const std::string type = ext.GetReflection()->GetString(ext, F(ext, "containing_type"));
       const int number = ext.GetReflection()->GetInt32(ext, F(ext, "extension_number"));
       const Descriptor* d = pool_->FindMessageTypeByName(type);
       const FieldDescriptor* e = d ? pool_->FindExtensionByNumber(d, number) : nullptr;
-      Files(response_.get(), e ? e->file() : nullptr, absl::StrCat(type, " extension ", number));
+      Files(*catalog_, response_.get(), e ? e->file() : nullptr, absl::StrCat(type, " extension ", number));
     } else if (kind == "all_extension_numbers_of_type") {
       const std::string type = r->GetString(*request_, which);
       const Descriptor* d = pool_->FindMessageTypeByName(type);

@@ -1,6 +1,10 @@
 // The gateway in front of a real tickets service (on the private MariaDB) and
 // the Till test backend, driven over real HTTP and gRPC sockets.
+#include <thread>
+
 #include "absl/strings/match.h"
+#include "absl/synchronization/notification.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "estate/tickets/v1/tickets.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -357,6 +361,58 @@ TEST_F(GatewayE2E, HeadAnswersWithoutABodyAndWrongMethodsSayWhatIsAllowed) {
   HttpResult wrong = Http(port(), "DELETE", "/v1/sites/north/balance", "", viewer);
   EXPECT_EQ(wrong.status, 405);
   EXPECT_EQ(wrong.headers["allow"], "GET");
+}
+
+TEST_F(GatewayE2E, PassThroughRefusesBadCallsBeforeTheBackend) {
+  const int before = till_->service.calls.load();
+  grpc::GenericStub raw(grpc::CreateChannel(absl::StrCat("127.0.0.1:", gateway_->grpc_port()),
+                                            grpc::InsecureChannelCredentials()));
+  auto send = [&](const std::string& method, const std::string& bytes) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + Token({"north"}, {"finance"}));
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    grpc::Slice slice(bytes);
+    grpc::ByteBuffer request(&slice, 1), response;
+    grpc::Status status;
+    absl::Notification done;
+    raw.UnaryCall(&ctx, method, grpc::StubOptions(), &request, &response, [&](grpc::Status s) {
+      status = s;
+      done.Notify();
+    });
+    done.WaitForNotification();
+    return status.error_code();
+  };
+  EXPECT_EQ(send("/estate.testing.Till/TakePayment", "\xff\xff\xff\xff"), grpc::StatusCode::INVALID_ARGUMENT)
+      << "bytes that are not a TillRequest";
+  EXPECT_EQ(send("/estate.testing.Till/NoSuchMethod", ""), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_EQ(send("/nonsense", ""), grpc::StatusCode::UNIMPLEMENTED);
+  estate::testing::TillRequest huge;
+  huge.set_parent("sites/north");
+  huge.set_note(std::string(2 << 20, 'x'));  // over the 1 MiB limit of this gateway
+  EXPECT_EQ(send("/estate.testing.Till/AddNote", huge.SerializeAsString()),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(till_->service.calls.load(), before) << "the backend saw none of them";
+}
+
+TEST_F(GatewayE2E, AClientThatGivesUpCancelsTheBackendCall) {
+  estate::testing::TillRequest req;
+  req.set_parent("sites/north");
+  req.set_note("slow");  // the backend holds it up to 2 s, watching for cancellation
+  estate::testing::TillReply reply;
+  const int before = till_->service.cancelled.load();
+  auto ctx = Grpc(Token({"north"}, {"viewer"}));
+  std::thread canceller([&] {
+    absl::SleepFor(absl::Milliseconds(300));
+    ctx->TryCancel();
+  });
+  EXPECT_EQ(till_via_gateway_->ReadBalance(ctx.get(), req, &reply).error_code(),
+            grpc::StatusCode::CANCELLED);
+  canceller.join();
+  for (int i = 0; i < 100 && till_->service.cancelled.load() == before; ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(till_->service.cancelled.load(), before + 1)
+      << "the gateway passed the cancellation on instead of letting the backend work on";
 }
 
 TEST_F(GatewayE2E, KeepAliveServesManyRequestsOnOneConnection) {

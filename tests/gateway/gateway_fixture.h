@@ -35,11 +35,16 @@ inline constexpr char kFinanceKey[] = "estate_test_finance_key_0123456789";
 class TillService final : public estate::testing::Till::Service {
  public:
   std::atomic<int> calls{0};
+  std::atomic<int> cancelled{0};  // slow calls that saw their cancellation
 
   grpc::Status ReadBalance(grpc::ServerContext* ctx, const estate::testing::TillRequest* req,
                            estate::testing::TillReply* reply) override {
     if (req->note() == "slow") {
       for (int i = 0; i < 40 && !ctx->IsCancelled(); ++i) absl::SleepFor(absl::Milliseconds(50));
+      if (ctx->IsCancelled()) {
+        ++cancelled;
+        return grpc::Status::CANCELLED;
+      }
     }
     return Answer(ctx, *req, reply);
   }
