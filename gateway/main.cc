@@ -9,7 +9,7 @@
 #include "absl/time/time.h"
 #include "absl/strings/str_split.h"
 #include "gateway/gateway.h"
-#include "services/kit/flags.h"
+#include "services/kit/process_flags.h"
 #include "services/kit/host.h"
 #include "spdlog/spdlog.h"
 

@@ -4,19 +4,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/reflection.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "spdlog/spdlog.h"
 
-extern char** environ;
-
-ABSL_FLAG(std::string, grpc_addr, "", "host:port for gRPC (default: the service's own).");
 ABSL_FLAG(std::string, metrics_addr, "", "host:port for /metrics (default: the service's own).");
 ABSL_FLAG(std::string, db_host, "127.0.0.1", "MySQL/MariaDB host.");
 ABSL_FLAG(int, db_port, 3306, "MySQL/MariaDB port.");
@@ -28,35 +21,14 @@ ABSL_FLAG(std::string, db_name, "", "Schema (default: estate_<service>).");
 ABSL_FLAG(int, db_pool_size, 16,
           "Most database connections this process opens (mind max_connections across "
           "services and replicas).");
-ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
-          "How long in-flight calls may finish after SIGTERM.");
-ABSL_FLAG(absl::Duration, shutdown_drain, absl::Seconds(5),
-          "After SIGTERM, how long health reads NOT_SERVING before new calls are refused.");
 ABSL_FLAG(absl::Duration, startup_db_wait, absl::Seconds(120),
           "How long start-up waits for the database before giving up.");
-ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error.");
+
+ABSL_DECLARE_FLAG(std::string, grpc_addr);
+ABSL_DECLARE_FLAG(absl::Duration, shutdown_grace);
+ABSL_DECLARE_FLAG(absl::Duration, shutdown_drain);
 
 namespace kit {
-
-void ParseFlagsWithEnv(int argc, char** argv, const char* usage) {
-  absl::SetProgramUsageMessage(usage);
-  for (char** env = environ; *env != nullptr; ++env) {
-    absl::string_view entry(*env);
-    if (!absl::ConsumePrefix(&entry, "ESTATE_")) continue;
-    const size_t eq = entry.find('=');
-    if (eq == absl::string_view::npos) continue;
-    const std::string name = absl::AsciiStrToLower(entry.substr(0, eq));
-    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
-    if (flag == nullptr) continue;
-    std::string error;
-    if (!flag->ParseFrom(entry.substr(eq + 1), &error)) {
-      fprintf(stderr, "ESTATE_%s: %s\n", absl::AsciiStrToUpper(name).c_str(), error.c_str());
-      std::exit(2);
-    }
-  }
-  absl::ParseCommandLine(argc, argv);
-  spdlog::set_level(spdlog::level::from_str(absl::GetFlag(FLAGS_log_level)));
-}
 
 absl::StatusOr<HostOptions> HostOptionsFromFlags(const ServiceDefaults& defaults) {
   HostOptions o;

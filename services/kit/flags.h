@@ -4,6 +4,7 @@
 #include <string>
 
 #include "services/kit/host.h"
+#include "services/kit/process_flags.h"
 
 namespace kit {
 
@@ -15,9 +16,6 @@ struct ServiceDefaults {
   std::string metrics_addr;   // "127.0.0.1:9102"
 };
 
-// Parses flags after applying the environment: ESTATE_DB_PORT=13306 sets
-// --db_port unless the command line sets it too (the command line wins).
-void ParseFlagsWithEnv(int argc, char** argv, const char* usage);
 
 // The host options the flags describe. The schema and DB user default to
 // estate_<name>.
