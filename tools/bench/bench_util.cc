@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <thread>
 
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -12,8 +14,13 @@
 #include "absl/time/clock.h"
 #include "services/kit/clock.h"
 #include "services/tickets/tickets_service.h"
+#include "spdlog/spdlog.h"
 
 std::vector<kit::Migration> estate_tickets_migrations();
+
+ABSL_FLAG(int, db_port, 0, "Port of a MariaDB with the estate_admin account (tools/db).");
+ABSL_FLAG(double, seconds, 3, "Measured seconds per cell (after a short warm-up).");
+ABSL_FLAG(std::string, concurrency, "", "Client concurrency levels, e.g. 1,8,32 (default: the benchmark's own).");
 
 namespace bench {
 
@@ -79,13 +86,25 @@ kit::DbOptions FreshSchema(int port, const std::string& prefix) {
   return o;
 }
 
-std::vector<int> Levels(const std::string& csv) {
-  std::vector<int> levels;
+Args ParseArgs(int argc, char** argv, const char* runner, const char* default_levels) {
+  absl::ParseCommandLine(argc, argv);
+  spdlog::set_level(spdlog::level::warn);
+  Args a;
+  a.db_port = absl::GetFlag(FLAGS_db_port);
+  if (a.db_port == 0) {
+    fprintf(stderr, "--db_port is required (run %s)\n", runner);
+    std::exit(2);
+  }
+  a.seconds = absl::GetFlag(FLAGS_seconds);
+  std::string csv = absl::GetFlag(FLAGS_concurrency);
+  if (csv.empty()) csv = default_levels;
   for (absl::string_view c : absl::StrSplit(csv, ',')) {
     int n = 0;
-    if (absl::SimpleAtoi(c, &n) && n > 0) levels.push_back(n);
+    if (absl::SimpleAtoi(c, &n) && n > 0) a.levels.push_back(n);
   }
-  return levels;
+  if (a.levels.empty()) a.levels.push_back(1);
+  a.max_threads = *std::max_element(a.levels.begin(), a.levels.end());
+  return a;
 }
 
 std::unique_ptr<kit::ServiceHost> StartTickets(const kit::DbOptions& db) {

@@ -26,8 +26,16 @@ Result Measure(int threads, double seconds, const std::function<bool(int)>& op);
 // A new schema and user on the tools/db MariaDB at `port` (estate_admin).
 kit::DbOptions FreshSchema(int port, const std::string& prefix);
 
-// "1,8,32" -> {1, 8, 32}
-std::vector<int> Levels(const std::string& csv);
+// What every benchmark takes: --db_port (a tools/db MariaDB), --seconds per
+// cell, --concurrency levels (default_levels unless given).
+struct Args {
+  int db_port = 0;
+  double seconds = 3;
+  std::vector<int> levels;
+  int max_threads = 1;
+};
+// Parses the command line; exits with a usage line if --db_port is missing.
+Args ParseArgs(int argc, char** argv, const char* runner, const char* default_levels);
 
 std::string Ms(absl::Duration d);
 

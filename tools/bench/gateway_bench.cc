@@ -30,9 +30,6 @@
 #include "spdlog/spdlog.h"
 #include "tools/bench/bench_util.h"
 
-ABSL_FLAG(int, db_port, 0, "Port of a MariaDB with the estate_admin account (tools/db).");
-ABSL_FLAG(double, seconds, 3, "Measured seconds per cell (after a short warm-up).");
-ABSL_FLAG(std::string, concurrency, "8,64", "Client concurrency levels.");
 ABSL_FLAG(int, http_threads, 2, "The gateway's HTTP threads.");
 ABSL_FLAG(int, grpc_threads, 4, "The gateway's pass-through completion-queue threads.");
 ABSL_FLAG(int, channels, 2, "The gateway's connections per backend (of each kind).");
@@ -96,16 +93,11 @@ std::shared_ptr<grpc::Channel> Channel(const std::string& addr, int i) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
-  spdlog::set_level(spdlog::level::warn);
-  const int port = absl::GetFlag(FLAGS_db_port);
-  if (port == 0) {
-    fprintf(stderr, "--db_port is required (run tools/bench-gateway)\n");
-    return 2;
-  }
-  const std::vector<int> levels = bench::Levels(absl::GetFlag(FLAGS_concurrency));
-  const int max_threads = *std::max_element(levels.begin(), levels.end());
-  const double seconds = absl::GetFlag(FLAGS_seconds);
+  const bench::Args args = bench::ParseArgs(argc, argv, "tools/bench-gateway", "8,64");
+  const int port = args.db_port;
+  const std::vector<int>& levels = args.levels;
+  const int max_threads = args.max_threads;
+  const double seconds = args.seconds;
 
   std::unique_ptr<kit::ServiceHost> host = bench::StartTickets(bench::FreshSchema(port, "gwbench"));
   const std::string tickets_addr = absl::StrCat("127.0.0.1:", host->grpc_port());

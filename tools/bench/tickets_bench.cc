@@ -40,9 +40,6 @@
 #include "services/tickets/tickets_service.h"
 #include "spdlog/spdlog.h"
 
-ABSL_FLAG(int, db_port, 0, "Port of a MariaDB with the estate_admin account (tools/db).");
-ABSL_FLAG(double, seconds, 3, "Measured seconds per cell (after a short warm-up).");
-ABSL_FLAG(std::string, concurrency, "1,8,32", "Client concurrency levels.");
 
 std::vector<kit::Migration> estate_tickets_migrations();
 
@@ -92,15 +89,10 @@ v1::CreateTicketRequest CreateRequest() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
-  spdlog::set_level(spdlog::level::warn);
-  const int port = absl::GetFlag(FLAGS_db_port);
-  if (port == 0) {
-    fprintf(stderr, "--db_port is required (run tools/bench-tickets)\n");
-    return 2;
-  }
-  const std::vector<int> levels = bench::Levels(absl::GetFlag(FLAGS_concurrency));
-  const int max_threads = *std::max_element(levels.begin(), levels.end());
+  const bench::Args args = bench::ParseArgs(argc, argv, "tools/bench-tickets", "1,8,32");
+  const int port = args.db_port;
+  const std::vector<int>& levels = args.levels;
+  const int max_threads = args.max_threads;
 
   const kit::DbOptions db = bench::FreshSchema(port, "bench");
   std::unique_ptr<kit::ServiceHost> host = bench::StartTickets(db);
@@ -215,7 +207,7 @@ int main(int argc, char** argv) {
 
   printf("estate tickets benchmark: %d cores, %.1f s per cell, MariaDB with "
          "innodb_flush_log_at_trx_commit=1, echo payload %zu bytes\n\n",
-         static_cast<int>(std::thread::hardware_concurrency()), absl::GetFlag(FLAGS_seconds),
+         static_cast<int>(std::thread::hardware_concurrency()), args.seconds,
          ticket_bytes.size());
   printf("%-28s %5s %10s %9s %9s %7s\n", "operation", "conc", "ops/s", "p50 ms", "p99 ms",
          "errors");
@@ -230,19 +222,19 @@ int main(int argc, char** argv) {
   };
   for (int c : levels) {
     Row r;
-    r.insert = Measure(c, absl::GetFlag(FLAGS_seconds), raw_insert);
+    r.insert = Measure(c, args.seconds, raw_insert);
     print("raw INSERT (Connector/C++)", c, r.insert);
-    r.create = Measure(c, absl::GetFlag(FLAGS_seconds), create);
+    r.create = Measure(c, args.seconds, create);
     print("CreateTicket", c, r.create);
-    r.echo = Measure(c, absl::GetFlag(FLAGS_seconds), echo_call);
+    r.echo = Measure(c, args.seconds, echo_call);
     print("raw gRPC echo", c, r.echo);
-    r.get = Measure(c, absl::GetFlag(FLAGS_seconds), get);
+    r.get = Measure(c, args.seconds, get);
     print("GetTicket", c, r.get);
-    r.select = Measure(c, absl::GetFlag(FLAGS_seconds), raw_select);
+    r.select = Measure(c, args.seconds, raw_select);
     print("(raw SELECT by id)", c, r.select);
     // The service's own read path without gRPC: what the store adds to a
     // point read.
-    print("(store ReadTicket)", c, Measure(c, absl::GetFlag(FLAGS_seconds), [&](int t) {
+    print("(store ReadTicket)", c, Measure(c, args.seconds, [&](int t) {
             return host
                 ->db()
                 .Run(absl::Now() + absl::Seconds(5),
