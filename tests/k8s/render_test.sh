@@ -3,7 +3,9 @@
 # k8s/monitoring) with `kubectl kustomize` (no cluster needed), checks
 # properties of the rendered objects with python3 + PyYAML, and checks the
 # Prometheus rules with promtool (`check rules`, and `test rules` with
-# tests/k8s/gateway-rules.test.yaml).
+# tests/k8s/gateway-rules.test.yaml) and the Grafana dashboards in
+# k8s/monitoring/dashboards (JSON shape, datasource variable, and every PromQL
+# expression parses and uses only known metric names).
 #
 #   bash tests/k8s/render_test.sh <repo_root>
 #
@@ -104,15 +106,18 @@ ok "promtool test rules $rules_tests"
 # The checker writes how many checks passed to $tmp/py_passed, also when it
 # stops at a failure.
 set +e
-"$PYTHON" - "$tmp" "$rules" <<'PY'
+"$PYTHON" - "$tmp" "$rules" k8s/monitoring/dashboards "$PROMTOOL" <<'PY'
 import base64
+import glob
 import json
+import os
 import re
+import subprocess
 import sys
 
 import yaml
 
-tmp, rules_path = sys.argv[1], sys.argv[2]
+tmp, rules_path, dashboards_dir, promtool = sys.argv[1:5]
 passed = 0
 
 
@@ -522,6 +527,162 @@ def check_gateway(env_name, docs, want_replicas, tickets_svc):
     return svc
 
 
+# Metric names the Grafana dashboards may use: what the services and the
+# gateway export (README.md, "Metrics" and "Gateway metrics"). A name that is
+# not here is a typo (or a new metric: add it here too). Histograms are used
+# through their _bucket/_sum/_count series only.
+DASHBOARD_METRICS = {
+    "up",
+    "http_requests_total",
+    "estate_gateway_upstream_requests_total",
+    "estate_gateway_backend_up",
+    "estate_gateway_rejections_total",
+    "grpc_server_started_total",
+    "grpc_server_handled_total",
+    "estate_db_pool_connections",
+    "estate_db_pool_waiters",
+    "estate_db_up",
+    "estate_db_transaction_retries_total",
+    "estate_outbox_pending",
+    "estate_outbox_deliveries_total",
+    "estate_tickets_open",
+    "estate_tickets_sla_breached_total",
+}
+DASHBOARD_HISTOGRAMS = {
+    "http_request_duration_seconds",
+    "estate_gateway_upstream_duration_seconds",
+    "grpc_server_handling_seconds",
+    "estate_db_query_duration_seconds",
+    "estate_tickets_time_to_resolve_seconds",
+}
+PROMQL_KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or",
+                   "unless", "offset", "inf", "nan"}
+
+
+def promql_metric_names(expr):
+    """Metric names in a PromQL expression (Grafana variables allowed)."""
+    e = re.sub(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`', '""', expr)  # string literals
+    e = re.sub(r"\{[^}]*\}", " ", e)  # label matchers
+    e = re.sub(r"\[[^\]]*\]", " ", e)  # ranges, subqueries
+    e = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", e)  # label lists
+    e = re.sub(r"\$\{?\w+(:\w+)?\}?", " ", e)  # Grafana variables
+    names = set()
+    for m in re.finditer(r"(?<![\w.:])([A-Za-z_:][\w:]*)(\s*\()?", e):
+        if not m.group(2) and m.group(1).lower() not in PROMQL_KEYWORDS:  # not a function call
+            names.add(m.group(1))
+    return names
+
+
+def metric_known(name):
+    if name in DASHBOARD_METRICS:
+        return True
+    base = re.sub(r"_(bucket|sum|count)$", "", name)
+    return base != name and base in DASHBOARD_HISTOGRAMS
+
+
+def grafana_to_promql(expr):
+    """Substitutes Grafana variables so promtool can parse the expression."""
+    expr = re.sub(r"\$(__\w+|\{__\w+\})", "5m", expr)  # $__rate_interval, $__range, ...
+    return re.sub(r"\$\{\w+(:\w+)?\}|\$\w+", "x", expr)
+
+
+def check_dashboards(mon):
+    p = "[dashboards]"
+    files = sorted(glob.glob(os.path.join(dashboards_dir, "*.json")))
+    names = [os.path.basename(f) for f in files]
+    check({"estate-gateway.json", "estate-services.json"} <= set(names),
+          f"{p} {dashboards_dir} has estate-gateway.json and estate-services.json (got {names})")
+
+    # The ConfigMap the Grafana sidecar picks up: every dashboard file, as is.
+    cm = find(mon, "ConfigMap", "estate-grafana-dashboards")
+    check(cm is not None and cm["metadata"].get("namespace") == "estate",
+          "[monitoring] ConfigMap estate-grafana-dashboards (namespace estate, no name hash)")
+    labels = cm["metadata"].get("labels") or {}
+    check(labels.get("grafana_dashboard") == "1" and labels.get("app.kubernetes.io/part-of") == "estate",
+          f"[monitoring] estate-grafana-dashboards labelled grafana_dashboard=1 and part-of=estate (got {labels})")
+    rules_cm = find(mon, "ConfigMap", "estate-prometheus-rules")
+    check("grafana_dashboard" not in (rules_cm["metadata"].get("labels") or {}),
+          "[monitoring] estate-prometheus-rules is not labelled grafana_dashboard (only dashboards are)")
+    data = cm.get("data") or {}
+    check(sorted(data) == names, f"[monitoring] estate-grafana-dashboards has one key per dashboard file (keys {sorted(data)})")
+    dashboards = {}
+    for f, n in zip(files, names):
+        with open(f) as fh:
+            try:
+                dashboards[n] = json.load(fh)
+            except ValueError as e:
+                check(False, f"{p} {n} is valid JSON ({e})")
+        check(json.loads(data[n]) == dashboards[n], f"[monitoring] estate-grafana-dashboards carries {n} unchanged")
+    # kubectl apply (client-side) copies the object into an annotation, and
+    # all annotations of an object together may not exceed 256 KiB.
+    size = sum(len(v.encode()) for v in data.values())
+    check(size < 200 * 1024, f"[monitoring] estate-grafana-dashboards data is {size} bytes (< 200 KiB, room for kubectl apply's annotation)")
+
+    uids = [d.get("uid") for d in dashboards.values()]
+    check(len(set(uids)) == len(uids), f"{p} dashboard uids are distinct ({uids})")
+    exprs = []  # (where, expr) for promtool
+    for n, d in dashboards.items():
+        check(isinstance(d, dict) and d.get("title") and re.fullmatch(r"[A-Za-z0-9_-]{1,40}", d.get("uid") or "")
+              and isinstance(d.get("panels"), list) and d["panels"],
+              f"{p} {n} is a dashboard with title, uid (<= 40 chars) and panels")
+        check(isinstance(d.get("schemaVersion"), int) and d["schemaVersion"] >= 36,
+              f"{p} {n} schemaVersion >= 36 (got {d.get('schemaVersion')})")
+        tvars = {v.get("name"): v for v in (d.get("templating") or {}).get("list") or []}
+        dsv = tvars.get("datasource") or {}
+        check(dsv.get("type") == "datasource" and dsv.get("query") == "prometheus",
+              f"{p} {n} has a datasource variable of type prometheus")
+        uses_var = lambda ds: isinstance(ds, dict) and ds.get("uid") in ("${datasource}", "$datasource")
+
+        panels = []
+        for panel in d["panels"]:
+            panels.append(panel)
+            panels.extend(panel.get("panels") or [])  # panels inside (collapsed) rows
+        ids = [x.get("id") for x in panels]
+        check(len(set(ids)) == len(ids) and all("gridPos" in x for x in panels),
+              f"{p} {n}: panel ids are distinct and every panel has a gridPos")
+        queries = [x for x in panels if x.get("type") != "row"]
+        bad_ds = [x.get("title") for x in queries
+                  if not uses_var(x.get("datasource")) or not x.get("targets")
+                  or not all(uses_var(t.get("datasource", x["datasource"])) and (t.get("expr") or "").strip()
+                             for t in x["targets"])]
+        check(queries and not bad_ds,
+              f"{p} {n}: every panel has targets with an expr and its datasource is the ${{datasource}} variable (wrong: {bad_ds})")
+        for x in queries:
+            for t in x["targets"]:
+                exprs.append((f"{n}: {x.get('title')} ({t.get('refId')})", t["expr"]))
+        for v in tvars.values():
+            if v.get("type") != "query":
+                continue
+            check(uses_var(v.get("datasource")), f"{p} {n}: variable {v.get('name')} queries the ${{datasource}} variable")
+            q = v.get("query")
+            q = q.get("query", "") if isinstance(q, dict) else q or ""
+            m = re.fullmatch(r"\s*label_values\((.*),\s*\w+\s*\)\s*", q)
+            check(m, f"{p} {n}: variable {v.get('name')} is label_values(<series>, <label>) (got {q!r})")
+            exprs.append((f"{n}: variable {v.get('name')}", m.group(1)))
+
+    unknown, metricless = {}, []
+    for where, expr in exprs:
+        found = promql_metric_names(expr)
+        if not found or "__name__" in expr:
+            metricless.append(where)
+        for name in found:
+            if not metric_known(name):
+                unknown.setdefault(name, []).append(where)
+    check(not metricless, f"{p} every expression selects metrics by name (not: {metricless})")
+    check(not unknown, f"{p} every expression uses only known metric names (unknown: {unknown})")
+
+    # Each expression parses as PromQL (variables substituted).
+    rule_file = f"{tmp}/dashboard-exprs.rules.yaml"
+    with open(rule_file, "w") as fh:
+        yaml.safe_dump({"groups": [{"name": "dashboard-expressions", "rules": [
+            {"record": f"dashboard_expr_{i}", "expr": grafana_to_promql(e)} for i, (_, e) in enumerate(exprs)]}]}, fh)
+    r = subprocess.run([promtool, "check", "rules", rule_file], capture_output=True, text=True)
+    if r.returncode != 0:
+        print(r.stdout + r.stderr, file=sys.stderr)
+        print("\n".join(f"dashboard_expr_{i}: {w}" for i, (w, _) in enumerate(exprs)), file=sys.stderr)
+    check(r.returncode == 0, f"{p} all {len(exprs)} dashboard expressions parse (promtool check rules)")
+
+
 def main():
     dev_docs, dev_svc, dev_image = check_overlay("dev", 1)
     check(dev_image == "estate/tickets:dev", f"[dev] image tag is dev (got {dev_image})")
@@ -598,6 +759,8 @@ def main():
     rendered_rules = find(mon, "ConfigMap", "estate-prometheus-rules")
     check(rendered_rules is not None and yaml.safe_load(rendered_rules["data"]["prometheus-rules.yaml"]) == rules,
           "[monitoring] ConfigMap estate-prometheus-rules carries prometheus-rules.yaml")
+
+    check_dashboards(mon)
 
 
 try:
