@@ -93,13 +93,8 @@ Backend::Backend(std::string name, std::string target, int channels,
               .Register(registry)
               .Add({{"backend", name_}})),
       in_flight_(in_flight) {
-  static const char* kCodes[] = {"OK", "Canceled", "Unknown", "InvalidArgument",
-                                 "DeadlineExceeded", "NotFound", "AlreadyExists",
-                                 "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
-                                 "Aborted", "OutOfRange", "Unimplemented", "Internal",
-                                 "Unavailable", "DataLoss", "Unauthenticated"};
-  for (int i = 0; i < 17; ++i) {
-    by_code_[i] = &calls_.Add({{"backend", name_}, {"grpc_code", kCodes[i]}});
+  for (int i = 0; i < kit::kGrpcCodeCount; ++i) {
+    by_code_[i] = &calls_.Add({{"backend", name_}, {"grpc_code", kit::GrpcCodeName(i)}});
   }
   for (int i = 0; i < std::max(1, channels); ++i) {
     retrying_.push_back(std::make_unique<grpc::GenericStub>(NewChannel(target_, kRoundRobinWithRetry, 2 * i)));
@@ -117,11 +112,9 @@ void Backend::Call(const std::string& method, bool retry_safe,
   in_flight_->Add(raw);
   stub.UnaryCall(&raw->context, method, grpc::StubOptions(), &raw->request, &raw->response,
                  [this, start, call = std::move(call), done = std::move(done)](grpc::Status s) {
-                   seconds_.Observe(absl::ToDoubleSeconds(absl::Now() - start));
-                   int code = static_cast<int>(s.error_code());
-                   by_code_[code >= 0 && code < 17 ? code : 2]->Increment();
+                   Record(start, s);
                    done(s);
-                   in_flight_->Remove(call.get());
+                   in_flight_->Remove(call.get());  // only now may shutdown go on
                  });
 }
 
@@ -137,10 +130,13 @@ void Backend::StartOnQueue(const std::string& method, bool retry_safe, UpstreamC
 }
 
 void Backend::Done(UpstreamCall* call, const grpc::Status& status) {
-  seconds_.Observe(absl::ToDoubleSeconds(absl::Now() - call->start));
-  const int code = static_cast<int>(status.error_code());
-  by_code_[code >= 0 && code < 17 ? code : 2]->Increment();
+  Record(call->start, status);
   in_flight_->Remove(call);
+}
+
+void Backend::Record(absl::Time start, const grpc::Status& status) {
+  seconds_.Observe(absl::ToDoubleSeconds(absl::Now() - start));
+  by_code_[kit::GrpcCodeIndex(static_cast<int>(status.error_code()))]->Increment();
 }
 
 void Backend::CheckHealth(absl::Duration timeout) {

@@ -86,6 +86,8 @@ class Backend {
   prometheus::Family<prometheus::Counter>& calls_;
   prometheus::Histogram& seconds_;
   prometheus::Gauge& up_;
+  void Record(absl::Time start, const grpc::Status& status);
+
   std::array<prometheus::Counter*, 17> by_code_;
   InFlight* in_flight_;
 };

@@ -27,7 +27,6 @@ class HttpApi {
   void SetDraining() { draining_.store(true); }
 
  private:
-  struct Timer;
   void Finish(const std::string& route, const std::string& method, absl::Time start,
               HttpResponse response, const std::string& request_id, const HttpReply& reply);
   HttpResponse Error(int grpc_code, absl::string_view message, int http_status = 0);

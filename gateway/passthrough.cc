@@ -199,7 +199,7 @@ class IncomingCall final : public Passthrough::Tag {
 
   void Count(const grpc::Status& s) {
     const int code = static_cast<int>(s.error_code());
-    series_->handled[code >= 0 && code < 17 ? code : 2]->Increment();
+    series_->handled[kit::GrpcCodeIndex(code)]->Increment();
     series_->seconds->Observe(absl::ToDoubleSeconds(absl::Now() - start_));
     if (code == grpc::StatusCode::INTERNAL || code == grpc::StatusCode::UNKNOWN ||
         code == grpc::StatusCode::DATA_LOSS) {

@@ -8,7 +8,7 @@
 namespace kit {
 namespace {
 
-const char* const kCodeNames[17] = {
+const char* const kCodeNames[kGrpcCodeCount] = {
     "OK",           "Canceled",         "Unknown",           "InvalidArgument",
     "DeadlineExceeded", "NotFound",     "AlreadyExists",     "PermissionDenied",
     "ResourceExhausted", "FailedPrecondition", "Aborted",    "OutOfRange",
@@ -23,6 +23,8 @@ std::string TypeOf(bool client_streaming, bool server_streaming) {
 }
 
 }  // namespace
+
+const char* GrpcCodeName(int code_index) { return kCodeNames[GrpcCodeIndex(code_index)]; }
 
 const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
   static const auto* buckets = new prometheus::Histogram::BucketBoundaries{
@@ -134,7 +136,7 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
       }
       const int code = static_cast<int>(status.error_code());
       const double seconds = absl::ToDoubleSeconds(absl::Now() - start_);
-      method_->handled[code >= 0 && code < 17 ? code : 2]->Increment();
+      method_->handled[GrpcCodeIndex(code)]->Increment();
       method_->seconds->Observe(seconds);
       if (!status.ok()) {
         // One line per failed call; unknown, internal and unavailable are the
@@ -142,7 +144,7 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
         const bool serious = code == 2 || code == 13 || code == 14 || code == 15;
         spdlog::log(serious ? spdlog::level::warn : spdlog::level::info,
                     "rpc_failed method={} code={} ms={:.2f} caller={} message=\"{}\"", name_,
-                    kCodeNames[code >= 0 && code < 17 ? code : 2], seconds * 1000,
+                    GrpcCodeName(code), seconds * 1000,
                     caller_.empty() ? kAnonymousCaller : caller_, status.error_message());
       }
     }

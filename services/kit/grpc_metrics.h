@@ -17,6 +17,12 @@
 
 namespace kit {
 
+// gRPC status codes as go-grpc-prometheus names them ("OK", "Unavailable"),
+// and the index (0..16) of a code, any unknown one counted as Unknown.
+inline constexpr int kGrpcCodeCount = 17;
+const char* GrpcCodeName(int code_index);
+inline int GrpcCodeIndex(int code) { return code >= 0 && code < kGrpcCodeCount ? code : 2; }
+
 // 100 µs .. 10 s: the buckets of every latency histogram (RPCs, SQL), so
 // dashboards can put them side by side.
 const prometheus::Histogram::BucketBoundaries& LatencyBuckets();
