@@ -32,6 +32,7 @@ class Decimal {
   // INVALID_ARGUMENT naming `field` otherwise.
   static absl::StatusOr<Decimal> Parse(absl::string_view text, absl::string_view field);
   static Decimal FromUnits(int64_t units, int scale);
+  Decimal() = default;  // zero
 
   int64_t units() const { return units_; }
   int scale() const { return scale_; }

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 
 namespace billing {
@@ -33,6 +34,15 @@ struct Period {
 // item on a day outside the season.
 std::optional<Period> PeriodContaining(Cycle cycle, absl::CivilDay day,
                                        const HeatingSeason& season = {});
+
+// The period a label names ("2026-03", "2026-Q1", "2026", "heating-2026/27"),
+// with the cycle it belongs to; nullopt for anything else.
+struct LabeledPeriod {
+  Cycle cycle;
+  Period period;
+};
+std::optional<LabeledPeriod> PeriodOfLabel(absl::string_view label,
+                                           const HeatingSeason& season = {});
 
 }  // namespace billing
 

@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 
 #include <cstring>
+#include <memory>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/escaping.h"
@@ -55,6 +56,35 @@ absl::StatusOr<int64_t> PageTokens::Decode(absl::string_view query_fingerprint,
 const PageTokens& DefaultPageTokens() {
   static const PageTokens* tokens = new PageTokens(absl::GetFlag(FLAGS_page_token_secret));
   return *tokens;
+}
+
+std::string ListFingerprint(const google::protobuf::Message& request) {
+  std::unique_ptr<google::protobuf::Message> copy(request.New());
+  copy->CopyFrom(request);
+  const auto* d = copy->GetDescriptor();
+  for (const char* paging : {"page_token", "page_size"}) {
+    if (const auto* f = d->FindFieldByName(paging)) copy->GetReflection()->ClearField(copy.get(), f);
+  }
+  std::string out;
+  copy->SerializeToString(&out);
+  return absl::StrCat(d->full_name(), ":", out);
+}
+
+absl::StatusOr<Page> PageOf(const google::protobuf::Message& request) {
+  const auto* d = request.GetDescriptor();
+  const auto* r = request.GetReflection();
+  const auto* size_field = d->FindFieldByName("page_size");
+  const auto* token_field = d->FindFieldByName("page_token");
+  absl::StatusOr<int> size = NormalizePageSize(size_field ? r->GetInt32(request, size_field) : 0);
+  if (!size.ok()) return size.status();
+  absl::StatusOr<int64_t> after = DefaultPageTokens().Decode(
+      ListFingerprint(request), token_field ? r->GetString(request, token_field) : "");
+  if (!after.ok()) return after.status();
+  return Page{*size, *after};
+}
+
+std::string NextPageToken(const google::protobuf::Message& request, int64_t last) {
+  return DefaultPageTokens().Encode(ListFingerprint(request), last);
 }
 
 }  // namespace kit

@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "google/protobuf/message.h"
 
 namespace kit {
 
@@ -34,6 +35,20 @@ class PageTokens {
 
 // The secret from --page_token_secret (shared by all replicas of a service).
 const PageTokens& DefaultPageTokens();
+
+// What binds a page token to its query: the list request without its
+// page_token and page_size fields (every filter must match between pages).
+std::string ListFingerprint(const google::protobuf::Message& request);
+
+// A list request's page: its normalized size and the keyset position after
+// which it starts (0 for the first page). Errors name page_size/page_token.
+struct Page {
+  int size = kDefaultPageSize;
+  int64_t after = 0;
+};
+absl::StatusOr<Page> PageOf(const google::protobuf::Message& request);
+// The token of the page after position `last` for this request.
+std::string NextPageToken(const google::protobuf::Message& request, int64_t last);
 
 }  // namespace kit
 

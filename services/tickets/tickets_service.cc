@@ -15,6 +15,7 @@
 #include "services/kit/paging.h"
 #include "services/kit/proto_time.h"
 #include "services/kit/rpc_context.h"
+#include "services/kit/status_macros.h"
 #include "services/kit/validate.h"
 #include "services/tickets/ticket_stats.h"
 #include "services/tickets/ticket_store.h"
@@ -27,12 +28,6 @@ using kit::FieldError;
 using kit::ToGrpc;
 
 namespace {
-
-// Returns early from a function returning absl::Status or grpc::Status.
-#define RETURN_IF_ERROR(expr)                              \
-  do {                                                     \
-    if (absl::Status _s = (expr); !_s.ok()) return _s;     \
-  } while (0)
 
 struct TicketRef {
   std::string site;
@@ -57,33 +52,6 @@ absl::Status MatchEtag(absl::string_view given, const StoredTicket& t) {
     return absl::AbortedError("etag is stale: the ticket changed since it was read");
   }
   return absl::OkStatus();
-}
-
-std::string ListFingerprint(google::protobuf::Message& copy) {
-  // Every field but the paging ones must match between pages.
-  const auto* d = copy.GetDescriptor();
-  copy.GetReflection()->ClearField(&copy, d->FindFieldByName("page_token"));
-  copy.GetReflection()->ClearField(&copy, d->FindFieldByName("page_size"));
-  std::string out;
-  copy.SerializeToString(&out);
-  return absl::StrCat(d->full_name(), ":", out);
-}
-
-template <typename Req>
-absl::StatusOr<std::pair<int, int64_t>> PageOf(const Req& req) {
-  absl::StatusOr<int> size = kit::NormalizePageSize(req.page_size());
-  if (!size.ok()) return size.status();
-  Req copy = req;
-  absl::StatusOr<int64_t> after =
-      kit::DefaultPageTokens().Decode(ListFingerprint(copy), req.page_token());
-  if (!after.ok()) return after.status();
-  return std::make_pair(*size, *after);
-}
-
-template <typename Req>
-std::string NextToken(const Req& req, int64_t last) {
-  Req copy = req;
-  return kit::DefaultPageTokens().Encode(ListFingerprint(copy), last);
 }
 
 // How long a replica may use a site's SLA policy before reading it again; a
@@ -250,20 +218,20 @@ grpc::Status TicketsService::ListTickets(grpc::ServerContext* ctx,
     if (!t.ok()) return ToGrpc(t.status());
     f.created_before = *t;
   }
-  absl::StatusOr<std::pair<int, int64_t>> page = PageOf(*req);
+  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
   if (!page.ok()) return ToGrpc(page.status());
   const absl::Time now = clock_.Now();
   return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
     absl::StatusOr<std::vector<StoredTicket>> rows =
-        store::ListTickets(c, f, page->second, page->first + 1, now);
+        store::ListTickets(c, f, page->after, page->size + 1, now);
     if (!rows.ok()) return rows.status();
-    const bool more = static_cast<int>(rows->size()) > page->first;
+    const bool more = static_cast<int>(rows->size()) > page->size;
     if (more) rows->pop_back();
     for (StoredTicket& t : *rows) {
       CheckBreach(t.state, now);
       *resp->add_tickets() = ToProto(t);
     }
-    if (more) resp->set_next_page_token(NextToken(*req, rows->back().id));
+    if (more) resp->set_next_page_token(kit::NextPageToken(*req, rows->back().id));
     return absl::OkStatus();
   }));
 }
@@ -489,23 +457,23 @@ grpc::Status TicketsService::ListTicketEvents(grpc::ServerContext* ctx,
                                               v1::ListTicketEventsResponse* resp) {
   absl::StatusOr<TicketRef> ref = ParseTicketName("parent", req->parent());
   if (!ref.ok()) return ToGrpc(ref.status());
-  absl::StatusOr<std::pair<int, int64_t>> page = PageOf(*req);
+  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
   if (!page.ok()) return ToGrpc(page.status());
   // Position 0 is the "created" event, read off the ticket row; stored events
   // follow with their own sequence. A token holds the next position.
   return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
     absl::StatusOr<StoredTicket> t = store::ReadTicket(c, ref->site, ref->id, false);
     if (!t.ok()) return t.status();
-    const int limit = page->first;
-    if (page->second == 0) *resp->add_events() = CreatedEvent(*t);
+    const int limit = page->size;
+    if (page->after == 0) *resp->add_events() = CreatedEvent(*t);
     absl::StatusOr<std::vector<v1::TicketEvent>> events = store::ListEvents(
-        c, ref->site, ref->id, std::max<int64_t>(0, page->second - 1),
+        c, ref->site, ref->id, std::max<int64_t>(0, page->after - 1),
         limit + 1 - resp->events_size());
     if (!events.ok()) return events.status();
     for (v1::TicketEvent& e : *events) *resp->add_events() = std::move(e);
     if (resp->events_size() > limit) {
       resp->mutable_events()->RemoveLast();
-      resp->set_next_page_token(NextToken(*req, resp->events().rbegin()->sequence() + 1));
+      resp->set_next_page_token(kit::NextPageToken(*req, resp->events().rbegin()->sequence() + 1));
     }
     return absl::OkStatus();
   }));
@@ -571,7 +539,7 @@ grpc::Status TicketsService::ListReturnVisits(grpc::ServerContext* ctx,
                                               v1::ListReturnVisitsResponse* resp) {
   absl::StatusOr<TicketRef> ref = ParseTicketName("parent", req->parent());
   if (!ref.ok()) return ToGrpc(ref.status());
-  absl::StatusOr<std::pair<int, int64_t>> page = PageOf(*req);
+  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
   if (!page.ok()) return ToGrpc(page.status());
   return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
     if (absl::StatusOr<StoredTicket> t = store::ReadTicket(c, ref->site, ref->id, false);
@@ -579,16 +547,16 @@ grpc::Status TicketsService::ListReturnVisits(grpc::ServerContext* ctx,
       return t.status();
     }
     absl::StatusOr<std::vector<v1::ReturnVisit>> visits =
-        store::ListReturnVisits(c, ref->site, ref->id, page->second, page->first + 1);
+        store::ListReturnVisits(c, ref->site, ref->id, page->after, page->size + 1);
     if (!visits.ok()) return visits.status();
-    const bool more = static_cast<int>(visits->size()) > page->first;
+    const bool more = static_cast<int>(visits->size()) > page->size;
     if (more) visits->pop_back();
     int64_t last = 0;
     for (v1::ReturnVisit& v : *visits) {
       last = kit::IdOf(std::string(v.name().substr(v.name().rfind('/') + 1)));
       *resp->add_return_visits() = std::move(v);
     }
-    if (more) resp->set_next_page_token(NextToken(*req, last));
+    if (more) resp->set_next_page_token(kit::NextPageToken(*req, last));
     return absl::OkStatus();
   }));
 }

@@ -59,3 +59,33 @@ TEST(Period, HeatingSeasonSpansTheNewYear) {
 
 }  // namespace
 }  // namespace billing
+
+namespace billing {
+namespace {
+
+TEST(PeriodOfLabel, ReadsBackEveryLabelPeriodContainingWrites) {
+  const HeatingSeason harbin{10, 20, 4, 20};
+  for (Cycle c : {Cycle::kMonthly, Cycle::kQuarterly, Cycle::kYearly, Cycle::kHeatingSeason}) {
+    for (absl::CivilDay d(2025, 1, 1); d < absl::CivilDay(2027, 1, 1); d += 17) {
+      std::optional<Period> p = PeriodContaining(c, d, harbin);
+      if (!p.has_value()) continue;
+      std::optional<LabeledPeriod> back = PeriodOfLabel(p->label, harbin);
+      ASSERT_TRUE(back.has_value()) << p->label;
+      EXPECT_EQ(back->cycle, c) << p->label;
+      EXPECT_EQ(back->period.start, p->start) << p->label;
+      EXPECT_EQ(back->period.end, p->end) << p->label;
+    }
+  }
+}
+
+TEST(PeriodOfLabel, RejectsAnythingButTheCanonicalSpelling) {
+  for (const char* bad : {"", "2026-3", "2026-13", "2026-00", "2026-Q5", "2026-Q0", "26",
+                          "heating-2026", "heating-2026/28", "heating-x", "once", "2026-03-01",
+                          " 2026"}) {
+    EXPECT_FALSE(PeriodOfLabel(bad).has_value()) << bad;
+  }
+  EXPECT_EQ(PeriodOfLabel("2026-Q2")->period.start, absl::CivilDay(2026, 4, 1));
+}
+
+}  // namespace
+}  // namespace billing

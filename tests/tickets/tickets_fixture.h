@@ -12,6 +12,7 @@
 #include "services/kit/validate.h"
 #include "services/tickets/tickets_service.h"
 #include "tests/support/in_process.h"
+#include "tests/support/recount.h"
 #include "tests/support/test_db.h"
 
 std::vector<kit::Migration> estate_tickets_migrations();
@@ -38,7 +39,7 @@ class TicketsTest : public ::testing::Test {
                   .release();
     ASSERT_NE(server_, nullptr);
     stub_ = v1::TicketService::NewStub(server_->channel()).release();
-    recount_db_ = new kit::Db(*db_options_, nullptr);
+    recount_db_ = new testing_support::Recount(*db_options_);
   }
   static void TearDownTestSuite() {
     delete recount_db_;
@@ -153,37 +154,18 @@ class TicketsTest : public ::testing::Test {
     r.set_name(name);
     return stub().GetTicket(Context().get(), r, out);
   }
-  // First column of the first row of a query run behind the service's back.
+  // Queries run behind the service's back.
   int64_t Sql(const std::string& sql, const std::vector<kit::SqlParam>& params = {}) {
-    return Scalar(sql, params);
+    return recount_db_->Scalar(sql, params);
   }
   int64_t Scalar(const std::string& sql, const std::vector<kit::SqlParam>& params) {
-    int64_t out = -1;
-    const absl::Status s = recount_db_->Run(absl::Now() + absl::Seconds(30), [&](kit::Conn& c) {
-      absl::StatusOr<std::vector<kit::Row>> rows = c.Query(sql, params);
-      if (!rows.ok()) return rows.status();
-      if (!rows->empty()) out = rows->front().Int(0);
-      return absl::OkStatus();
-    });
-    EXPECT_TRUE(s.ok()) << s << " in " << sql;
-    return out;
+    return recount_db_->Scalar(sql, params);
   }
   void Exec(const std::string& sql, const std::vector<kit::SqlParam>& params = {}) {
-    const absl::Status s = recount_db_->Run(absl::Now() + absl::Seconds(30), [&](kit::Conn& c) {
-      return c.Exec(sql, params).status();
-    });
-    EXPECT_TRUE(s.ok()) << s << " in " << sql;
+    recount_db_->Exec(sql, params);
   }
   std::vector<kit::Row> Rows(const std::string& sql, const std::vector<kit::SqlParam>& params = {}) {
-    std::vector<kit::Row> out;
-    const absl::Status s = recount_db_->Run(absl::Now() + absl::Seconds(30), [&](kit::Conn& c) {
-      absl::StatusOr<std::vector<kit::Row>> rows = c.Query(sql, params);
-      if (!rows.ok()) return rows.status();
-      out = std::move(*rows);
-      return absl::OkStatus();
-    });
-    EXPECT_TRUE(s.ok()) << s << " in " << sql;
-    return out;
+    return recount_db_->Rows(sql, params);
   }
 
   static kit::FakeClock* clock_;
@@ -191,7 +173,7 @@ class TicketsTest : public ::testing::Test {
   static testing_support::InProcessService* server_;
   static v1::TicketService::Stub* stub_;
   static TicketsService* service_;
-  static kit::Db* recount_db_;
+  static testing_support::Recount* recount_db_;
 };
 
 }  // namespace tickets

@@ -14,7 +14,7 @@ kit::DbOptions* TicketsTest::db_options_ = nullptr;
 testing_support::InProcessService* TicketsTest::server_ = nullptr;
 v1::TicketService::Stub* TicketsTest::stub_ = nullptr;
 TicketsService* TicketsTest::service_ = nullptr;
-kit::Db* TicketsTest::recount_db_ = nullptr;
+testing_support::Recount* TicketsTest::recount_db_ = nullptr;
 
 namespace {
 

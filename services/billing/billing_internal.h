@@ -1,0 +1,36 @@
+#ifndef ESTATE_SERVICES_BILLING_BILLING_INTERNAL_H_
+#define ESTATE_SERVICES_BILLING_BILLING_INTERNAL_H_
+
+// What the billing_service_*.cc files share and nothing else needs.
+
+#include <string>
+#include <vector>
+
+#include "services/billing/billing_store.h"
+#include "services/billing/billing_validation.h"
+
+namespace billing {
+
+inline void ApplyAccountInput(const AccountInput& in, store::AccountRow& a) {
+  a.building = in.building;
+  a.area = in.area;
+  a.fee_start = in.fee_start;
+  a.status = in.status;
+  a.items = in.items;
+  a.profile = in.profile;
+}
+
+// The line a request names: sites/{site}/bills/{bill}/lines/{line}.
+struct LineRef {
+  std::string site;
+  int64_t bill_id = 0;
+  int64_t line_id = 0;
+};
+absl::StatusOr<LineRef> ParseLineName(absl::string_view field, absl::string_view name);
+
+// The UTC calendar day of `t`: the day a payment or run is dated by default.
+absl::CivilDay DayOfTime(absl::Time t);
+
+}  // namespace billing
+
+#endif  // ESTATE_SERVICES_BILLING_BILLING_INTERNAL_H_

@@ -1,0 +1,403 @@
+// The gRPC layer for settings, charge items, accounts and meter readings;
+// bill runs, bills and payments, and reports live in billing_service_*.cc.
+#include "services/billing/billing_service.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "services/billing/billing_internal.h"
+#include "services/billing/billing_validation.h"
+#include "services/billing/billing_views.h"
+#include "services/kit/errors.h"
+#include "services/kit/etag.h"
+#include "services/kit/idempotency.h"
+#include "services/kit/paging.h"
+#include "services/kit/rpc_context.h"
+#include "services/kit/status_macros.h"
+#include "services/kit/validate.h"
+#include "spdlog/spdlog.h"
+
+namespace billing {
+
+using kit::FieldError;
+using kit::ToGrpc;
+
+BillingService::BillingService(kit::Db& db, const kit::Clock& clock,
+                               prometheus::Registry& registry, BillingOptions options)
+    : db_(db),
+      clock_(clock),
+      options_(options),
+      collected_(prometheus::BuildCounter()
+                     .Name("estate_billing_collected_minor_total")
+                     .Help("Money allocated to bill lines by payments, in minor units, by site "
+                           "and charge item (net of reversals counted in "
+                           "estate_billing_reversed_minor_total).")
+                     .Register(registry)),
+      reversed_(prometheus::BuildCounter()
+                    .Name("estate_billing_reversed_minor_total")
+                    .Help("Payments reversed (bounced debits, refunds), in minor units, by site "
+                          "and method.")
+                    .Register(registry)),
+      ratio_(prometheus::BuildGauge()
+                 .Name("estate_billing_collection_ratio")
+                 .Help("Collected / billed over the lines of the current calendar year that "
+                       "are due, by site; read from the database, so every replica reports "
+                       "the same value (use max).")
+                 .Register(registry)),
+      arrears_(prometheus::BuildGauge()
+                   .Name("estate_billing_arrears_minor")
+                   .Help("Outstanding past-due amount, in minor units, by site (disputed lines "
+                         "excluded).")
+                   .Register(registry)),
+      run_seconds_(prometheus::BuildHistogram()
+                       .Name("estate_billing_bill_run_commit_seconds")
+                       .Help("Time from a bill run's commit to its last batch.")
+                       .Register(registry)
+                       .Add({}, prometheus::Histogram::BucketBoundaries{
+                                    0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800})),
+      lines_issued_(prometheus::BuildCounter()
+                        .Name("estate_billing_bill_lines_issued_total")
+                        .Help("Bill lines issued by bill runs.")
+                        .Register(registry)
+                        .Add({})) {
+  committer_ = std::thread([this] { CommitLoop(); });
+}
+
+BillingService::~BillingService() {
+  {
+    absl::MutexLock lock(&wake_mu_);
+    stopping_ = true;
+  }
+  committer_.join();
+}
+
+// --- settings ---------------------------------------------------------------
+
+namespace {
+
+absl::StatusOr<std::string> SettingsSite(absl::string_view field, absl::string_view name) {
+  if (!absl::EndsWith(name, "/billingSettings")) {
+    return FieldError(field, "must be sites/{site}/billingSettings");
+  }
+  name.remove_suffix(std::string("/billingSettings").size());
+  return kit::ParseSiteParent(field, name);
+}
+
+v1::BillingSettings SettingsView(const std::string& site, const store::Settings& s) {
+  v1::BillingSettings out;
+  out.set_name(absl::StrCat("sites/", site, "/billingSettings"));
+  out.set_currency_code(s.currency);
+  out.set_heating_start(absl::StrFormat("%02d-%02d", s.season.start_month, s.season.start_day));
+  out.set_heating_end(absl::StrFormat("%02d-%02d", s.season.end_month, s.season.end_day));
+  out.set_etag(kit::Etag(s.version));
+  return out;
+}
+
+}  // namespace
+
+grpc::Status BillingService::GetBillingSettings(grpc::ServerContext* ctx,
+                                                const v1::GetBillingSettingsRequest* req,
+                                                v1::BillingSettings* resp) {
+  absl::StatusOr<std::string> site = SettingsSite("name", req->name());
+  if (!site.ok()) return ToGrpc(site.status());
+  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
+    ASSIGN_OR_RETURN(store::Settings s, store::ReadSettings(c, *site, false));
+    *resp = SettingsView(*site, s);
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status BillingService::UpdateBillingSettings(grpc::ServerContext* ctx,
+                                                   const v1::UpdateBillingSettingsRequest* req,
+                                                   v1::BillingSettings* resp) {
+  const v1::BillingSettings& in = req->settings();
+  absl::StatusOr<std::string> site = SettingsSite("settings.name", in.name());
+  if (!site.ok()) return ToGrpc(site.status());
+  RETURN_GRPC_IF_ERROR(kit::CheckRequestId(req->request_id()));
+  if (!IsCurrencyCode(in.currency_code())) {
+    return ToGrpc(FieldError("settings.currency_code", "an ISO 4217 code such as CNY"));
+  }
+  store::Settings wanted;
+  wanted.currency = in.currency_code();
+  RETURN_GRPC_IF_ERROR(ParseMonthDay("settings.heating_start", in.heating_start(),
+                                     &wanted.season.start_month, &wanted.season.start_day));
+  RETURN_GRPC_IF_ERROR(ParseMonthDay("settings.heating_end", in.heating_end(),
+                                     &wanted.season.end_month, &wanted.season.end_day));
+  if (in.etag().empty()) return ToGrpc(FieldError("settings.etag", "required (from the last read)"));
+  const std::string actor = kit::CallerOf(*ctx);
+  return ToGrpc(kit::IdempotentWrite(
+      db_, kit::DeadlineOf(*ctx), "UpdateBillingSettings", req->request_id(), *req, resp,
+      [&](kit::Conn& c) -> absl::Status {
+        ASSIGN_OR_RETURN(store::Settings s, store::ReadSettings(c, *site, true));
+        if (!kit::EtagMatches(in.etag(), s.version)) {
+          return absl::AbortedError("etag is stale: the settings changed since they were read");
+        }
+        if (s.currency != wanted.currency) {
+          ASSIGN_OR_RETURN(bool billed, store::AnythingBilled(c, *site));
+          if (billed) {
+            return absl::FailedPreconditionError(
+                "the currency cannot change once the site has bills or payments");
+          }
+        }
+        wanted.version = s.version;
+        RETURN_IF_ERROR(store::SaveSettings(c, *site, wanted, actor, clock_.Now()));
+        *resp = SettingsView(*site, wanted);
+        return absl::OkStatus();
+      }));
+}
+
+// --- charge items -----------------------------------------------------------
+
+grpc::Status BillingService::CreateChargeItem(grpc::ServerContext* ctx,
+                                              const v1::CreateChargeItemRequest* req,
+                                              v1::ChargeItem* resp) {
+  absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
+  if (!site.ok()) return ToGrpc(site.status());
+  RETURN_GRPC_IF_ERROR(kit::CheckRequestId(req->request_id()));
+  if (!req->has_charge_item()) return ToGrpc(FieldError("charge_item", "required"));
+  absl::StatusOr<ChargeRule> rule = RuleOf(req->charge_item(), "charge_item.");
+  if (!rule.ok()) return ToGrpc(rule.status());
+  // Only what a client may set is stored.
+  v1::ChargeItem def = req->charge_item();
+  def.clear_name();
+  def.clear_create_time();
+  if (def.kind() == v1::ONE_OFF) def.set_cycle(v1::ONCE);
+  const std::string actor = kit::CallerOf(*ctx);
+  return ToGrpc(kit::IdempotentWrite(
+      db_, kit::DeadlineOf(*ctx), "CreateChargeItem", req->request_id(), *req, resp,
+      [&](kit::Conn& c) -> absl::Status {
+        absl::StatusOr<int64_t> id = store::InsertChargeItem(c, *site, def, actor, clock_.Now());
+        if (id.status().code() == absl::StatusCode::kAlreadyExists) {
+          return FieldError("charge_item.code", "already used by another charge item of the site");
+        }
+        if (!id.ok()) return id.status();
+        ASSIGN_OR_RETURN(*resp, store::ReadChargeItem(c, *site, *id));
+        return absl::OkStatus();
+      }));
+}
+
+grpc::Status BillingService::GetChargeItem(grpc::ServerContext* ctx,
+                                           const v1::GetChargeItemRequest* req,
+                                           v1::ChargeItem* resp) {
+  absl::StatusOr<std::vector<std::string>> ids =
+      kit::ParseName("name", req->name(), {"sites", "chargeItems"});
+  if (!ids.ok()) return ToGrpc(ids.status());
+  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
+    ASSIGN_OR_RETURN(*resp, store::ReadChargeItem(c, (*ids)[0], kit::IdOf((*ids)[1])));
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status BillingService::ListChargeItems(grpc::ServerContext* ctx,
+                                             const v1::ListChargeItemsRequest* req,
+                                             v1::ListChargeItemsResponse* resp) {
+  absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
+  if (!site.ok()) return ToGrpc(site.status());
+  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
+  if (!page.ok()) return ToGrpc(page.status());
+  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
+    ASSIGN_OR_RETURN(auto rows, store::ListChargeItems(c, *site, page->after, page->size + 1));
+    const bool more = static_cast<int>(rows.size()) > page->size;
+    if (more) rows.pop_back();
+    for (auto& [id, item] : rows) *resp->add_charge_items() = std::move(item);
+    if (more) resp->set_next_page_token(kit::NextPageToken(*req, rows.back().first));
+    return absl::OkStatus();
+  }));
+}
+
+// --- accounts ---------------------------------------------------------------
+
+namespace {
+
+// Every subscribed item must exist on the site.
+absl::Status CheckItemsExist(kit::Conn& c, const std::string& site,
+                             const std::vector<int64_t>& items) {
+  if (items.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(std::set<int64_t> known, store::ChargeItemIds(c, site));
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (!known.count(items[i])) {
+      return FieldError(absl::StrCat("account.charge_items[", i, "]"), "no such charge item");
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+grpc::Status BillingService::CreateAccount(grpc::ServerContext* ctx,
+                                           const v1::CreateAccountRequest* req,
+                                           v1::Account* resp) {
+  absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
+  if (!site.ok()) return ToGrpc(site.status());
+  if (!IsValidUnitId(req->account_id())) {
+    return ToGrpc(FieldError("account_id", "the unit id: 1-64 of letters, digits, '-', '_', '.'"));
+  }
+  RETURN_GRPC_IF_ERROR(kit::CheckRequestId(req->request_id()));
+  absl::StatusOr<AccountInput> in = CheckAccount(req->account(), *site);
+  if (!in.ok()) return ToGrpc(in.status());
+  const std::string actor = kit::CallerOf(*ctx);
+  return ToGrpc(kit::IdempotentWrite(
+      db_, kit::DeadlineOf(*ctx), "CreateAccount", req->request_id(), *req, resp,
+      [&](kit::Conn& c) -> absl::Status {
+        RETURN_IF_ERROR(CheckItemsExist(c, *site, in->items));
+        store::AccountRow a;
+        a.site = *site;
+        a.unit = req->account_id();
+        ApplyAccountInput(*in, a);
+        absl::StatusOr<int64_t> id = store::InsertAccount(c, a, actor, clock_.Now());
+        if (id.status().code() == absl::StatusCode::kAlreadyExists) {
+          return absl::AlreadyExistsError("the unit already has a billing account");
+        }
+        if (!id.ok()) return id.status();
+        ASSIGN_OR_RETURN(store::AccountRow stored, store::ReadAccountById(c, *id, false));
+        ASSIGN_OR_RETURN(store::Settings s, store::ReadSettings(c, *site, false));
+        *resp = AccountView(stored, s.currency);
+        return absl::OkStatus();
+      }));
+}
+
+grpc::Status BillingService::GetAccount(grpc::ServerContext* ctx,
+                                        const v1::GetAccountRequest* req, v1::Account* resp) {
+  absl::StatusOr<std::pair<std::string, std::string>> ref = ParseAccountName("name", req->name());
+  if (!ref.ok()) return ToGrpc(ref.status());
+  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
+    ASSIGN_OR_RETURN(store::AccountRow a, store::ReadAccount(c, ref->first, ref->second, false));
+    ASSIGN_OR_RETURN(store::Settings s, store::ReadSettings(c, ref->first, false));
+    *resp = AccountView(a, s.currency);
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status BillingService::ListAccounts(grpc::ServerContext* ctx,
+                                          const v1::ListAccountsRequest* req,
+                                          v1::ListAccountsResponse* resp) {
+  absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
+  if (!site.ok()) return ToGrpc(site.status());
+  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
+  if (!page.ok()) return ToGrpc(page.status());
+  RETURN_GRPC_IF_ERROR(kit::CheckText("building", req->building(), 64, false));
+  store::AccountFilter f{*site, req->building(), req->in_arrears_only()};
+  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
+    ASSIGN_OR_RETURN(store::Settings s, store::ReadSettings(c, *site, false));
+    ASSIGN_OR_RETURN(auto rows, store::ListAccounts(c, f, page->after, page->size + 1));
+    const bool more = static_cast<int>(rows.size()) > page->size;
+    if (more) rows.pop_back();
+    for (const store::AccountRow& a : rows) *resp->add_accounts() = AccountView(a, s.currency);
+    if (more) resp->set_next_page_token(kit::NextPageToken(*req, rows.back().id));
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status BillingService::UpdateAccount(grpc::ServerContext* ctx,
+                                           const v1::UpdateAccountRequest* req,
+                                           v1::Account* resp) {
+  absl::StatusOr<std::pair<std::string, std::string>> ref =
+      ParseAccountName("account.name", req->account().name());
+  if (!ref.ok()) return ToGrpc(ref.status());
+  RETURN_GRPC_IF_ERROR(kit::CheckRequestId(req->request_id()));
+  if (req->account().etag().empty()) {
+    return ToGrpc(FieldError("account.etag", "required (from the last read)"));
+  }
+  absl::StatusOr<AccountInput> in = CheckAccount(req->account(), ref->first);
+  if (!in.ok()) return ToGrpc(in.status());
+  return ToGrpc(kit::IdempotentWrite(
+      db_, kit::DeadlineOf(*ctx), "UpdateAccount", req->request_id(), *req, resp,
+      [&](kit::Conn& c) -> absl::Status {
+        ASSIGN_OR_RETURN(store::AccountRow a, store::ReadAccount(c, ref->first, ref->second, true));
+        if (!kit::EtagMatches(req->account().etag(), a.version)) {
+          return absl::AbortedError("etag is stale: the account changed since it was read");
+        }
+        RETURN_IF_ERROR(CheckItemsExist(c, ref->first, in->items));
+        ApplyAccountInput(*in, a);
+        RETURN_IF_ERROR(store::SaveAccount(c, a));
+        ASSIGN_OR_RETURN(store::Settings s, store::ReadSettings(c, ref->first, false));
+        *resp = AccountView(a, s.currency);
+        return absl::OkStatus();
+      }));
+}
+
+// --- meter readings ---------------------------------------------------------
+
+grpc::Status BillingService::RecordMeterReading(grpc::ServerContext* ctx,
+                                                const v1::RecordMeterReadingRequest* req,
+                                                v1::MeterReading* resp) {
+  absl::StatusOr<std::pair<std::string, std::string>> ref =
+      ParseAccountName("parent", req->parent());
+  if (!ref.ok()) return ToGrpc(ref.status());
+  RETURN_GRPC_IF_ERROR(kit::CheckRequestId(req->request_id()));
+  const v1::MeterReading& in = req->reading();
+  if (in.meter().empty() || in.meter().size() > 32 || !kit::IsValidSiteId(in.meter())) {
+    return ToGrpc(FieldError("reading.meter", "required: lowercase letters, digits, '-'"));
+  }
+  store::ReadingRow r;
+  r.meter = in.meter();
+  absl::StatusOr<int64_t> value = ParseReadingMilli("reading.value", in.value());
+  if (!value.ok()) return ToGrpc(value.status());
+  r.value_milli = *value;
+  absl::StatusOr<absl::CivilDay> day = ParseDay("reading.read_on", in.read_on());
+  if (!day.ok()) return ToGrpc(day.status());
+  r.read_on = *day;
+  r.replacement = in.replacement();
+  const std::string actor = kit::CallerOf(*ctx);
+  return ToGrpc(kit::IdempotentWrite(
+      db_, kit::DeadlineOf(*ctx), "RecordMeterReading", req->request_id(), *req, resp,
+      [&](kit::Conn& c) -> absl::Status {
+        ASSIGN_OR_RETURN(store::AccountRow a, store::ReadAccount(c, ref->first, ref->second, true));
+        ASSIGN_OR_RETURN(std::optional<store::ReadingRow> last,
+                         store::LastReading(c, a.id, r.meter));
+        if (last.has_value() && r.read_on < last->read_on) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "reading.read_on: before the meter's last reading (", store::DayText(last->read_on),
+              ")"));
+        }
+        // The first reading and a new meter's first reading are baselines.
+        if (!last.has_value() || r.replacement) {
+          r.consumption_milli = 0;
+        } else if (r.value_milli < last->value_milli) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "reading.value: lower than the previous reading (", MilliText(last->value_milli),
+              "); flag a meter replacement if the meter was changed"));
+        } else {
+          r.consumption_milli = r.value_milli - last->value_milli;
+        }
+        r.created_at = clock_.Now();
+        ASSIGN_OR_RETURN(r.id, store::InsertReading(c, ref->first, a.id, r, actor, r.created_at));
+        *resp = ReadingView(ref->first, ref->second, r);
+        return absl::OkStatus();
+      }));
+}
+
+grpc::Status BillingService::ListMeterReadings(grpc::ServerContext* ctx,
+                                               const v1::ListMeterReadingsRequest* req,
+                                               v1::ListMeterReadingsResponse* resp) {
+  absl::StatusOr<std::pair<std::string, std::string>> ref =
+      ParseAccountName("parent", req->parent());
+  if (!ref.ok()) return ToGrpc(ref.status());
+  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
+  if (!page.ok()) return ToGrpc(page.status());
+  if (req->meter().size() > 32) return ToGrpc(FieldError("meter", "at most 32 characters"));
+  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
+    ASSIGN_OR_RETURN(store::AccountRow a, store::ReadAccount(c, ref->first, ref->second, false));
+    ASSIGN_OR_RETURN(auto rows,
+                     store::ListReadings(c, a.id, req->meter(), page->after, page->size + 1));
+    const bool more = static_cast<int>(rows.size()) > page->size;
+    if (more) rows.pop_back();
+    for (const store::ReadingRow& r : rows) {
+      *resp->add_readings() = ReadingView(ref->first, ref->second, r);
+    }
+    if (more) resp->set_next_page_token(kit::NextPageToken(*req, rows.back().id));
+    return absl::OkStatus();
+  }));
+}
+
+BillingService* RegisterBilling(kit::ServiceHost& host, const kit::Clock& clock,
+                                BillingOptions options) {
+  auto service = std::make_unique<BillingService>(host.db(), clock, host.registry(), options);
+  BillingService* raw = service.get();
+  host.AddService(std::move(service),
+                  v1::Account::descriptor()->file()->FindServiceByName("BillingService"));
+  host.AddJob("billing-gauges", options.job_interval, [raw] { return raw->RefreshGauges(); });
+  return raw;
+}
+
+}  // namespace billing

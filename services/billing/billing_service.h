@@ -1,0 +1,147 @@
+#ifndef ESTATE_SERVICES_BILLING_BILLING_SERVICE_H_
+#define ESTATE_SERVICES_BILLING_BILLING_SERVICE_H_
+
+#include <functional>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "estate/billing/v1/billing.grpc.pb.h"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+#include "services/billing/billing_store.h"
+#include "services/kit/clock.h"
+#include "services/kit/db.h"
+#include "services/kit/host.h"
+
+namespace billing {
+
+namespace v1 = ::estate::billing::v1;
+
+struct BillingOptions {
+  // Accounts per commit transaction of a bill run.
+  int commit_batch = 500;
+  // How long a replica owns a committing run between batches before another
+  // may take it over (a crashed replica's run resumes after this).
+  absl::Duration commit_lease = absl::Seconds(30);
+  absl::Duration job_interval = absl::Seconds(30);
+};
+
+// gRPC layer of estate.billing.v1: validates requests, runs the money rules
+// inside store transactions, maps outcomes to status codes. Owns the thread
+// that commits bill runs in batches.
+class BillingService final : public v1::BillingService::Service {
+ public:
+  BillingService(kit::Db& db, const kit::Clock& clock, prometheus::Registry& registry,
+                 BillingOptions options);
+  ~BillingService() override;
+
+  grpc::Status GetBillingSettings(grpc::ServerContext* ctx,
+                                  const v1::GetBillingSettingsRequest* req,
+                                  v1::BillingSettings* resp) override;
+  grpc::Status UpdateBillingSettings(grpc::ServerContext* ctx,
+                                     const v1::UpdateBillingSettingsRequest* req,
+                                     v1::BillingSettings* resp) override;
+  grpc::Status CreateChargeItem(grpc::ServerContext* ctx, const v1::CreateChargeItemRequest* req,
+                                v1::ChargeItem* resp) override;
+  grpc::Status GetChargeItem(grpc::ServerContext* ctx, const v1::GetChargeItemRequest* req,
+                             v1::ChargeItem* resp) override;
+  grpc::Status ListChargeItems(grpc::ServerContext* ctx, const v1::ListChargeItemsRequest* req,
+                               v1::ListChargeItemsResponse* resp) override;
+  grpc::Status CreateAccount(grpc::ServerContext* ctx, const v1::CreateAccountRequest* req,
+                             v1::Account* resp) override;
+  grpc::Status GetAccount(grpc::ServerContext* ctx, const v1::GetAccountRequest* req,
+                          v1::Account* resp) override;
+  grpc::Status ListAccounts(grpc::ServerContext* ctx, const v1::ListAccountsRequest* req,
+                            v1::ListAccountsResponse* resp) override;
+  grpc::Status UpdateAccount(grpc::ServerContext* ctx, const v1::UpdateAccountRequest* req,
+                             v1::Account* resp) override;
+  grpc::Status RecordMeterReading(grpc::ServerContext* ctx,
+                                  const v1::RecordMeterReadingRequest* req,
+                                  v1::MeterReading* resp) override;
+  grpc::Status ListMeterReadings(grpc::ServerContext* ctx,
+                                 const v1::ListMeterReadingsRequest* req,
+                                 v1::ListMeterReadingsResponse* resp) override;
+  grpc::Status CreateBillRun(grpc::ServerContext* ctx, const v1::CreateBillRunRequest* req,
+                             v1::BillRun* resp) override;
+  grpc::Status GetBillRun(grpc::ServerContext* ctx, const v1::GetBillRunRequest* req,
+                          v1::BillRun* resp) override;
+  grpc::Status ListBillRuns(grpc::ServerContext* ctx, const v1::ListBillRunsRequest* req,
+                            v1::ListBillRunsResponse* resp) override;
+  grpc::Status ListBillRunLines(grpc::ServerContext* ctx, const v1::ListBillRunLinesRequest* req,
+                                v1::ListBillRunLinesResponse* resp) override;
+  grpc::Status CommitBillRun(grpc::ServerContext* ctx, const v1::CommitBillRunRequest* req,
+                             v1::BillRun* resp) override;
+  grpc::Status GetBill(grpc::ServerContext* ctx, const v1::GetBillRequest* req,
+                       v1::Bill* resp) override;
+  grpc::Status ListBills(grpc::ServerContext* ctx, const v1::ListBillsRequest* req,
+                         v1::ListBillsResponse* resp) override;
+  grpc::Status HoldBillLine(grpc::ServerContext* ctx, const v1::HoldBillLineRequest* req,
+                            v1::BillLine* resp) override;
+  grpc::Status ReleaseBillLine(grpc::ServerContext* ctx, const v1::ReleaseBillLineRequest* req,
+                               v1::BillLine* resp) override;
+  grpc::Status WriteOffBillLine(grpc::ServerContext* ctx,
+                                const v1::WriteOffBillLineRequest* req,
+                                v1::BillLine* resp) override;
+  grpc::Status RecordPayment(grpc::ServerContext* ctx, const v1::RecordPaymentRequest* req,
+                             v1::Payment* resp) override;
+  grpc::Status GetPayment(grpc::ServerContext* ctx, const v1::GetPaymentRequest* req,
+                          v1::Payment* resp) override;
+  grpc::Status ListPayments(grpc::ServerContext* ctx, const v1::ListPaymentsRequest* req,
+                            v1::ListPaymentsResponse* resp) override;
+  grpc::Status ReversePayment(grpc::ServerContext* ctx, const v1::ReversePaymentRequest* req,
+                              v1::Payment* resp) override;
+  grpc::Status ListLedgerEntries(grpc::ServerContext* ctx,
+                                 const v1::ListLedgerEntriesRequest* req,
+                                 v1::ListLedgerEntriesResponse* resp) override;
+  grpc::Status GetCollectionReport(grpc::ServerContext* ctx,
+                                   const v1::GetCollectionReportRequest* req,
+                                   v1::CollectionReport* resp) override;
+  grpc::Status GetArrearsAging(grpc::ServerContext* ctx, const v1::GetArrearsAgingRequest* req,
+                               v1::ArrearsAging* resp) override;
+
+  // One batch of some committing bill run, if any is due; false when there
+  // was nothing to do. The commit thread calls it; tests may too.
+  absl::StatusOr<bool> CommitStep();
+  // Refreshes the per-site collection ratio and arrears gauges.
+  absl::Status RefreshGauges();
+
+ private:
+  void CommitLoop();
+  void WakeCommitter();
+  bool WokenOrStopping() ABSL_EXCLUSIVE_LOCKS_REQUIRED(wake_mu_) { return wake_ || stopping_; }
+  absl::Status ChangeLine(grpc::ServerContext* ctx, const std::string& method,
+                          const google::protobuf::Message& req, const std::string& name,
+                          const std::string& request_id, v1::BillLine* resp,
+                          const std::function<absl::Status(kit::Conn&, store::LineRow&,
+                                                           const store::AccountRow&)>& change);
+
+  kit::Db& db_;
+  const kit::Clock& clock_;
+  const BillingOptions options_;
+  prometheus::Family<prometheus::Counter>& collected_;
+  prometheus::Family<prometheus::Counter>& reversed_;
+  prometheus::Family<prometheus::Gauge>& ratio_;
+  prometheus::Family<prometheus::Gauge>& arrears_;
+  prometheus::Histogram& run_seconds_;
+  prometheus::Counter& lines_issued_;
+
+  absl::Mutex wake_mu_;
+  bool wake_ ABSL_GUARDED_BY(wake_mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(wake_mu_) = false;
+  std::thread committer_;
+};
+
+// Registers the service and its jobs on a host (main() and the tests share
+// it). Returns the service (owned by the host).
+BillingService* RegisterBilling(kit::ServiceHost& host, const kit::Clock& clock,
+                                BillingOptions options = {});
+
+}  // namespace billing
+
+#endif  // ESTATE_SERVICES_BILLING_BILLING_SERVICE_H_

@@ -1,0 +1,447 @@
+// Bills, their lines (hold, release, write-off), payments and the ledger.
+#include <map>
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "services/billing/billing_internal.h"
+#include "services/billing/billing_service.h"
+#include "services/billing/billing_validation.h"
+#include "services/billing/billing_views.h"
+#include "services/kit/errors.h"
+#include "services/kit/idempotency.h"
+#include "services/kit/paging.h"
+#include "services/kit/rpc_context.h"
+#include "services/kit/status_macros.h"
+#include "services/kit/validate.h"
+
+namespace billing {
+
+using kit::FieldError;
+using kit::ToGrpc;
+
+absl::StatusOr<LineRef> ParseLineName(absl::string_view field, absl::string_view name) {
+  absl::StatusOr<std::vector<std::string>> ids =
+      kit::ParseName(field, name, {"sites", "bills", "lines"});
+  if (!ids.ok()) return ids.status();
+  return LineRef{(*ids)[0], kit::IdOf((*ids)[1]), kit::IdOf((*ids)[2])};
+}
+
+namespace {
+
+std::vector<OpenLine> OpenLinesOf(const std::vector<store::LineRow>& rows) {
+  std::vector<OpenLine> out;
+  out.reserve(rows.size());
+  for (const store::LineRow& l : rows) {
+    out.push_back({l.id, l.due, l.amount_minor, l.paid_minor + l.written_off_minor, l.held});
+  }
+  return out;
+}
+
+}  // namespace
+
+// --- bills ------------------------------------------------------------------
+
+grpc::Status BillingService::GetBill(grpc::ServerContext* ctx, const v1::GetBillRequest* req,
+                                     v1::Bill* resp) {
+  absl::StatusOr<std::vector<std::string>> ids =
+      kit::ParseName("name", req->name(), {"sites", "bills"});
+  if (!ids.ok()) return ToGrpc(ids.status());
+  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
+    ASSIGN_OR_RETURN(store::BillRow b, store::ReadBill(c, (*ids)[0], kit::IdOf((*ids)[1])));
+    *resp = BillView(b);
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status BillingService::ListBills(grpc::ServerContext* ctx, const v1::ListBillsRequest* req,
+                                       v1::ListBillsResponse* resp) {
+  absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
+  if (!site.ok()) return ToGrpc(site.status());
+  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
+  if (!page.ok()) return ToGrpc(page.status());
+  std::optional<std::pair<std::string, std::string>> account;
+  if (!req->account().empty()) {
+    absl::StatusOr<std::pair<std::string, std::string>> ref =
+        ParseAccountName("account", req->account());
+    if (!ref.ok()) return ToGrpc(ref.status());
+    if (ref->first != *site) return ToGrpc(FieldError("account", "must be of the parent site"));
+    account = *ref;
+  }
+  if (!req->period().empty() && !PeriodOfLabel(req->period()).has_value() &&
+      req->period() != kOnceLabel) {
+    return ToGrpc(FieldError("period", "a period label such as 2026-03, 2026-Q1, 2026"));
+  }
+  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
+    store::BillFilter f;
+    f.site = *site;
+    f.period_label = req->period();
+    f.unpaid_only = req->unpaid_only();
+    if (account.has_value()) {
+      absl::StatusOr<store::AccountRow> a = store::ReadAccount(c, *site, account->second, false);
+      if (absl::IsNotFound(a.status())) return absl::OkStatus();  // no account, no bills
+      if (!a.ok()) return a.status();
+      f.account_id = a->id;
+    }
+    ASSIGN_OR_RETURN(auto rows, store::ListBills(c, f, page->after, page->size + 1));
+    const bool more = static_cast<int>(rows.size()) > page->size;
+    if (more) rows.pop_back();
+    for (const store::BillRow& b : rows) *resp->add_bills() = BillView(b);
+    if (more) resp->set_next_page_token(kit::NextPageToken(*req, rows.back().id));
+    return absl::OkStatus();
+  }));
+}
+
+// --- lines ------------------------------------------------------------------
+
+absl::Status BillingService::ChangeLine(
+    grpc::ServerContext* ctx, const std::string& method, const google::protobuf::Message& req,
+    const std::string& name, const std::string& request_id, v1::BillLine* resp,
+    const std::function<absl::Status(kit::Conn&, store::LineRow&, const store::AccountRow&)>&
+        change) {
+  absl::StatusOr<LineRef> ref = ParseLineName("name", name);
+  if (!ref.ok()) return ref.status();
+  RETURN_IF_ERROR(kit::CheckRequestId(request_id));
+  return kit::IdempotentWrite(
+      db_, kit::DeadlineOf(*ctx), method, request_id, req, resp,
+      [&](kit::Conn& c) -> absl::Status {
+        // Account first, then the line: the lock order of payments.
+        ASSIGN_OR_RETURN(store::LineRow peek,
+                         store::ReadLine(c, ref->site, ref->bill_id, ref->line_id, false));
+        ASSIGN_OR_RETURN(store::AccountRow a, store::ReadAccountById(c, peek.account_id, true));
+        ASSIGN_OR_RETURN(store::LineRow line,
+                         store::ReadLine(c, ref->site, ref->bill_id, ref->line_id, true));
+        RETURN_IF_ERROR(change(c, line, a));
+        ASSIGN_OR_RETURN(line, store::ReadLine(c, ref->site, ref->bill_id, ref->line_id, false));
+        *resp = LineView(ref->site, line);
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status BillingService::HoldBillLine(grpc::ServerContext* ctx,
+                                          const v1::HoldBillLineRequest* req,
+                                          v1::BillLine* resp) {
+  if (req->reason_code().empty() || req->reason_code().size() > 64 ||
+      !kit::IsValidSiteId(req->reason_code())) {
+    return ToGrpc(FieldError("reason_code",
+                             "required: lowercase letters, digits, '-' (e.g. compensation-claim)"));
+  }
+  if (!req->ticket().empty()) {
+    absl::StatusOr<std::vector<std::string>> t =
+        kit::ParseName("ticket", req->ticket(), {"sites", "tickets"});
+    if (!t.ok()) return ToGrpc(t.status());
+    if (!absl::StartsWith(req->name(), absl::StrCat("sites/", (*t)[0], "/"))) {
+      return ToGrpc(FieldError("ticket", "must be a ticket of the line's site"));
+    }
+  }
+  return ToGrpc(ChangeLine(
+      ctx, "HoldBillLine", *req, req->name(), req->request_id(), resp,
+      [&](kit::Conn& c, store::LineRow& line, const store::AccountRow&) -> absl::Status {
+        if (line.held) return absl::FailedPreconditionError("the line is already on hold");
+        if (line.paid_minor + line.written_off_minor >= line.amount_minor) {
+          return absl::FailedPreconditionError("the line is settled; nothing to dispute");
+        }
+        return store::SetHold(c, line.id, true, req->reason_code(), req->ticket());
+      }));
+}
+
+grpc::Status BillingService::ReleaseBillLine(grpc::ServerContext* ctx,
+                                             const v1::ReleaseBillLineRequest* req,
+                                             v1::BillLine* resp) {
+  return ToGrpc(ChangeLine(
+      ctx, "ReleaseBillLine", *req, req->name(), req->request_id(), resp,
+      [&](kit::Conn& c, store::LineRow& line, const store::AccountRow&) -> absl::Status {
+        if (!line.held) return absl::FailedPreconditionError("the line is not on hold");
+        return store::SetHold(c, line.id, false, "", "");
+      }));
+}
+
+grpc::Status BillingService::WriteOffBillLine(grpc::ServerContext* ctx,
+                                              const v1::WriteOffBillLineRequest* req,
+                                              v1::BillLine* resp) {
+  RETURN_GRPC_IF_ERROR(kit::CheckText("reason", req->reason(), 500, true));
+  const std::string actor = kit::CallerOf(*ctx);
+  return ToGrpc(ChangeLine(
+      ctx, "WriteOffBillLine", *req, req->name(), req->request_id(), resp,
+      [&](kit::Conn& c, store::LineRow& line, const store::AccountRow& a) -> absl::Status {
+        const int64_t rest = line.amount_minor - line.paid_minor - line.written_off_minor;
+        if (rest <= 0) return absl::FailedPreconditionError("the line is settled; nothing to write off");
+        RETURN_IF_ERROR(store::AddToLine(c, line.id, 0, rest));
+        store::LedgerRow e;
+        e.account_id = a.id;
+        e.kind = v1::WRITE_OFF;
+        e.amount_minor = -rest;
+        e.line_id = line.id;
+        e.actor = actor;
+        e.reason = req->reason();
+        e.created_at = clock_.Now();
+        return store::AddLedger(c, a.site, e);
+      }));
+}
+
+// --- payments ---------------------------------------------------------------
+
+grpc::Status BillingService::RecordPayment(grpc::ServerContext* ctx,
+                                           const v1::RecordPaymentRequest* req,
+                                           v1::Payment* resp) {
+  absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
+  if (!site.ok()) return ToGrpc(site.status());
+  RETURN_GRPC_IF_ERROR(kit::CheckRequestId(req->request_id()));
+  const v1::Payment& in = req->payment();
+  absl::StatusOr<std::pair<std::string, std::string>> account =
+      ParseAccountName("payment.account", in.account());
+  if (!account.ok()) return ToGrpc(account.status());
+  if (account->first != *site) {
+    return ToGrpc(FieldError("payment.account", "must be an account of the parent site"));
+  }
+  if (in.method() < v1::CASH || in.method() > v1::ALIPAY) {
+    return ToGrpc(FieldError("payment.method",
+                             "required: CASH, BANK_TRANSFER, DIRECT_DEBIT, CARD, WECHAT or ALIPAY"));
+  }
+  if (in.amount_minor() <= 0) return ToGrpc(FieldError("payment.amount_minor", "must be positive"));
+  if (in.amount_minor() > kMaxAmountMinor) {
+    return ToGrpc(FieldError("payment.amount_minor", "above the largest single payment (10^12)"));
+  }
+  if (!IsCurrencyCode(in.currency_code())) {
+    return ToGrpc(FieldError("payment.currency_code", "required: an ISO 4217 code such as CNY"));
+  }
+  RETURN_GRPC_IF_ERROR(kit::CheckText("payment.reference", in.reference(), 128, false));
+  absl::CivilDay received = DayOfTime(clock_.Now());
+  if (!in.received_on().empty()) {
+    absl::StatusOr<absl::CivilDay> d = ParseDay("payment.received_on", in.received_on());
+    if (!d.ok()) return ToGrpc(d.status());
+    if (*d > received) return ToGrpc(FieldError("payment.received_on", "must not be in the future"));
+    received = *d;
+  }
+  if (in.bills_size() > 50) return ToGrpc(FieldError("payment.bills", "at most 50"));
+  std::vector<int64_t> named_bills;
+  for (int i = 0; i < in.bills_size(); ++i) {
+    const std::string f = absl::StrCat("payment.bills[", i, "]");
+    absl::StatusOr<std::vector<std::string>> ids = kit::ParseName(f, in.bills(i), {"sites", "bills"});
+    if (!ids.ok()) return ToGrpc(ids.status());
+    if ((*ids)[0] != *site) return ToGrpc(FieldError(f, "must be a bill of the parent site"));
+    const int64_t id = kit::IdOf((*ids)[1]);
+    if (std::find(named_bills.begin(), named_bills.end(), id) != named_bills.end()) {
+      return ToGrpc(FieldError(f, "named twice"));
+    }
+    named_bills.push_back(id);
+  }
+  const std::string actor = kit::CallerOf(*ctx);
+  std::map<std::string, int64_t> collected_by_code;
+  grpc::Status s = ToGrpc(kit::IdempotentWrite(
+      db_, kit::DeadlineOf(*ctx), "RecordPayment", req->request_id(), *req, resp,
+      [&](kit::Conn& c) -> absl::Status {
+        collected_by_code.clear();
+        ASSIGN_OR_RETURN(store::Settings settings, store::ReadSettings(c, *site, false));
+        if (in.currency_code() != settings.currency) {
+          return FieldError("payment.currency_code",
+                            absl::StrCat("the site bills in ", settings.currency));
+        }
+        ASSIGN_OR_RETURN(store::AccountRow a,
+                         store::ReadAccount(c, *site, account->second, true));
+        ASSIGN_OR_RETURN(std::vector<store::LineRow> lines, store::UnsettledLines(c, a.id, true));
+        std::vector<int64_t> named_lines;
+        for (size_t i = 0; i < named_bills.size(); ++i) {
+          size_t found = 0;
+          for (const store::LineRow& l : lines) {
+            if (l.bill_id != named_bills[i]) continue;
+            named_lines.push_back(l.id);
+            ++found;
+          }
+          if (found == 0) {
+            return FieldError(absl::StrCat("payment.bills[", i, "]"),
+                              "not a bill of this account with anything left to pay");
+          }
+        }
+        ASSIGN_OR_RETURN(AllocationResult res,
+                         Allocate(OpenLinesOf(lines), in.amount_minor(), named_lines));
+        store::PaymentRow p;
+        p.site = *site;
+        p.account_id = a.id;
+        p.unit = a.unit;
+        p.method = in.method();
+        p.reference = in.reference();
+        p.amount_minor = in.amount_minor();
+        p.currency = in.currency_code();
+        p.received_on = received;
+        p.named_bills = absl::StrJoin(named_bills, ",");
+        p.to_credit_minor = res.to_credit_minor;
+        p.recorded_by = actor;
+        p.created_at = clock_.Now();
+        ASSIGN_OR_RETURN(p.id, store::InsertPayment(c, p));
+        RETURN_IF_ERROR(store::InsertAllocations(c, *site, a.id, p.id, res.allocations, received));
+        std::map<int64_t, const store::LineRow*> by_id;
+        for (const store::LineRow& l : lines) by_id[l.id] = &l;
+        for (const Allocation& al : res.allocations) {
+          RETURN_IF_ERROR(store::AddToLine(c, al.line_id, al.amount_minor, 0));
+          collected_by_code[by_id[al.line_id]->code] += al.amount_minor;
+        }
+        if (res.to_credit_minor > 0) {
+          RETURN_IF_ERROR(store::SetCredit(c, a.id, a.credit_minor + res.to_credit_minor));
+        }
+        store::LedgerRow e;
+        e.account_id = a.id;
+        e.kind = v1::PAYMENT;
+        e.amount_minor = -p.amount_minor;
+        e.payment_id = p.id;
+        e.actor = actor;
+        e.reason = v1::PaymentMethod_Name(p.method);
+        e.created_at = p.created_at;
+        RETURN_IF_ERROR(store::AddLedger(c, *site, e));
+        ASSIGN_OR_RETURN(store::PaymentRow stored, store::ReadPayment(c, *site, p.id, false));
+        *resp = PaymentView(stored);
+        return absl::OkStatus();
+      }));
+  // Only the call that posted counts (a replayed retry runs nothing).
+  if (s.ok()) {
+    for (const auto& [code, amount] : collected_by_code) {
+      collected_.Add({{"site", *site}, {"charge_item", code}}).Increment(static_cast<double>(amount));
+    }
+  }
+  return s;
+}
+
+grpc::Status BillingService::GetPayment(grpc::ServerContext* ctx,
+                                        const v1::GetPaymentRequest* req, v1::Payment* resp) {
+  absl::StatusOr<std::vector<std::string>> ids =
+      kit::ParseName("name", req->name(), {"sites", "payments"});
+  if (!ids.ok()) return ToGrpc(ids.status());
+  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
+    ASSIGN_OR_RETURN(store::PaymentRow p,
+                     store::ReadPayment(c, (*ids)[0], kit::IdOf((*ids)[1]), false));
+    *resp = PaymentView(p);
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status BillingService::ListPayments(grpc::ServerContext* ctx,
+                                          const v1::ListPaymentsRequest* req,
+                                          v1::ListPaymentsResponse* resp) {
+  absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
+  if (!site.ok()) return ToGrpc(site.status());
+  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
+  if (!page.ok()) return ToGrpc(page.status());
+  std::string unit;
+  if (!req->account().empty()) {
+    absl::StatusOr<std::pair<std::string, std::string>> ref =
+        ParseAccountName("account", req->account());
+    if (!ref.ok()) return ToGrpc(ref.status());
+    if (ref->first != *site) return ToGrpc(FieldError("account", "must be of the parent site"));
+    unit = ref->second;
+  }
+  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
+    int64_t account_id = 0;
+    if (!unit.empty()) {
+      absl::StatusOr<store::AccountRow> a = store::ReadAccount(c, *site, unit, false);
+      if (absl::IsNotFound(a.status())) return absl::OkStatus();
+      if (!a.ok()) return a.status();
+      account_id = a->id;
+    }
+    ASSIGN_OR_RETURN(auto rows,
+                     store::ListPayments(c, *site, account_id, page->after, page->size + 1));
+    const bool more = static_cast<int>(rows.size()) > page->size;
+    if (more) rows.pop_back();
+    for (const store::PaymentRow& p : rows) *resp->add_payments() = PaymentView(p);
+    if (more) resp->set_next_page_token(kit::NextPageToken(*req, rows.back().id));
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status BillingService::ReversePayment(grpc::ServerContext* ctx,
+                                            const v1::ReversePaymentRequest* req,
+                                            v1::Payment* resp) {
+  absl::StatusOr<std::vector<std::string>> ids =
+      kit::ParseName("name", req->name(), {"sites", "payments"});
+  if (!ids.ok()) return ToGrpc(ids.status());
+  RETURN_GRPC_IF_ERROR(kit::CheckRequestId(req->request_id()));
+  RETURN_GRPC_IF_ERROR(kit::CheckText("reason", req->reason(), 500, true));
+  const std::string& site = (*ids)[0];
+  const int64_t id = kit::IdOf((*ids)[1]);
+  const std::string actor = kit::CallerOf(*ctx);
+  int64_t reversed_amount = 0;
+  v1::PaymentMethod method = v1::PAYMENT_METHOD_UNSPECIFIED;
+  grpc::Status s = ToGrpc(kit::IdempotentWrite(
+      db_, kit::DeadlineOf(*ctx), "ReversePayment", req->request_id(), *req, resp,
+      [&](kit::Conn& c) -> absl::Status {
+        reversed_amount = 0;
+        ASSIGN_OR_RETURN(store::PaymentRow peek, store::ReadPayment(c, site, id, false));
+        ASSIGN_OR_RETURN(store::AccountRow a, store::ReadAccountById(c, peek.account_id, true));
+        ASSIGN_OR_RETURN(store::PaymentRow p, store::ReadPayment(c, site, id, true));
+        if (p.reversed) return absl::FailedPreconditionError("the payment is already reversed");
+        const absl::Time now = clock_.Now();
+        const absl::CivilDay today = DayOfTime(now);
+        // Every line it paid reopens by what it paid.
+        std::vector<Allocation> undo;
+        for (const auto& [line, amount] : p.allocations) undo.push_back({line, -amount});
+        RETURN_IF_ERROR(store::InsertAllocations(c, site, a.id, p.id, undo, today));
+        for (const Allocation& u : undo) {
+          RETURN_IF_ERROR(store::AddToLine(c, u.line_id, u.amount_minor, 0));
+        }
+        // Its credit comes back out; what later bills already consumed of it
+        // is taken back from those lines, newest first.
+        int64_t take = p.to_credit_minor;
+        const int64_t from_credit = std::min(take, a.credit_minor);
+        take -= from_credit;
+        if (take > 0) {
+          ASSIGN_OR_RETURN(std::vector<Allocation> consumed,
+                           store::CreditAllocationsNewestFirst(c, a.id));
+          std::vector<Allocation> back;
+          for (const Allocation& al : consumed) {
+            if (take == 0) break;
+            const int64_t x = std::min(take, al.amount_minor);
+            back.push_back({al.line_id, -x});
+            take -= x;
+          }
+          if (take > 0) return absl::InternalError("credit ledger does not add up");
+          RETURN_IF_ERROR(store::InsertAllocations(c, site, a.id, 0, back, today));
+          for (const Allocation& b : back) {
+            RETURN_IF_ERROR(store::AddToLine(c, b.line_id, b.amount_minor, 0));
+          }
+        }
+        if (from_credit > 0) {
+          RETURN_IF_ERROR(store::SetCredit(c, a.id, a.credit_minor - from_credit));
+        }
+        store::LedgerRow e;
+        e.account_id = a.id;
+        e.kind = v1::PAYMENT_REVERSAL;
+        e.amount_minor = p.amount_minor;
+        e.payment_id = p.id;
+        e.actor = actor;
+        e.reason = req->reason();
+        e.created_at = now;
+        RETURN_IF_ERROR(store::AddLedger(c, site, e));
+        RETURN_IF_ERROR(store::MarkReversed(c, p.id, req->reason()));
+        ASSIGN_OR_RETURN(store::PaymentRow stored, store::ReadPayment(c, site, p.id, false));
+        *resp = PaymentView(stored);
+        reversed_amount = p.amount_minor;
+        method = p.method;
+        return absl::OkStatus();
+      }));
+  if (s.ok() && reversed_amount > 0) {
+    reversed_.Add({{"site", site}, {"method", v1::PaymentMethod_Name(method)}})
+        .Increment(static_cast<double>(reversed_amount));
+  }
+  return s;
+}
+
+grpc::Status BillingService::ListLedgerEntries(grpc::ServerContext* ctx,
+                                               const v1::ListLedgerEntriesRequest* req,
+                                               v1::ListLedgerEntriesResponse* resp) {
+  absl::StatusOr<std::pair<std::string, std::string>> ref =
+      ParseAccountName("parent", req->parent());
+  if (!ref.ok()) return ToGrpc(ref.status());
+  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
+  if (!page.ok()) return ToGrpc(page.status());
+  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
+    ASSIGN_OR_RETURN(store::AccountRow a, store::ReadAccount(c, ref->first, ref->second, false));
+    ASSIGN_OR_RETURN(auto rows, store::ListLedger(c, a.id, page->after, page->size + 1));
+    const bool more = static_cast<int>(rows.size()) > page->size;
+    if (more) rows.pop_back();
+    for (const store::LedgerRow& e : rows) *resp->add_entries() = LedgerView(ref->first, e);
+    if (more) resp->set_next_page_token(kit::NextPageToken(*req, rows.back().id));
+    return absl::OkStatus();
+  }));
+}
+
+}  // namespace billing

@@ -1,0 +1,99 @@
+// Collection reports, arrears aging, and the business gauges.
+#include "absl/strings/str_cat.h"
+#include "services/billing/billing_internal.h"
+#include "services/billing/billing_service.h"
+#include "services/billing/billing_validation.h"
+#include "services/billing/billing_views.h"
+#include "services/billing/collection.h"
+#include "services/kit/errors.h"
+#include "services/kit/paging.h"
+#include "services/kit/rpc_context.h"
+#include "services/kit/status_macros.h"
+#include "services/kit/validate.h"
+
+namespace billing {
+
+using kit::FieldError;
+using kit::ToGrpc;
+
+grpc::Status BillingService::GetCollectionReport(grpc::ServerContext* ctx,
+                                                 const v1::GetCollectionReportRequest* req,
+                                                 v1::CollectionReport* resp) {
+  absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
+  if (!site.ok()) return ToGrpc(site.status());
+  if (req->period().empty()) return ToGrpc(FieldError("period", "required, e.g. 2026-03"));
+  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
+    ASSIGN_OR_RETURN(store::Settings settings, store::ReadSettings(c, *site, false));
+    std::optional<LabeledPeriod> period = PeriodOfLabel(req->period(), settings.season);
+    if (!period.has_value()) {
+      return FieldError("period", "a period label such as 2026-03, 2026-Q1, 2026 or heating-2026/27");
+    }
+    ASSIGN_OR_RETURN(std::vector<LineSums> sums, store::CollectionRows(c, *site, req->period()));
+    *resp = BuildCollectionReport(sums);
+    resp->set_period(req->period());
+    resp->set_currency_code(settings.currency);
+    ASSIGN_OR_RETURN(int64_t recovered,
+                     store::ArrearsRecovered(c, *site, period->period.start, period->period.end));
+    resp->set_arrears_recovered_minor(recovered);
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status BillingService::GetArrearsAging(grpc::ServerContext* ctx,
+                                             const v1::GetArrearsAgingRequest* req,
+                                             v1::ArrearsAging* resp) {
+  absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
+  if (!site.ok()) return ToGrpc(site.status());
+  absl::CivilDay as_of = DayOfTime(clock_.Now());
+  if (!req->as_of().empty()) {
+    absl::StatusOr<absl::CivilDay> d = ParseDay("as_of", req->as_of());
+    if (!d.ok()) return ToGrpc(d.status());
+    as_of = *d;
+  }
+  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
+  if (!page.ok()) return ToGrpc(page.status());
+  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
+    ASSIGN_OR_RETURN(store::Settings settings, store::ReadSettings(c, *site, false));
+    resp->set_as_of(store::DayText(as_of));
+    resp->set_currency_code(settings.currency);
+    ASSIGN_OR_RETURN(auto all, store::AgingRows(c, *site, as_of, kAgingBounds, 0, 0));
+    for (const store::AgingRow& r : all) AddToAging(resp->mutable_total(), r.bucket, r.amount);
+    ASSIGN_OR_RETURN(auto rows, store::AgingRows(c, *site, as_of, kAgingBounds, page->after,
+                                                 page->size + 1));
+    int64_t last = 0;
+    for (const store::AgingRow& r : rows) {
+      if (r.account_id != last) {
+        if (resp->accounts_size() == page->size) {
+          resp->set_next_page_token(kit::NextPageToken(*req, last));
+          break;
+        }
+        last = r.account_id;
+        resp->add_accounts()->set_account(AccountName(*site, r.unit));
+      }
+      AddToAging(resp->mutable_accounts()->rbegin()->mutable_aging(), r.bucket, r.amount);
+    }
+    return absl::OkStatus();
+  }));
+}
+
+absl::Status BillingService::RefreshGauges() {
+  const absl::Time now = clock_.Now();
+  const absl::CivilDay today = DayOfTime(now);
+  return db_.Run(absl::Now() + absl::Seconds(30), [&](kit::Conn& c) -> absl::Status {
+    ASSIGN_OR_RETURN(std::vector<std::string> sites, store::BilledSites(c));
+    for (const std::string& site : sites) {
+      ASSIGN_OR_RETURN(auto rows, store::AgingRows(c, site, today, kAgingBounds, 0, 0));
+      v1::Aging total;
+      for (const store::AgingRow& r : rows) AddToAging(&total, r.bucket, r.amount);
+      arrears_.Add({{"site", site}}).Set(static_cast<double>(total.total_minor()));
+      ASSIGN_OR_RETURN(auto due,
+                       store::DueSums(c, site, absl::CivilDay(today.year(), 1, 1), today));
+      ratio_.Add({{"site", site}})
+          .Set(due.first > 0 ? static_cast<double>(due.second) / static_cast<double>(due.first)
+                             : 0.0);
+    }
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace billing

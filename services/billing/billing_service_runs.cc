@@ -1,0 +1,373 @@
+// Bill runs: the dry run, its lines, and the batched commit.
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "services/billing/billing_internal.h"
+#include "services/billing/billing_service.h"
+#include "services/billing/billing_validation.h"
+#include "services/billing/billing_views.h"
+#include "services/kit/errors.h"
+#include "services/kit/idempotency.h"
+#include "services/kit/paging.h"
+#include "services/kit/rpc_context.h"
+#include "services/kit/status_macros.h"
+#include "services/kit/validate.h"
+#include "spdlog/spdlog.h"
+
+namespace billing {
+
+using kit::FieldError;
+using kit::ToGrpc;
+
+absl::CivilDay DayOfTime(absl::Time t) { return absl::ToCivilDay(t, absl::UTCTimeZone()); }
+
+namespace {
+
+// The lines a run would issue for a page of accounts: those not issued yet
+// for the period (by this run or any other), and how many already were.
+struct PlannedPage {
+  std::vector<store::RunAccount> accounts;
+  std::vector<ChargeLine> lines;  // in account order
+  int64_t skipped = 0;
+};
+
+absl::StatusOr<PlannedPage> PlanPage(kit::Conn& c, const std::string& site,
+                                     const std::map<int64_t, ChargeRule>& rules, Cycle cycle,
+                                     const Period& period, int64_t after, int limit) {
+  PlannedPage out;
+  ASSIGN_OR_RETURN(out.accounts,
+                   store::ReadRunAccounts(c, site, after, limit, period.start, period.end));
+  if (out.accounts.empty()) return out;
+  ASSIGN_OR_RETURN(auto issued,
+                   store::IssuedLines(c, out.accounts.front().facts.id,
+                                      out.accounts.back().facts.id, {period.label, kOnceLabel}));
+  for (const store::RunAccount& a : out.accounts) {
+    absl::StatusOr<std::vector<ChargeLine>> lines = LinesFor(a.facts, rules, cycle, period);
+    if (!lines.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("account ", a.unit, ": ", lines.status().message()));
+    }
+    for (ChargeLine& l : *lines) {
+      if (issued.count({l.account_id, l.item_id, l.period_label})) {
+        ++out.skipped;
+      } else {
+        out.lines.push_back(std::move(l));
+      }
+    }
+  }
+  return out;
+}
+
+// The period a run covers, as its draft recorded it.
+Period PeriodOf(const v1::BillRun& draft) {
+  return Period{store::DayOf(draft.period_start()), store::DayOf(draft.period_end()),
+                draft.period()};
+}
+
+void AddAmount(std::map<std::string, v1::Amount>& m, const std::string& key, int64_t amount) {
+  v1::Amount& a = m[key];
+  a.set_key(key);
+  a.set_lines(a.lines() + 1);
+  a.set_amount_minor(a.amount_minor() + amount);
+}
+
+absl::StatusOr<std::pair<std::string, int64_t>> ParseRunName(absl::string_view field,
+                                                             absl::string_view name) {
+  absl::StatusOr<std::vector<std::string>> ids =
+      kit::ParseName(field, name, {"sites", "billRuns"});
+  if (!ids.ok()) return ids.status();
+  return std::make_pair((*ids)[0], kit::IdOf((*ids)[1]));
+}
+
+constexpr int kPlanPage = 2000;
+// Line positions in a draft's page token: account id x this + line index.
+constexpr int64_t kLinesPerAccountSlot = 1024;
+
+}  // namespace
+
+grpc::Status BillingService::CreateBillRun(grpc::ServerContext* ctx,
+                                           const v1::CreateBillRunRequest* req,
+                                           v1::BillRun* resp) {
+  absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
+  if (!site.ok()) return ToGrpc(site.status());
+  RETURN_GRPC_IF_ERROR(kit::CheckRequestId(req->request_id()));
+  const v1::BillRun& in = req->bill_run();
+  if (in.cycle() < v1::MONTHLY || in.cycle() > v1::HEATING_SEASON) {
+    return ToGrpc(
+        FieldError("bill_run.cycle", "required: MONTHLY, QUARTERLY, YEARLY or HEATING_SEASON"));
+  }
+  absl::StatusOr<absl::CivilDay> day = ParseDay("bill_run.period_date", in.period_date());
+  if (!day.ok()) return ToGrpc(day.status());
+  const Cycle cycle = CycleOf(in.cycle());
+  const std::string actor = kit::CallerOf(*ctx);
+  return ToGrpc(kit::IdempotentWrite(
+      db_, kit::DeadlineOf(*ctx), "CreateBillRun", req->request_id(), *req, resp,
+      [&](kit::Conn& c) -> absl::Status {
+        ASSIGN_OR_RETURN(store::Settings settings, store::ReadSettings(c, *site, false));
+        std::optional<Period> period = PeriodContaining(cycle, *day, settings.season);
+        if (!period.has_value()) {
+          return FieldError("bill_run.period_date", "outside the site's heating season");
+        }
+        ASSIGN_OR_RETURN(auto rules, store::ReadRules(c, *site));
+        store::RunRow run;
+        run.site = *site;
+        run.created_by = actor;
+        v1::BillRun& d = run.draft;
+        d.set_cycle(in.cycle());
+        d.set_period_date(store::DayText(*day));
+        d.set_period(period->label);
+        d.set_period_start(store::DayText(period->start));
+        d.set_period_end(store::DayText(period->end));
+        d.set_currency_code(settings.currency);
+        std::map<std::string, v1::Amount> by_item, by_building;
+        int64_t after = 0;
+        for (;;) {
+          ASSIGN_OR_RETURN(PlannedPage page,
+                           PlanPage(c, *site, rules, cycle, *period, after, kPlanPage));
+          if (page.accounts.empty()) break;
+          std::map<int64_t, const std::string*> building;
+          for (const store::RunAccount& a : page.accounts) building[a.facts.id] = &a.building;
+          d.set_accounts(d.accounts() + page.accounts.size());
+          for (const ChargeLine& l : page.lines) {
+            d.set_lines(d.lines() + 1);
+            d.set_total_minor(d.total_minor() + l.amount_minor);
+            AddAmount(by_item, rules.at(l.item_id).code, l.amount_minor);
+            AddAmount(by_building, *building[l.account_id], l.amount_minor);
+          }
+          d.set_lines_skipped(d.lines_skipped() + page.skipped);
+          after = page.accounts.back().facts.id;
+        }
+        for (auto& [k, a] : by_item) *d.add_by_charge_item() = a;
+        for (auto& [k, a] : by_building) *d.add_by_building() = a;
+        ASSIGN_OR_RETURN(run.id, store::InsertRun(c, run, clock_.Now()));
+        // A draft reports what it would skip; a commit counts its own.
+        run.lines_skipped = d.lines_skipped();
+        run.draft.clear_lines_skipped();
+        *resp = RunView(run);
+        resp->set_lines_skipped(run.lines_skipped);
+        return absl::OkStatus();
+      }));
+}
+
+grpc::Status BillingService::GetBillRun(grpc::ServerContext* ctx,
+                                        const v1::GetBillRunRequest* req, v1::BillRun* resp) {
+  absl::StatusOr<std::pair<std::string, int64_t>> ref = ParseRunName("name", req->name());
+  if (!ref.ok()) return ToGrpc(ref.status());
+  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
+    ASSIGN_OR_RETURN(store::RunRow r, store::ReadRun(c, ref->first, ref->second, false));
+    *resp = RunView(r);
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status BillingService::ListBillRuns(grpc::ServerContext* ctx,
+                                          const v1::ListBillRunsRequest* req,
+                                          v1::ListBillRunsResponse* resp) {
+  absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
+  if (!site.ok()) return ToGrpc(site.status());
+  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
+  if (!page.ok()) return ToGrpc(page.status());
+  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
+    ASSIGN_OR_RETURN(auto rows, store::ListRuns(c, *site, page->after, page->size + 1));
+    const bool more = static_cast<int>(rows.size()) > page->size;
+    if (more) rows.pop_back();
+    for (const store::RunRow& r : rows) *resp->add_bill_runs() = RunView(r);
+    if (more) resp->set_next_page_token(kit::NextPageToken(*req, rows.back().id));
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status BillingService::ListBillRunLines(grpc::ServerContext* ctx,
+                                              const v1::ListBillRunLinesRequest* req,
+                                              v1::ListBillRunLinesResponse* resp) {
+  absl::StatusOr<std::pair<std::string, int64_t>> ref = ParseRunName("name", req->name());
+  if (!ref.ok()) return ToGrpc(ref.status());
+  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
+  if (!page.ok()) return ToGrpc(page.status());
+  const std::string& site = ref->first;
+  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
+    ASSIGN_OR_RETURN(store::RunRow run, store::ReadRun(c, site, ref->second, false));
+    if (run.state != v1::DRAFT) {
+      // What the run issued, in line order.
+      ASSIGN_OR_RETURN(auto rows, store::RunLines(c, run.id, page->after, page->size + 1));
+      const bool more = static_cast<int>(rows.size()) > page->size;
+      if (more) rows.pop_back();
+      for (const auto& [l, unit] : rows) {
+        v1::RunLine* out = resp->add_lines();
+        out->set_account(AccountName(site, unit));
+        out->set_building(l.building);
+        out->set_charge_item(absl::StrCat("sites/", site, "/chargeItems/", l.item_id));
+        out->set_code(l.code);
+        out->set_quantity(l.quantity);
+        out->set_amount_minor(l.amount_minor);
+        out->set_due_date(store::DayText(l.due));
+      }
+      if (more) resp->set_next_page_token(kit::NextPageToken(*req, rows.back().first.id));
+      return absl::OkStatus();
+    }
+    // A draft's lines are computed again, account by account; the position
+    // is an account id and how many of its lines were already listed.
+    ASSIGN_OR_RETURN(auto rules, store::ReadRules(c, site));
+    const Period period = PeriodOf(run.draft);
+    const Cycle cycle = CycleOf(run.draft.cycle());
+    int64_t account = page->after / kLinesPerAccountSlot;
+    int64_t skip = page->after % kLinesPerAccountSlot;
+    int64_t after = account > 0 ? account - 1 : 0;
+    int64_t last_pos = 0;
+    for (;;) {
+      ASSIGN_OR_RETURN(PlannedPage planned, PlanPage(c, site, rules, cycle, period, after, 200));
+      if (planned.accounts.empty()) return absl::OkStatus();
+      std::map<int64_t, const store::RunAccount*> by_id;
+      for (const store::RunAccount& a : planned.accounts) by_id[a.facts.id] = &a;
+      int64_t index = 0, current = 0;
+      for (const ChargeLine& l : planned.lines) {
+        if (l.account_id != current) {
+          current = l.account_id;
+          index = 0;
+        }
+        ++index;
+        if (current == account && index <= skip) continue;
+        if (resp->lines_size() == page->size) {
+          resp->set_next_page_token(kit::NextPageToken(*req, last_pos));
+          return absl::OkStatus();
+        }
+        const store::RunAccount& a = *by_id[l.account_id];
+        v1::RunLine* out = resp->add_lines();
+        out->set_account(AccountName(site, a.unit));
+        out->set_building(a.building);
+        out->set_charge_item(absl::StrCat("sites/", site, "/chargeItems/", l.item_id));
+        out->set_code(rules.at(l.item_id).code);
+        out->set_quantity(l.quantity.ToString());
+        out->set_amount_minor(l.amount_minor);
+        out->set_due_date(store::DayText(l.due));
+        last_pos = current * kLinesPerAccountSlot + index;
+      }
+      after = planned.accounts.back().facts.id;
+    }
+  }));
+}
+
+grpc::Status BillingService::CommitBillRun(grpc::ServerContext* ctx,
+                                           const v1::CommitBillRunRequest* req,
+                                           v1::BillRun* resp) {
+  absl::StatusOr<std::pair<std::string, int64_t>> ref = ParseRunName("name", req->name());
+  if (!ref.ok()) return ToGrpc(ref.status());
+  RETURN_GRPC_IF_ERROR(kit::CheckRequestId(req->request_id()));
+  grpc::Status s = ToGrpc(kit::IdempotentWrite(
+      db_, kit::DeadlineOf(*ctx), "CommitBillRun", req->request_id(), *req, resp,
+      [&](kit::Conn& c) -> absl::Status {
+        ASSIGN_OR_RETURN(store::RunRow run, store::ReadRun(c, ref->first, ref->second, true));
+        if (run.state != v1::DRAFT) {
+          return absl::FailedPreconditionError("the bill run is already committed");
+        }
+        const absl::Time now = clock_.Now();
+        RETURN_IF_ERROR(store::MarkCommitting(c, run.id, now));
+        run.state = v1::COMMITTING;
+        run.committed_at = now;
+        *resp = RunView(run);
+        return absl::OkStatus();
+      }));
+  if (s.ok()) WakeCommitter();
+  return s;
+}
+
+// --- the commit, a batch at a time ------------------------------------------
+
+absl::StatusOr<bool> BillingService::CommitStep() {
+  bool worked = false;
+  int64_t issued = 0;
+  std::optional<absl::Duration> finished_after;
+  absl::Status s = db_.Transact(absl::Now() + absl::Minutes(5), [&](kit::Conn& c) -> absl::Status {
+    worked = false;
+    issued = 0;
+    finished_after.reset();
+    ASSIGN_OR_RETURN(std::optional<store::RunRow> locked, store::LockCommittingRun(c));
+    if (!locked.has_value()) return absl::OkStatus();
+    worked = true;
+    store::RunRow& run = *locked;
+    const absl::Time now = clock_.Now();
+    const Period period = PeriodOf(run.draft);
+    ASSIGN_OR_RETURN(auto rules, store::ReadRules(c, run.site));
+    ASSIGN_OR_RETURN(PlannedPage page,
+                     PlanPage(c, run.site, rules, CycleOf(run.draft.cycle()), period,
+                              run.cursor_account, options_.commit_batch));
+    if (page.accounts.empty()) {
+      RETURN_IF_ERROR(store::CompleteRun(c, run.id, now));
+      if (run.committed_at) finished_after = now - *run.committed_at;
+      return absl::OkStatus();
+    }
+    const int64_t lo = page.accounts.front().facts.id;
+    const int64_t hi = page.accounts.back().facts.id;
+    // Lock the accounts whose credit the new lines will consume before
+    // inserting, keeping the lock order of payments (account, then lines).
+    ASSIGN_OR_RETURN(auto credits, store::CreditAccountsForUpdate(c, run.site, lo, hi));
+
+    std::vector<store::NewBill> bills;
+    std::map<int64_t, const std::string*> building;
+    for (const store::RunAccount& a : page.accounts) building[a.facts.id] = &a.building;
+    for (const ChargeLine& l : page.lines) {
+      if (bills.empty() || bills.back().account_id != l.account_id) {
+        bills.push_back({l.account_id, *building[l.account_id], l.due, {}});
+      }
+      bills.back().due = std::min(bills.back().due, l.due);
+      bills.back().lines.push_back(&l);
+      run.issued_minor += l.amount_minor;
+    }
+    RETURN_IF_ERROR(store::IssueBills(c, run.site, run.id, period, run.draft.currency_code(),
+                                      DayOfTime(now), bills, lo, hi, run.created_by, now)
+                        .status());
+    for (const auto& [account_id, credit] : credits) {
+      ASSIGN_OR_RETURN(std::vector<store::LineRow> open,
+                       store::UnsettledLines(c, account_id, true));
+      std::vector<OpenLine> lines;
+      for (const store::LineRow& l : open) {
+        lines.push_back({l.id, l.due, l.amount_minor, l.paid_minor + l.written_off_minor, l.held});
+      }
+      ASSIGN_OR_RETURN(AllocationResult res, Allocate(lines, credit));
+      if (res.allocations.empty()) continue;
+      RETURN_IF_ERROR(store::InsertAllocations(c, run.site, account_id, 0, res.allocations,
+                                               DayOfTime(now)));
+      for (const Allocation& a : res.allocations) {
+        RETURN_IF_ERROR(store::AddToLine(c, a.line_id, a.amount_minor, 0));
+      }
+      RETURN_IF_ERROR(store::SetCredit(c, account_id, res.to_credit_minor));
+    }
+    run.cursor_account = hi;
+    run.accounts_done += page.accounts.size();
+    run.lines_issued += page.lines.size();
+    run.lines_skipped += page.skipped;
+    issued = page.lines.size();
+    return store::SaveRunProgress(c, run);
+  });
+  if (!s.ok()) return s;
+  if (issued > 0) lines_issued_.Increment(static_cast<double>(issued));
+  if (finished_after) run_seconds_.Observe(absl::ToDoubleSeconds(*finished_after));
+  return worked;
+}
+
+void BillingService::WakeCommitter() {
+  absl::MutexLock lock(&wake_mu_);
+  wake_ = true;
+}
+
+void BillingService::CommitLoop() {
+  for (;;) {
+    {
+      absl::MutexLock lock(&wake_mu_);
+      if (stopping_) return;
+    }
+    absl::StatusOr<bool> worked = CommitStep();
+    if (!worked.ok()) {
+      spdlog::warn("bill run commit step failed (will retry): {}", worked.status().ToString());
+    }
+    if (worked.ok() && *worked) continue;
+    // Idle (or failing): look again when woken, or every second for runs
+    // another replica committed or a crash left behind.
+    absl::MutexLock lock(&wake_mu_);
+    wake_mu_.AwaitWithTimeout(absl::Condition(this, &BillingService::WokenOrStopping),
+                              absl::Seconds(1));
+    wake_ = false;
+  }
+}
+
+}  // namespace billing

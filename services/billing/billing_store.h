@@ -1,0 +1,300 @@
+#ifndef ESTATE_SERVICES_BILLING_BILLING_STORE_H_
+#define ESTATE_SERVICES_BILLING_BILLING_STORE_H_
+
+// Every SQL statement of the billing service. Functions taking a Conn run
+// inside the caller's transaction; `for_update` locks what it reads until the
+// transaction ends. Lock order, everywhere: account, then its lines, then a
+// bill run.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "estate/billing/v1/billing.pb.h"
+#include "services/billing/allocation.h"
+#include "services/billing/charges.h"
+#include "services/billing/collection.h"
+#include "services/billing/period.h"
+#include "services/kit/db.h"
+
+namespace billing {
+namespace v1 = ::estate::billing::v1;
+}  // namespace billing
+
+namespace billing::store {
+
+std::string DayText(absl::CivilDay d);
+absl::CivilDay DayOf(const std::string& text);  // "YYYY-MM-DD" from the database
+
+struct Settings {
+  std::string currency = "CNY";
+  HeatingSeason season;
+  int64_t version = 0;  // 0: never stored (the defaults)
+};
+absl::StatusOr<Settings> ReadSettings(kit::Conn& c, const std::string& site, bool for_update);
+absl::Status SaveSettings(kit::Conn& c, const std::string& site, Settings& s,
+                          const std::string& actor, absl::Time now);
+absl::StatusOr<bool> AnythingBilled(kit::Conn& c, const std::string& site);
+
+// Charge items. The definition is the API message without its name.
+absl::StatusOr<int64_t> InsertChargeItem(kit::Conn& c, const std::string& site,
+                                         const v1::ChargeItem& def, const std::string& actor,
+                                         absl::Time now);
+// With name and create_time set. NOT_FOUND if absent.
+absl::StatusOr<v1::ChargeItem> ReadChargeItem(kit::Conn& c, const std::string& site, int64_t id);
+absl::StatusOr<std::vector<std::pair<int64_t, v1::ChargeItem>>> ListChargeItems(
+    kit::Conn& c, const std::string& site, int64_t after, int limit);
+absl::StatusOr<std::set<int64_t>> ChargeItemIds(kit::Conn& c, const std::string& site);
+
+struct AccountRow {
+  int64_t id = 0;
+  std::string site;
+  std::string unit;
+  std::string building;
+  v1::AccountStatus status = v1::ACTIVE;
+  std::string area;
+  absl::CivilDay fee_start;
+  std::vector<int64_t> items;
+  v1::Account profile;  // payer_name, payer_kind, mandate
+  int64_t credit_minor = 0;
+  int64_t version = 0;
+  absl::Time created_at;
+  int64_t balance_minor = 0;  // read only: the sum of the ledger
+};
+absl::StatusOr<int64_t> InsertAccount(kit::Conn& c, AccountRow& a, const std::string& actor,
+                                      absl::Time now);
+absl::StatusOr<AccountRow> ReadAccount(kit::Conn& c, const std::string& site,
+                                       const std::string& unit, bool for_update);
+absl::StatusOr<AccountRow> ReadAccountById(kit::Conn& c, int64_t id, bool for_update);
+// Writes the updatable fields and the credit; bumps the version.
+absl::Status SaveAccount(kit::Conn& c, AccountRow& a);
+// Accounts in [lo, hi] with credit, locked: a bill run consumes it.
+absl::StatusOr<std::map<int64_t, int64_t>> CreditAccountsForUpdate(kit::Conn& c,
+                                                                   const std::string& site,
+                                                                   int64_t lo, int64_t hi);
+absl::Status SetCredit(kit::Conn& c, int64_t account_id, int64_t credit_minor);
+// The sum of the account's ledger.
+absl::StatusOr<int64_t> Balance(kit::Conn& c, int64_t account_id);
+struct AccountFilter {
+  std::string site;
+  std::string building;
+  bool in_arrears_only = false;
+};
+absl::StatusOr<std::vector<AccountRow>> ListAccounts(kit::Conn& c, const AccountFilter& f,
+                                                     int64_t after, int limit);
+
+// Meter readings, values in thousandths.
+struct ReadingRow {
+  int64_t id = 0;
+  std::string meter;
+  int64_t value_milli = 0;
+  int64_t consumption_milli = 0;
+  absl::CivilDay read_on;
+  bool replacement = false;
+  absl::Time created_at;
+};
+absl::StatusOr<std::optional<ReadingRow>> LastReading(kit::Conn& c, int64_t account_id,
+                                                      const std::string& meter);
+absl::StatusOr<int64_t> InsertReading(kit::Conn& c, const std::string& site, int64_t account_id,
+                                      const ReadingRow& r, const std::string& actor,
+                                      absl::Time now);
+absl::StatusOr<std::vector<ReadingRow>> ListReadings(kit::Conn& c, int64_t account_id,
+                                                     const std::string& meter, int64_t after,
+                                                     int limit);
+
+// What a bill run needs of accounts with ids in (after, ...]: at most `limit`,
+// in id order, with consumption per meter read within [start, end).
+struct RunAccount {
+  AccountFacts facts;
+  std::string unit;
+  std::string building;
+};
+absl::StatusOr<std::vector<RunAccount>> ReadRunAccounts(kit::Conn& c, const std::string& site,
+                                                        int64_t after, int limit,
+                                                        absl::CivilDay start, absl::CivilDay end);
+absl::StatusOr<std::map<int64_t, ChargeRule>> ReadRules(kit::Conn& c, const std::string& site);
+
+// Bill runs.
+struct RunRow {
+  int64_t id = 0;
+  std::string site;
+  v1::BillRun draft;  // cycle, period_date, figures
+  v1::BillRunState state = v1::DRAFT;
+  int64_t accounts_done = 0;
+  int64_t lines_issued = 0;
+  int64_t lines_skipped = 0;
+  int64_t issued_minor = 0;
+  int64_t cursor_account = 0;
+  std::string created_by;
+  absl::Time created_at;
+  std::optional<absl::Time> committed_at;
+  std::optional<absl::Time> completed_at;
+};
+absl::StatusOr<int64_t> InsertRun(kit::Conn& c, RunRow& r, absl::Time now);
+absl::StatusOr<RunRow> ReadRun(kit::Conn& c, const std::string& site, int64_t id,
+                               bool for_update);
+absl::StatusOr<std::vector<RunRow>> ListRuns(kit::Conn& c, const std::string& site,
+                                             int64_t after, int limit);
+absl::Status MarkCommitting(kit::Conn& c, int64_t run_id, absl::Time now);
+// Locks the oldest committing run no other transaction holds; nullopt if none.
+absl::StatusOr<std::optional<RunRow>> LockCommittingRun(kit::Conn& c);
+absl::Status SaveRunProgress(kit::Conn& c, const RunRow& r);
+absl::Status CompleteRun(kit::Conn& c, int64_t run_id, absl::Time now);
+
+// Issuing: the (account, item, label) lines that exist for accounts in
+// [lo, hi] under any of `labels`.
+absl::StatusOr<std::set<std::tuple<int64_t, int64_t, std::string>>> IssuedLines(
+    kit::Conn& c, int64_t lo, int64_t hi, const std::vector<std::string>& labels);
+struct NewBill {
+  int64_t account_id = 0;
+  std::string building;
+  absl::CivilDay due;
+  std::vector<const ChargeLine*> lines;
+};
+// Inserts bills, their lines and a CHARGE ledger entry per line, in a few
+// multi-row statements. Returns the new line ids by (account, item).
+absl::StatusOr<std::map<std::pair<int64_t, int64_t>, int64_t>> IssueBills(
+    kit::Conn& c, const std::string& site, int64_t run_id, const Period& period,
+    const std::string& currency, absl::CivilDay issue_date, const std::vector<NewBill>& bills,
+    int64_t lo, int64_t hi, const std::string& actor, absl::Time now);
+
+// Bills and lines.
+struct LineRow {
+  int64_t id = 0;
+  int64_t bill_id = 0;
+  int64_t account_id = 0;
+  int64_t item_id = 0;
+  std::string code;
+  std::string description;
+  std::string building;
+  std::string period_label;
+  std::string quantity;
+  int64_t amount_minor = 0;
+  int64_t paid_minor = 0;
+  int64_t written_off_minor = 0;
+  absl::CivilDay due;
+  bool held = false;
+  std::string hold_reason;
+  std::string hold_ticket;
+};
+struct BillRow {
+  int64_t id = 0;
+  std::string site;
+  int64_t run_id = 0;
+  int64_t account_id = 0;
+  std::string unit;
+  std::string period_label;
+  absl::CivilDay issue_date;
+  absl::CivilDay due;
+  std::string currency;
+  std::vector<LineRow> lines;
+};
+// The lines a run issued after line id `after`, with each one's unit.
+absl::StatusOr<std::vector<std::pair<LineRow, std::string>>> RunLines(kit::Conn& c,
+                                                                      int64_t run_id,
+                                                                      int64_t after, int limit);
+absl::StatusOr<BillRow> ReadBill(kit::Conn& c, const std::string& site, int64_t id);
+struct BillFilter {
+  std::string site;
+  int64_t account_id = 0;  // 0: any
+  std::string period_label;
+  bool unpaid_only = false;
+  int64_t run_id = 0;  // 0: any
+};
+absl::StatusOr<std::vector<BillRow>> ListBills(kit::Conn& c, const BillFilter& f, int64_t after,
+                                               int limit);
+absl::StatusOr<LineRow> ReadLine(kit::Conn& c, const std::string& site, int64_t bill_id,
+                                 int64_t line_id, bool for_update);
+// Lines of the account with something left to pay, oldest due first.
+absl::StatusOr<std::vector<LineRow>> UnsettledLines(kit::Conn& c, int64_t account_id,
+                                                    bool for_update);
+absl::Status SetHold(kit::Conn& c, int64_t line_id, bool held, const std::string& reason,
+                     const std::string& ticket);
+absl::Status AddToLine(kit::Conn& c, int64_t line_id, int64_t paid_delta,
+                       int64_t written_off_delta);
+
+// Payments.
+struct PaymentRow {
+  int64_t id = 0;
+  std::string site;
+  int64_t account_id = 0;
+  std::string unit;
+  v1::PaymentMethod method = v1::CASH;
+  std::string reference;
+  int64_t amount_minor = 0;
+  std::string currency;
+  absl::CivilDay received_on;
+  std::string named_bills;  // comma-separated bill ids
+  int64_t to_credit_minor = 0;
+  bool reversed = false;
+  std::string reversal_reason;
+  std::string recorded_by;
+  absl::Time created_at;
+  std::vector<std::pair<int64_t, int64_t>> allocations;  // (line id, amount), as made
+  std::vector<int64_t> allocation_bills;                // bill id of each allocation
+};
+absl::StatusOr<int64_t> InsertPayment(kit::Conn& c, PaymentRow& p);
+absl::StatusOr<PaymentRow> ReadPayment(kit::Conn& c, const std::string& site, int64_t id,
+                                       bool for_update);
+absl::StatusOr<std::vector<PaymentRow>> ListPayments(kit::Conn& c, const std::string& site,
+                                                     int64_t account_id, int64_t after,
+                                                     int limit);
+absl::Status MarkReversed(kit::Conn& c, int64_t payment_id, const std::string& reason);
+// payment_id 0: from the account's credit.
+absl::Status InsertAllocations(kit::Conn& c, const std::string& site, int64_t account_id,
+                               int64_t payment_id, const std::vector<Allocation>& allocations,
+                               absl::CivilDay applied_on);
+// Lines credit has paid (net of earlier take-backs), newest first.
+absl::StatusOr<std::vector<Allocation>> CreditAllocationsNewestFirst(kit::Conn& c,
+                                                                     int64_t account_id);
+
+// The ledger.
+struct LedgerRow {
+  int64_t id = 0;
+  int64_t account_id = 0;
+  v1::LedgerKind kind = v1::CHARGE;
+  int64_t amount_minor = 0;
+  int64_t line_id = 0;     // 0: none
+  int64_t bill_id = 0;     // of line_id
+  int64_t payment_id = 0;  // 0: none
+  std::string actor;
+  std::string reason;
+  absl::Time created_at;
+};
+absl::Status AddLedger(kit::Conn& c, const std::string& site, const LedgerRow& e);
+absl::StatusOr<std::vector<LedgerRow>> ListLedger(kit::Conn& c, int64_t account_id,
+                                                  int64_t after, int limit);
+
+// Reports.
+absl::StatusOr<std::vector<LineSums>> CollectionRows(kit::Conn& c, const std::string& site,
+                                                          const std::string& label);
+// Allocated during [start, end) to lines of periods that started before `start`.
+absl::StatusOr<int64_t> ArrearsRecovered(kit::Conn& c, const std::string& site,
+                                         absl::CivilDay start, absl::CivilDay end);
+// Past-due amounts by account and age bucket (0..3, 4 = on hold), for
+// accounts after `after` (all if limit is 0). Bucket upper bounds in days.
+struct AgingRow {
+  int64_t account_id = 0;
+  std::string unit;
+  int bucket = 0;
+  int64_t amount = 0;
+};
+absl::StatusOr<std::vector<AgingRow>> AgingRows(kit::Conn& c, const std::string& site,
+                                                absl::CivilDay as_of, const int bounds[3],
+                                                int64_t after, int account_limit);
+// (billed, collected) over lines due in [from, to].
+absl::StatusOr<std::pair<int64_t, int64_t>> DueSums(kit::Conn& c, const std::string& site,
+                                                    absl::CivilDay from, absl::CivilDay to);
+// Sites with any bill run, for the metrics job.
+absl::StatusOr<std::vector<std::string>> BilledSites(kit::Conn& c);
+
+}  // namespace billing::store
+
+#endif  // ESTATE_SERVICES_BILLING_BILLING_STORE_H_

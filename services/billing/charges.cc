@@ -1,0 +1,74 @@
+#include "services/billing/charges.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace billing {
+
+absl::StatusOr<std::vector<ChargeLine>> LinesFor(const AccountFacts& account,
+                                                 const std::map<int64_t, ChargeRule>& rules,
+                                                 Cycle cycle, const Period& period) {
+  std::vector<ChargeLine> out;
+  if (account.state == AccountState::kSuspended) return out;
+  for (int64_t item_id : account.items) {
+    auto it = rules.find(item_id);
+    if (it == rules.end()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("account subscribes to charge item ", item_id, ", which does not exist"));
+    }
+    const ChargeRule& rule = it->second;
+    ChargeLine line;
+    line.account_id = account.id;
+    line.item_id = rule.id;
+    line.due = period.start + rule.due_days;
+    if (rule.kind == ChargeKind::kOneOff) {
+      // Billed by the run whose period holds its date, if the fees have started.
+      if (rule.effective_from < period.start || rule.effective_from >= period.end) continue;
+      if (account.fee_start > rule.effective_from) continue;
+      line.period_label = kOnceLabel;
+      line.quantity = Decimal::FromUnits(1, 0);
+      line.due = rule.effective_from + rule.due_days;
+      absl::StatusOr<int64_t> amount = LineAmountMinor(rule.rate, line.quantity);
+      if (!amount.ok()) return amount.status();
+      line.amount_minor = *amount;
+    } else {
+      if (rule.cycle != cycle) continue;
+      const absl::CivilDay start =
+          std::max({period.start, rule.effective_from, account.fee_start});
+      absl::CivilDay end = period.end;
+      if (rule.effective_to.has_value()) end = std::min(end, *rule.effective_to);
+      if (start >= end) continue;
+      const Fraction share{end - start, period.days()};
+      line.period_label = period.label;
+      absl::StatusOr<int64_t> amount;
+      switch (rule.kind) {
+        case ChargeKind::kPerArea:
+          line.quantity = account.area;
+          amount = LineAmountMinor(rule.rate, account.area, share);
+          break;
+        case ChargeKind::kFixed:
+          line.quantity = Decimal::FromUnits(1, 0);
+          amount = LineAmountMinor(rule.rate, line.quantity, share);
+          break;
+        case ChargeKind::kMetered: {
+          // What the meter measured is what is charged, whatever the share.
+          auto used = account.consumption.find(rule.meter);
+          line.quantity =
+              used == account.consumption.end() ? Decimal::FromUnits(0, 0) : used->second;
+          amount = TieredAmountMinor(rule.tiers, line.quantity);
+          break;
+        }
+        case ChargeKind::kOneOff:
+          break;
+      }
+      if (!amount.ok()) return amount.status();
+      line.amount_minor = *amount;
+    }
+    if (line.amount_minor == 0) continue;
+    out.push_back(std::move(line));
+  }
+  return out;
+}
+
+}  // namespace billing

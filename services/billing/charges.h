@@ -1,0 +1,73 @@
+#ifndef ESTATE_SERVICES_BILLING_CHARGES_H_
+#define ESTATE_SERVICES_BILLING_CHARGES_H_
+
+// What a bill run charges one account for one period: pure rules, no I/O.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "services/billing/money.h"
+#include "services/billing/period.h"
+
+namespace billing {
+
+enum class ChargeKind { kPerArea, kFixed, kMetered, kOneOff };
+
+// A charge item as the rules need it.
+struct ChargeRule {
+  int64_t id = 0;
+  std::string code;
+  ChargeKind kind = ChargeKind::kFixed;
+  // kOneOff items have no cycle: they are billed once, by the first run whose
+  // period contains their effective_from.
+  std::optional<Cycle> cycle;
+  Decimal rate;             // per m² (kPerArea) or per period / once
+  std::vector<Tier> tiers;  // kMetered
+  std::string meter;        // kMetered
+  absl::CivilDay effective_from;
+  std::optional<absl::CivilDay> effective_to;  // exclusive
+  int due_days = 0;
+};
+
+enum class AccountState { kActive, kVacant, kSuspended };
+
+struct AccountFacts {
+  int64_t id = 0;
+  AccountState state = AccountState::kActive;
+  Decimal area;  // m²
+  absl::CivilDay fee_start;
+  std::vector<int64_t> items;
+  // Consumption per meter during the period.
+  std::map<std::string, Decimal> consumption;
+};
+
+struct ChargeLine {
+  int64_t account_id = 0;
+  int64_t item_id = 0;
+  std::string period_label;  // "once" for one-off items
+  Decimal quantity;          // m², consumption, or 1
+  int64_t amount_minor = 0;
+  absl::CivilDay due;
+};
+
+// The label under which a one-off charge is issued: at most once per account.
+inline constexpr char kOnceLabel[] = "once";
+
+// The lines for `account` in `period` (a period of `cycle`), one per
+// subscribed item of that cycle in effect during the period, prorated from
+// the later of the fee start and the item's start to the earlier of the
+// period's and the item's end. Suspended accounts, items outside the period
+// and zero amounts give no line. `rules` maps item id to rule; an account
+// subscribed to an unknown item is FAILED_PRECONDITION.
+absl::StatusOr<std::vector<ChargeLine>> LinesFor(const AccountFacts& account,
+                                                 const std::map<int64_t, ChargeRule>& rules,
+                                                 Cycle cycle, const Period& period);
+
+}  // namespace billing
+
+#endif  // ESTATE_SERVICES_BILLING_CHARGES_H_
