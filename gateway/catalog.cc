@@ -148,6 +148,19 @@ absl::Status Catalog::AddService(const google::protobuf::ServiceDescriptor* serv
       info->resource_field = *std::move(chain);
       info->resource_field_path = resource;
     }
+    // Two methods on one verb and path would make one of them unreachable.
+    for (const Route& r : routes) {
+      std::vector<std::string> unused;
+      const std::string key = r.path.OpenApiPath(&unused);
+      for (const Route& other : routes_) {
+        std::vector<std::string> unused_other;
+        if (other.http_method == r.http_method && other.path.OpenApiPath(&unused_other) == key) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              info->path, ": route ", r.http_method, " ", key, " is already ",
+              other.method->path, "'s"));
+        }
+      }
+    }
     const MethodInfo* raw = info.get();
     by_path_[info->path] = raw;
     methods_.push_back(std::move(info));

@@ -285,7 +285,7 @@ TEST_F(TranscodeTest, PathQueryAndBodyFillTheRequest) {
   EXPECT_EQ(req.tags_size(), 2);
   EXPECT_TRUE(req.flag());
   estate::testing::TillRequest post;
-  ASSERT_TRUE(Build("POST", "/v1/sites/north/payments", "",
+  ASSERT_TRUE(Build("POST", "/v1/sites/north/till/payments", "",
                     R"({"amountMinor": "9007199254740993", "note": "rent", "parent": "sites/evil"})",
                     &post)
                   .ok());
@@ -305,14 +305,14 @@ TEST_F(TranscodeTest, BadInputNamesTheField) {
       {"GET", "/v1/sites/n/balance", "parent=sites/x", "", "parent"},
       {"GET", "/v1/sites/n/balance", "note=%ff", "", "query"},
       {"GET", "/v1/sites/n/balance", "", "{}", "body"},
-      {"POST", "/v1/sites/n/payments", "", "{\"amountMinor\": \"x\"}", "body"},
-      {"POST", "/v1/sites/n/payments", "", "{\"amountMinor\": 1e40}", "body"},
-      {"POST", "/v1/sites/n/payments", "", "{\"unknown\": 1}", "body"},
-      {"POST", "/v1/sites/n/payments", "", "{\"note\": 5}", "body"},
-      {"POST", "/v1/sites/n/payments", "", "{\"note\": \"a\"", "body"},
-      {"POST", "/v1/sites/n/payments", "", "\xff\xfe", "body"},
-      {"POST", "/v1/sites/n/payments", "", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", "body"},
-      {"POST", "/v1/sites/n/payments", "note=x", "{}", "note"},
+      {"POST", "/v1/sites/n/till/payments", "", "{\"amountMinor\": \"x\"}", "body"},
+      {"POST", "/v1/sites/n/till/payments", "", "{\"amountMinor\": 1e40}", "body"},
+      {"POST", "/v1/sites/n/till/payments", "", "{\"unknown\": 1}", "body"},
+      {"POST", "/v1/sites/n/till/payments", "", "{\"note\": 5}", "body"},
+      {"POST", "/v1/sites/n/till/payments", "", "{\"note\": \"a\"", "body"},
+      {"POST", "/v1/sites/n/till/payments", "", "\xff\xfe", "body"},
+      {"POST", "/v1/sites/n/till/payments", "", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", "body"},
+      {"POST", "/v1/sites/n/till/payments", "note=x", "{}", "note"},
       {"GET", "/v1/sites/n/balance", "note=a&note=b", "", "note"},
   };
   for (const Case& c : cases) {
