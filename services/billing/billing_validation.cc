@@ -188,11 +188,15 @@ absl::StatusOr<AccountInput> CheckAccount(const v1::Account& a, const std::strin
     const v1::Mandate& m = a.mandate();
     RETURN_IF_ERROR(kit::CheckText("account.mandate.bank", m.bank(), 100, true));
     RETURN_IF_ERROR(kit::CheckText("account.mandate.account_masked", m.account_masked(), 40, true));
-    int digits = 0;
-    for (char ch : m.account_masked()) digits += absl::ascii_isdigit(ch) ? 1 : 0;
-    if (digits > 4) {
+    // Banks show the first and last four digits; more is a card number.
+    int digits = 0, masked = 0;
+    for (char ch : m.account_masked()) {
+      digits += absl::ascii_isdigit(ch) ? 1 : 0;
+      masked += ch == '*' ? 1 : 0;
+    }
+    if (digits > 8 || masked < 4) {
       return FieldError("account.mandate.account_masked",
-                        "must be masked: at most 4 digits shown (e.g. \"6222 **** 1234\")");
+                        "must be masked: at most 8 digits shown (e.g. \"6222 **** **** 1234\")");
     }
     RETURN_IF_ERROR(ParseDay("account.mandate.expiry", m.expiry()).status());
     *in.profile.mutable_mandate() = m;

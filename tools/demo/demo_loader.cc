@@ -34,6 +34,7 @@
 #include "absl/time/time.h"
 #include "estate/tickets/v1/tickets.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "tools/demo/step_ids.h"
 
 ABSL_FLAG(std::string, tickets_addr, "127.0.0.1:50052", "host:port of the tickets service.");
 ABSL_FLAG(std::string, site, "demo", "Site id to load, as in sites/{site}.");
@@ -55,43 +56,6 @@ constexpr char kCallerMetadataKey[] = "x-estate-caller";
 // Return visits are made by the customer-service desk, not by whoever runs the
 // loader, and ReturnVisit.caller is meant to name that person.
 constexpr char kReturnVisitCaller[] = "Li Na";
-
-// ---------------------------------------------------------------------------
-// Request ids
-
-// FNV-1a, because ids must come out the same in every run and on every
-// platform; absl::Hash is seeded per process. Nothing here needs a
-// cryptographic hash: the ids only have to repeat and not collide.
-uint64_t Fnv1a(absl::string_view data, uint64_t basis) {
-  uint64_t h = basis;
-  for (unsigned char c : data) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
-// The splitmix64 finaliser: FNV mixes its last bytes poorly into the high
-// bits, and step labels differ mostly at the end.
-uint64_t Mix(uint64_t x) {
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-// A UUID (version 8, "vendor-specific") that depends only on the site and the
-// step label, so a re-run sends each step under the id it had before.
-std::string StepRequestId(absl::string_view site, absl::string_view step) {
-  const std::string key = absl::StrCat("estate-demo/", site, "/", step);
-  uint64_t hi = Mix(Fnv1a(key, 0xcbf29ce484222325ULL));
-  uint64_t lo = Mix(Fnv1a(key, 0x6c62272e07bb0142ULL));
-  hi = (hi & ~0xf000ULL) | 0x8000ULL;
-  lo = (lo & ~(3ULL << 62)) | (2ULL << 62);
-  const std::string hex =
-      absl::StrCat(absl::Hex(hi, absl::kZeroPad16), absl::Hex(lo, absl::kZeroPad16));
-  return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-", hex.substr(12, 4), "-",
-                      hex.substr(16, 4), "-", hex.substr(20, 12));
-}
 
 // ---------------------------------------------------------------------------
 // What the demo site holds
@@ -553,7 +517,7 @@ class Loader {
   void Address(const v1::Ticket& ticket, absl::string_view step, Req* req) const {
     req->set_name(ticket.name());
     req->set_etag(ticket.etag());
-    req->set_request_id(StepRequestId(site_, step));
+    req->set_request_id(demo::StepRequestId(site_, step));
   }
 
   v1::Ticket Create(const TicketPlan& plan);
@@ -608,7 +572,7 @@ void Loader::LoadTicket(const TicketPlan& plan) {
 v1::Ticket Loader::Create(const TicketPlan& plan) {
   v1::CreateTicketRequest req;
   req.set_parent(Parent());
-  req.set_request_id(StepRequestId(site_, absl::StrCat(plan.key, "/create")));
+  req.set_request_id(demo::StepRequestId(site_, absl::StrCat(plan.key, "/create")));
   v1::Ticket* t = req.mutable_ticket();
   t->set_kind(plan.kind);
   t->set_channel(plan.channel);
@@ -704,7 +668,7 @@ void Loader::Apply(const Step& step, absl::string_view label, v1::Ticket* ticket
 void Loader::RecordVisit(const Step& step, absl::string_view label, const v1::Ticket& ticket) {
   v1::RecordReturnVisitRequest req;
   req.set_parent(ticket.name());
-  req.set_request_id(StepRequestId(site_, label));
+  req.set_request_id(demo::StepRequestId(site_, label));
   v1::ReturnVisit* visit = req.mutable_return_visit();
   visit->set_channel(v1::PHONE);
   visit->set_satisfaction(step.satisfaction);
@@ -718,7 +682,7 @@ std::string Loader::LoadSurvey(const HalfYear& period) {
   req.set_parent(Parent());
   // The period is in the label so that a load resumed in a later half-year
   // starts that half-year's survey rather than clashing with the old one.
-  req.set_request_id(StepRequestId(site_, absl::StrCat("survey/", period.start)));
+  req.set_request_id(demo::StepRequestId(site_, absl::StrCat("survey/", period.start)));
   v1::Survey* survey = req.mutable_survey();
   survey->set_title(period.title);
   for (const Dimension& d : kDimensions) survey->add_dimensions(d.name);
@@ -733,7 +697,7 @@ void Loader::AddResponse(const std::string& survey, const HalfYear& period, int 
   v1::AddSurveyResponseRequest req;
   req.set_parent(survey);
   const std::string unit = HouseholdUnit(household);
-  req.set_request_id(StepRequestId(site_, absl::StrCat("survey/", period.start, "/", unit)));
+  req.set_request_id(demo::StepRequestId(site_, absl::StrCat("survey/", period.start, "/", unit)));
   v1::SurveyResponse* response = req.mutable_response();
   response->set_unit(unit);
   for (int d = 0; d < static_cast<int>(std::size(kDimensions)); ++d) {
