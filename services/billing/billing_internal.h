@@ -3,9 +3,11 @@
 
 // What the billing_service_*.cc files share and nothing else needs.
 
+#include <map>
 #include <string>
 #include <vector>
 
+#include "services/billing/allocation.h"
 #include "services/billing/billing_store.h"
 #include "services/billing/billing_validation.h"
 
@@ -18,6 +20,19 @@ inline void ApplyAccountInput(const AccountInput& in, store::AccountRow& a) {
   a.status = in.status;
   a.items = in.items;
   a.profile = in.profile;
+}
+
+// The lines as the allocation rules see them (written-off money counts as
+// settled), with the rows by id for the store to update.
+inline std::vector<OpenLine> OpenLinesOf(const std::vector<store::LineRow>& rows,
+                                         std::map<int64_t, store::LineRow>* by_id = nullptr) {
+  std::vector<OpenLine> out;
+  out.reserve(rows.size());
+  for (const store::LineRow& l : rows) {
+    out.push_back({l.id, l.due, l.amount_minor, l.paid_minor + l.written_off_minor, l.held});
+    if (by_id) by_id->emplace(l.id, l);
+  }
+  return out;
 }
 
 // The line a request names: sites/{site}/bills/{bill}/lines/{line}.

@@ -28,18 +28,6 @@ absl::StatusOr<LineRef> ParseLineName(absl::string_view field, absl::string_view
   return LineRef{(*ids)[0], kit::IdOf((*ids)[1]), kit::IdOf((*ids)[2])};
 }
 
-namespace {
-
-std::vector<OpenLine> OpenLinesOf(const std::vector<store::LineRow>& rows) {
-  std::vector<OpenLine> out;
-  out.reserve(rows.size());
-  for (const store::LineRow& l : rows) {
-    out.push_back({l.id, l.due, l.amount_minor, l.paid_minor + l.written_off_minor, l.held});
-  }
-  return out;
-}
-
-}  // namespace
 
 // --- bills ------------------------------------------------------------------
 
@@ -137,12 +125,12 @@ grpc::Status BillingService::HoldBillLine(grpc::ServerContext* ctx,
   }
   return ToGrpc(ChangeLine(
       ctx, "HoldBillLine", *req, req->name(), req->request_id(), resp,
-      [&](kit::Conn& c, store::LineRow& line, const store::AccountRow&) -> absl::Status {
+      [&](kit::Conn& c, store::LineRow& line, const store::AccountRow& a) -> absl::Status {
         if (line.held) return absl::FailedPreconditionError("the line is already on hold");
         if (line.paid_minor + line.written_off_minor >= line.amount_minor) {
           return absl::FailedPreconditionError("the line is settled; nothing to dispute");
         }
-        return store::SetHold(c, line.id, true, req->reason_code(), req->ticket());
+        return store::SetHold(c, a.site, line, true, req->reason_code(), req->ticket());
       }));
 }
 
@@ -151,9 +139,9 @@ grpc::Status BillingService::ReleaseBillLine(grpc::ServerContext* ctx,
                                              v1::BillLine* resp) {
   return ToGrpc(ChangeLine(
       ctx, "ReleaseBillLine", *req, req->name(), req->request_id(), resp,
-      [&](kit::Conn& c, store::LineRow& line, const store::AccountRow&) -> absl::Status {
+      [&](kit::Conn& c, store::LineRow& line, const store::AccountRow& a) -> absl::Status {
         if (!line.held) return absl::FailedPreconditionError("the line is not on hold");
-        return store::SetHold(c, line.id, false, "", "");
+        return store::SetHold(c, a.site, line, false, "", "");
       }));
 }
 
@@ -167,7 +155,7 @@ grpc::Status BillingService::WriteOffBillLine(grpc::ServerContext* ctx,
       [&](kit::Conn& c, store::LineRow& line, const store::AccountRow& a) -> absl::Status {
         const int64_t rest = line.amount_minor - line.paid_minor - line.written_off_minor;
         if (rest <= 0) return absl::FailedPreconditionError("the line is settled; nothing to write off");
-        RETURN_IF_ERROR(store::AddToLine(c, line.id, 0, rest));
+        RETURN_IF_ERROR(store::WriteOffLine(c, a.site, line, rest));
         store::LedgerRow e;
         e.account_id = a.id;
         e.kind = v1::WRITE_OFF;
@@ -254,8 +242,9 @@ grpc::Status BillingService::RecordPayment(grpc::ServerContext* ctx,
                               "not a bill of this account with anything left to pay");
           }
         }
+        std::map<int64_t, store::LineRow> by_id;
         ASSIGN_OR_RETURN(AllocationResult res,
-                         Allocate(OpenLinesOf(lines), in.amount_minor(), named_lines));
+                         Allocate(OpenLinesOf(lines, &by_id), in.amount_minor(), named_lines));
         store::PaymentRow p;
         p.site = *site;
         p.account_id = a.id;
@@ -270,12 +259,10 @@ grpc::Status BillingService::RecordPayment(grpc::ServerContext* ctx,
         p.recorded_by = actor;
         p.created_at = clock_.Now();
         ASSIGN_OR_RETURN(p.id, store::InsertPayment(c, p));
-        RETURN_IF_ERROR(store::InsertAllocations(c, *site, a.id, p.id, res.allocations, received));
-        std::map<int64_t, const store::LineRow*> by_id;
-        for (const store::LineRow& l : lines) by_id[l.id] = &l;
+        RETURN_IF_ERROR(store::ApplyAllocations(c, *site, a.id, p.id, res.allocations, received,
+                                                by_id));
         for (const Allocation& al : res.allocations) {
-          RETURN_IF_ERROR(store::AddToLine(c, al.line_id, al.amount_minor, 0));
-          collected_by_code[by_id[al.line_id]->code] += al.amount_minor;
+          collected_by_code[by_id.at(al.line_id).code] += al.amount_minor;
         }
         if (res.to_credit_minor > 0) {
           RETURN_IF_ERROR(store::SetCredit(c, a.id, a.credit_minor + res.to_credit_minor));
@@ -373,11 +360,13 @@ grpc::Status BillingService::ReversePayment(grpc::ServerContext* ctx,
         const absl::CivilDay today = DayOfTime(now);
         // Every line it paid reopens by what it paid.
         std::vector<Allocation> undo;
-        for (const auto& [line, amount] : p.allocations) undo.push_back({line, -amount});
-        RETURN_IF_ERROR(store::InsertAllocations(c, site, a.id, p.id, undo, today));
-        for (const Allocation& u : undo) {
-          RETURN_IF_ERROR(store::AddToLine(c, u.line_id, u.amount_minor, 0));
+        std::vector<int64_t> ids;
+        for (const auto& [line, amount] : p.allocations) {
+          undo.push_back({line, -amount});
+          ids.push_back(line);
         }
+        ASSIGN_OR_RETURN(auto undone, store::LinesByIds(c, ids));
+        RETURN_IF_ERROR(store::ApplyAllocations(c, site, a.id, p.id, undo, today, undone));
         // Its credit comes back out; what later bills already consumed of it
         // is taken back from those lines, newest first.
         int64_t take = p.to_credit_minor;
@@ -394,10 +383,10 @@ grpc::Status BillingService::ReversePayment(grpc::ServerContext* ctx,
             take -= x;
           }
           if (take > 0) return absl::InternalError("credit ledger does not add up");
-          RETURN_IF_ERROR(store::InsertAllocations(c, site, a.id, 0, back, today));
-          for (const Allocation& b : back) {
-            RETURN_IF_ERROR(store::AddToLine(c, b.line_id, b.amount_minor, 0));
-          }
+          std::vector<int64_t> back_ids;
+          for (const Allocation& b : back) back_ids.push_back(b.line_id);
+          ASSIGN_OR_RETURN(auto reopened, store::LinesByIds(c, back_ids));
+          RETURN_IF_ERROR(store::ApplyAllocations(c, site, a.id, 0, back, today, reopened));
         }
         if (from_credit > 0) {
           RETURN_IF_ERROR(store::SetCredit(c, a.id, a.credit_minor - from_credit));

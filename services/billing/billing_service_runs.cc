@@ -319,17 +319,11 @@ absl::StatusOr<bool> BillingService::CommitStep() {
     for (const auto& [account_id, credit] : credits) {
       ASSIGN_OR_RETURN(std::vector<store::LineRow> open,
                        store::UnsettledLines(c, account_id, true));
-      std::vector<OpenLine> lines;
-      for (const store::LineRow& l : open) {
-        lines.push_back({l.id, l.due, l.amount_minor, l.paid_minor + l.written_off_minor, l.held});
-      }
-      ASSIGN_OR_RETURN(AllocationResult res, Allocate(lines, credit));
+      std::map<int64_t, store::LineRow> by_id;
+      ASSIGN_OR_RETURN(AllocationResult res, Allocate(OpenLinesOf(open, &by_id), credit));
       if (res.allocations.empty()) continue;
-      RETURN_IF_ERROR(store::InsertAllocations(c, run.site, account_id, 0, res.allocations,
-                                               DayOfTime(now)));
-      for (const Allocation& a : res.allocations) {
-        RETURN_IF_ERROR(store::AddToLine(c, a.line_id, a.amount_minor, 0));
-      }
+      RETURN_IF_ERROR(store::ApplyAllocations(c, run.site, account_id, 0, res.allocations,
+                                              DayOfTime(now), by_id));
       RETURN_IF_ERROR(store::SetCredit(c, account_id, res.to_credit_minor));
     }
     run.cursor_account = hi;

@@ -326,7 +326,7 @@ namespace {
 constexpr char kLineColumns[] =
     "l.id, l.bill_id, l.account_id, l.item_id, l.building, l.period_label, l.quantity, "
     "l.amount_minor, l.paid_minor, l.written_off_minor, l.due_date, l.held, l.hold_reason, "
-    "l.hold_ticket, i.code, i.definition";
+    "l.hold_ticket, i.code, i.definition, l.report_period, l.period_start";
 
 absl::StatusOr<LineRow> LineOf(const Row& r) {
   LineRow l;
@@ -347,6 +347,8 @@ absl::StatusOr<LineRow> LineOf(const Row& r) {
   l.code = r.Str(14);
   ASSIGN_OR_RETURN(v1::ChargeItem def, FromBlob<v1::ChargeItem>(r.Str(15)));
   l.description = def.display_name();
+  l.report_period = r.Str(16);
+  l.period_start = DayOf(r.Str(17));
   return l;
 }
 }  // namespace
@@ -519,10 +521,35 @@ absl::StatusOr<std::vector<std::pair<LineRow, std::string>>> RunLines(Conn& c, i
   std::vector<std::pair<LineRow, std::string>> out;
   for (const Row& r : rows) {
     ASSIGN_OR_RETURN(LineRow l, LineOf(r));
-    out.emplace_back(std::move(l), r.Str(16));
+    out.emplace_back(std::move(l), r.Str(18));
   }
   return out;
 }
+
+// --- running totals ---------------------------------------------------------
+
+absl::Status AddTotals(Conn& c, const std::string& site, const Totals& totals) {
+  // One upsert per key, in key order: concurrent writers lock totals rows in
+  // the same order and so do not deadlock on them.
+  for (const auto& [k, d] : totals) {
+    if (d.lines == 0 && d.billed == 0 && d.collected == 0 && d.written_off == 0) continue;
+    RETURN_IF_ERROR(
+        c.Exec("INSERT INTO collection_totals (site, period_label, building, item_id, held, "
+               "line_count, billed_minor, collected_minor, written_off_minor) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE "
+               "line_count = line_count + VALUES(line_count), billed_minor = billed_minor + VALUES(billed_minor), "
+               "collected_minor = collected_minor + VALUES(collected_minor), "
+               "written_off_minor = written_off_minor + VALUES(written_off_minor)",
+               {site, k.period, k.building, k.item_id, k.held, d.lines, d.billed, d.collected,
+                d.written_off})
+            .status());
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+TotalsKey KeyOf(const LineRow& l) { return {l.report_period, l.building, l.item_id, l.held}; }
+}  // namespace
 
 // --- issuing ----------------------------------------------------------------
 
@@ -569,23 +596,28 @@ absl::StatusOr<std::map<std::pair<int64_t, int64_t>, int64_t>> IssueBills(
 
   params.clear();
   const std::string start = DayText(period.start);
+  Totals totals;
   for (const NewBill& b : bills) {
     for (const ChargeLine* l : b.lines) {
       for (SqlParam p :
            {SqlParam(site), SqlParam(bill_of[b.account_id]), SqlParam(b.account_id),
             SqlParam(l->item_id), SqlParam(b.building), SqlParam(l->period_label),
-            SqlParam(start), SqlParam(l->quantity.ToString()), SqlParam(l->amount_minor),
-            SqlParam(DayText(l->due))}) {
+            SqlParam(period.label), SqlParam(start), SqlParam(l->quantity.ToString()),
+            SqlParam(l->amount_minor), SqlParam(DayText(l->due))}) {
         params.push_back(std::move(p));
       }
+      TotalsDelta& d = totals[{period.label, b.building, l->item_id, false}];
+      d.lines += 1;
+      d.billed += l->amount_minor;
     }
   }
   RETURN_IF_ERROR(kit::InsertRows(c,
                                   "INSERT INTO bill_lines (site, bill_id, account_id, item_id, "
-                                  "building, period_label, period_start, quantity, amount_minor, "
-                                  "due_date) VALUES",
-                                  10, params)
+                                  "building, period_label, report_period, period_start, quantity, "
+                                  "amount_minor, due_date) VALUES",
+                                  11, params)
                       .status());
+  RETURN_IF_ERROR(AddTotals(c, site, totals));
   ASSIGN_OR_RETURN(std::vector<Row> lines,
                    c.Query("SELECT l.account_id, l.item_id, l.id, l.amount_minor FROM bills b "
                            "JOIN bill_lines l ON l.bill_id = b.id "
@@ -723,21 +755,45 @@ absl::StatusOr<std::vector<LineRow>> UnsettledLines(Conn& c, int64_t account_id,
   return out;
 }
 
-absl::Status SetHold(Conn& c, int64_t line_id, bool held, const std::string& reason,
-                     const std::string& ticket) {
-  return c
-      .Exec("UPDATE bill_lines SET held = ?, hold_reason = ?, hold_ticket = ? WHERE id = ?",
-            {held, reason, ticket, line_id})
-      .status();
+absl::Status SetHold(Conn& c, const std::string& site, const LineRow& line, bool held,
+                     const std::string& reason, const std::string& ticket) {
+  RETURN_IF_ERROR(
+      c.Exec("UPDATE bill_lines SET held = ?, hold_reason = ?, hold_ticket = ? WHERE id = ?",
+             {held, reason, ticket, line.id})
+          .status());
+  if (held == line.held) return absl::OkStatus();
+  // The line's sums move from one side of the dispute split to the other.
+  Totals moved;
+  LineRow after = line;
+  after.held = held;
+  TotalsDelta& from = moved[KeyOf(line)];
+  from = {-1, -line.amount_minor, -line.paid_minor, -line.written_off_minor};
+  moved[KeyOf(after)] = {1, line.amount_minor, line.paid_minor, line.written_off_minor};
+  return AddTotals(c, site, moved);
 }
 
-absl::Status AddToLine(Conn& c, int64_t line_id, int64_t paid_delta, int64_t written_off_delta) {
-  return c
-      .Exec(
-          "UPDATE bill_lines SET paid_minor = paid_minor + ?, "
-          "written_off_minor = written_off_minor + ? WHERE id = ?",
-          {paid_delta, written_off_delta, line_id})
-      .status();
+absl::Status WriteOffLine(Conn& c, const std::string& site, const LineRow& line, int64_t amount) {
+  RETURN_IF_ERROR(c.Exec("UPDATE bill_lines SET written_off_minor = written_off_minor + ? "
+                         "WHERE id = ?",
+                         {amount, line.id})
+                      .status());
+  Totals t;
+  t[KeyOf(line)].written_off = amount;
+  return AddTotals(c, site, t);
+}
+
+absl::StatusOr<std::map<int64_t, LineRow>> LinesByIds(Conn& c, const std::vector<int64_t>& ids) {
+  std::map<int64_t, LineRow> out;
+  for (int64_t id : ids) {
+    if (out.count(id)) continue;
+    ASSIGN_OR_RETURN(Row r, c.QueryOne(absl::StrCat("SELECT ", kLineColumns,
+                                                    " FROM bill_lines l JOIN charge_items i ON "
+                                                    "i.id = l.item_id WHERE l.id = ?"),
+                                       {id}, "bill line not found"));
+    ASSIGN_OR_RETURN(LineRow l, LineOf(r));
+    out.emplace(id, std::move(l));
+  }
+  return out;
 }
 
 // --- payments ---------------------------------------------------------------
@@ -833,23 +889,33 @@ absl::Status MarkReversed(Conn& c, int64_t payment_id, const std::string& reason
       .status();
 }
 
-absl::Status InsertAllocations(Conn& c, const std::string& site, int64_t account_id,
-                               int64_t payment_id, const std::vector<Allocation>& allocations,
-                               absl::CivilDay applied_on) {
+absl::Status ApplyAllocations(Conn& c, const std::string& site, int64_t account_id,
+                              int64_t payment_id, const std::vector<Allocation>& allocations,
+                              absl::CivilDay applied_on, const std::map<int64_t, LineRow>& lines) {
+  if (allocations.empty()) return absl::OkStatus();
   std::vector<SqlParam> params;
   const std::string day = DayText(applied_on);
+  Totals totals;
   for (const Allocation& a : allocations) {
+    auto line = lines.find(a.line_id);
+    if (line == lines.end()) return absl::InternalError("allocation to a line not read");
     for (SqlParam p : {SqlParam(site), SqlParam(account_id), SqlParam(a.line_id),
                        payment_id == 0 ? SqlParam(nullptr) : SqlParam(payment_id),
-                       SqlParam(a.amount_minor), SqlParam(day)}) {
+                       SqlParam(a.amount_minor), SqlParam(day),
+                       SqlParam(DayText(line->second.period_start))}) {
       params.push_back(std::move(p));
     }
+    RETURN_IF_ERROR(c.Exec("UPDATE bill_lines SET paid_minor = paid_minor + ? WHERE id = ?",
+                           {a.amount_minor, a.line_id})
+                        .status());
+    totals[KeyOf(line->second)].collected += a.amount_minor;
   }
-  return kit::InsertRows(c,
-                         "INSERT INTO allocations (site, account_id, line_id, payment_id, "
-                         "amount_minor, applied_on) VALUES",
-                         6, params)
-      .status();
+  RETURN_IF_ERROR(kit::InsertRows(c,
+                                  "INSERT INTO allocations (site, account_id, line_id, payment_id, "
+                                  "amount_minor, applied_on, line_period_start) VALUES",
+                                  7, params)
+                      .status());
+  return AddTotals(c, site, totals);
 }
 
 absl::StatusOr<std::vector<Allocation>> CreditAllocationsNewestFirst(Conn& c,
@@ -898,14 +964,13 @@ absl::StatusOr<std::vector<LedgerRow>> ListLedger(Conn& c, int64_t account_id, i
 // --- reports ----------------------------------------------------------------
 
 absl::StatusOr<std::vector<LineSums>> CollectionRows(Conn& c, const std::string& site,
-                                                          const std::string& label) {
-  ASSIGN_OR_RETURN(
-      std::vector<Row> rows,
-      c.Query("SELECT l.building, i.code, l.held, COUNT(*), SUM(l.amount_minor), "
-              "SUM(l.paid_minor), SUM(l.written_off_minor) FROM bill_lines l "
-              "JOIN charge_items i ON i.id = l.item_id WHERE l.site = ? AND l.period_label = ? "
-              "GROUP BY l.building, i.code, l.held",
-              {site, label}));
+                                                     const std::string& label) {
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   c.Query("SELECT t.building, i.code, t.held, t.line_count, t.billed_minor, "
+                           "t.collected_minor, t.written_off_minor FROM collection_totals t "
+                           "JOIN charge_items i ON i.id = t.item_id "
+                           "WHERE t.site = ? AND t.period_label = ? AND t.line_count > 0",
+                           {site, label}));
   std::vector<LineSums> out;
   for (const Row& r : rows) {
     out.push_back(
@@ -917,9 +982,9 @@ absl::StatusOr<std::vector<LineSums>> CollectionRows(Conn& c, const std::string&
 absl::StatusOr<int64_t> ArrearsRecovered(Conn& c, const std::string& site, absl::CivilDay start,
                                          absl::CivilDay end) {
   ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   c.Query("SELECT COALESCE(SUM(a.amount_minor), 0) FROM allocations a "
-                           "JOIN bill_lines l ON l.id = a.line_id WHERE a.site = ? AND "
-                           "a.applied_on >= ? AND a.applied_on < ? AND l.period_start < ?",
+                   c.Query("SELECT COALESCE(SUM(amount_minor), 0) FROM allocations "
+                           "WHERE site = ? AND applied_on >= ? AND applied_on < ? AND "
+                           "line_period_start < ?",
                            {site, DayText(start), DayText(end), DayText(start)}));
   return rows.empty() ? 0 : rows[0].Int(0);
 }

@@ -148,6 +148,27 @@ absl::StatusOr<std::optional<RunRow>> LockCommittingRun(kit::Conn& c);
 absl::Status SaveRunProgress(kit::Conn& c, const RunRow& r);
 absl::Status CompleteRun(kit::Conn& c, int64_t run_id, absl::Time now);
 
+// Running totals of the collection report, by report period, building,
+// charge item and hold.
+struct TotalsKey {
+  std::string period;
+  std::string building;
+  int64_t item_id = 0;
+  bool held = false;
+  bool operator<(const TotalsKey& o) const {
+    return std::tie(period, building, item_id, held) <
+           std::tie(o.period, o.building, o.item_id, o.held);
+  }
+};
+struct TotalsDelta {
+  int64_t lines = 0;
+  int64_t billed = 0;
+  int64_t collected = 0;
+  int64_t written_off = 0;
+};
+using Totals = std::map<TotalsKey, TotalsDelta>;
+absl::Status AddTotals(kit::Conn& c, const std::string& site, const Totals& totals);
+
 // Issuing: the (account, item, label) lines that exist for accounts in
 // [lo, hi] under any of `labels`.
 absl::StatusOr<std::set<std::tuple<int64_t, int64_t, std::string>>> IssuedLines(
@@ -183,6 +204,8 @@ struct LineRow {
   bool held = false;
   std::string hold_reason;
   std::string hold_ticket;
+  std::string report_period;    // the bill run's period, for reports
+  absl::CivilDay period_start;  // of the bill run's period
 };
 struct BillRow {
   int64_t id = 0;
@@ -215,10 +238,14 @@ absl::StatusOr<LineRow> ReadLine(kit::Conn& c, const std::string& site, int64_t 
 // Lines of the account with something left to pay, oldest due first.
 absl::StatusOr<std::vector<LineRow>> UnsettledLines(kit::Conn& c, int64_t account_id,
                                                     bool for_update);
-absl::Status SetHold(kit::Conn& c, int64_t line_id, bool held, const std::string& reason,
-                     const std::string& ticket);
-absl::Status AddToLine(kit::Conn& c, int64_t line_id, int64_t paid_delta,
-                       int64_t written_off_delta);
+// The line must have been read (locked) in this transaction; these keep the
+// collection totals in step with it.
+absl::Status SetHold(kit::Conn& c, const std::string& site, const LineRow& line, bool held,
+                     const std::string& reason, const std::string& ticket);
+absl::Status WriteOffLine(kit::Conn& c, const std::string& site, const LineRow& line,
+                          int64_t amount);
+absl::StatusOr<std::map<int64_t, LineRow>> LinesByIds(kit::Conn& c,
+                                                      const std::vector<int64_t>& ids);
 
 // Payments.
 struct PaymentRow {
@@ -247,10 +274,13 @@ absl::StatusOr<std::vector<PaymentRow>> ListPayments(kit::Conn& c, const std::st
                                                      int64_t account_id, int64_t after,
                                                      int limit);
 absl::Status MarkReversed(kit::Conn& c, int64_t payment_id, const std::string& reason);
-// payment_id 0: from the account's credit.
-absl::Status InsertAllocations(kit::Conn& c, const std::string& site, int64_t account_id,
-                               int64_t payment_id, const std::vector<Allocation>& allocations,
-                               absl::CivilDay applied_on);
+// Moves money onto (or, negative, off) lines: allocation rows, the lines'
+// paid sums and the collection totals, together.
+// payment_id 0: from (or back to) the account's credit. `lines` holds every
+// line named, as read in this transaction.
+absl::Status ApplyAllocations(kit::Conn& c, const std::string& site, int64_t account_id,
+                              int64_t payment_id, const std::vector<Allocation>& allocations,
+                              absl::CivilDay applied_on, const std::map<int64_t, LineRow>& lines);
 // Lines credit has paid (net of earlier take-backs), newest first.
 absl::StatusOr<std::vector<Allocation>> CreditAllocationsNewestFirst(kit::Conn& c,
                                                                      int64_t account_id);

@@ -217,6 +217,31 @@ void BillingTest::ExpectBooksBalance(const std::string& site) {
                                                  << ": payments vs allocations + credit";
     EXPECT_EQ(GetAccount(site, r.Str(1)).balance_minor(), ledger) << "account " << r.Str(1);
   }
+  // The report's running totals equal a recount of the lines and allocations.
+  const std::vector<kit::Row> recount = sql().Rows(
+      "SELECT report_period, building, item_id, held, COUNT(*), SUM(amount_minor), "
+      "SUM(paid_minor), SUM(written_off_minor) FROM bill_lines WHERE site = ? "
+      "GROUP BY report_period, building, item_id, held ORDER BY 1, 2, 3, 4",
+      {site});
+  const std::vector<kit::Row> totals = sql().Rows(
+      "SELECT period_label, building, item_id, held, line_count, billed_minor, collected_minor, "
+      "written_off_minor FROM collection_totals WHERE site = ? AND line_count <> 0 "
+      "ORDER BY 1, 2, 3, 4",
+      {site});
+  ASSERT_EQ(recount.size(), totals.size());
+  for (size_t i = 0; i < totals.size(); ++i) {
+    for (int col = 0; col < 8; ++col) {
+      EXPECT_EQ(totals[i].Str(col), recount[i].Str(col)) << "collection totals row " << i;
+    }
+  }
+  EXPECT_EQ(sql().Scalar("SELECT COUNT(*) FROM collection_totals WHERE site = ? AND line_count = 0 AND "
+                         "(billed_minor <> 0 OR collected_minor <> 0 OR written_off_minor <> 0)",
+                         {site}),
+            0);
+  EXPECT_EQ(sql().Scalar("SELECT COUNT(*) FROM allocations a JOIN bill_lines l ON l.id = "
+                         "a.line_id WHERE a.site = ? AND NOT a.line_period_start <=> l.period_start",
+                         {site}),
+            0);
 }
 
 }  // namespace billing

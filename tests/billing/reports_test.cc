@@ -67,7 +67,7 @@ TEST_F(ReportsTest, CollectionReportEqualsASqlRecount) {
     std::vector<kit::Row> rows = sql().Rows(
         "SELECT COALESCE(SUM(amount_minor), 0), COALESCE(SUM(paid_minor), 0), "
         "COALESCE(SUM(written_off_minor), 0) FROM bill_lines "
-        "WHERE site = ? AND period_label = '2026-03'" + extra,
+        "WHERE site = ? AND report_period = '2026-03'" + extra,
         {site});
     return std::array<int64_t, 3>{rows[0].Int(0), rows[0].Int(1), rows[0].Int(2)};
   };
@@ -100,7 +100,7 @@ TEST_F(ReportsTest, CollectionReportEqualsASqlRecount) {
   const int64_t recovered = sql().Scalar(
       "SELECT COALESCE(SUM(a.amount_minor), 0) FROM allocations a JOIN bill_lines l ON l.id = "
       "a.line_id WHERE a.site = ? AND a.applied_on >= '2026-03-01' AND a.applied_on < "
-      "'2026-04-01' AND l.period_label IN ('2026-01', '2026-02')",
+      "'2026-04-01' AND l.report_period IN ('2026-01', '2026-02')",
       {site});
   EXPECT_GT(recovered, 0);
   EXPECT_EQ(r.arrears_recovered_minor(), recovered);

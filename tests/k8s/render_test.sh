@@ -2,8 +2,8 @@
 # Renders the Kubernetes manifests (k8s/overlays/dev, k8s/overlays/prod,
 # k8s/monitoring) with `kubectl kustomize` (no cluster needed), checks
 # properties of the rendered objects with python3 + PyYAML, and checks the
-# Prometheus rules with promtool (`check rules`, and `test rules` with
-# tests/k8s/gateway-rules.test.yaml) and the Grafana dashboards in
+# Prometheus rules with promtool (`check rules`, and `test rules` with every
+# tests/k8s/*-rules.test.yaml) and the Grafana dashboards in
 # k8s/monitoring/dashboards (JSON shape, datasource variable, and every PromQL
 # expression parses and uses only known metric names).
 #
@@ -92,15 +92,20 @@ if ! "$PROMTOOL" check rules "$rules" >"$tmp/promtool.out" 2>&1; then
   fail "promtool check rules $rules"
 fi
 ok "promtool check rules $rules"
-# Unit tests of the alert expressions (the gateway's: which series fire, with
-# which labels, and that /readyz's by-design 503s are not counted as errors).
-rules_tests=tests/k8s/gateway-rules.test.yaml
-[[ -f "$rules_tests" ]] || fail "$rules_tests is missing"
-if ! "$PROMTOOL" test rules "$rules_tests" >"$tmp/promtool-test.out" 2>&1; then
-  cat "$tmp/promtool-test.out" >&2
-  fail "promtool test rules $rules_tests"
-fi
-ok "promtool test rules $rules_tests"
+# Unit tests of the alert expressions, one file per area, all run: the
+# gateway's (which series fire, with which labels, and that /readyz's by-design
+# 503s are not counted as errors) and billing's (a stuck bill run, the
+# collection ratio, reversal spikes, the shared gRPC alerts covering billing).
+for rules_tests in tests/k8s/gateway-rules.test.yaml tests/k8s/billing-rules.test.yaml; do
+  [[ -f "$rules_tests" ]] || fail "$rules_tests is missing"
+done
+for rules_tests in tests/k8s/*-rules.test.yaml; do
+  if ! "$PROMTOOL" test rules "$rules_tests" >"$tmp/promtool-test.out" 2>&1; then
+    cat "$tmp/promtool-test.out" >&2
+    fail "promtool test rules $rules_tests"
+  fi
+  ok "promtool test rules $rules_tests"
+done
 
 # --- properties of the rendered objects -------------------------------------
 # The checker writes how many checks passed to $tmp/py_passed, also when it
@@ -163,16 +168,30 @@ def seconds(duration):
     return {"ms": n / 1000, "s": n, "m": n * 60}[unit]
 
 
-def check_overlay(env_name, want_replicas):
-    docs = load(env_name)
-    p = f"[{env_name}]"
+# The services deployed from k8s/base/<name>/, with their gRPC and metrics
+# ports (DESIGN.md, "Running"). Each has the same shape: Deployment, headless
+# Service, PodDisruptionBudget, database user and schema estate_<name>, its
+# password in Secret estate-<name>-db, image estate/<name>.
+SERVICES = {"tickets": (50052, 9102), "billing": (50051, 9101)}
 
-    ns = find(docs, "Namespace", "estate")
-    check(ns is not None, f"{p} Namespace estate")
 
-    dep = find(docs, "Deployment", "tickets")
-    check(dep is not None, f"{p} exactly one Deployment named tickets")
-    check(dep["metadata"].get("namespace") == "estate", f"{p} Deployment tickets is in namespace estate")
+def service_flags(name):
+    """Flags of the service's binary: ABSL_FLAG in services/kit and services/<name>."""
+    flags = set()
+    for f in glob.glob("services/kit/*.cc") + glob.glob(f"services/{name}/*.cc"):
+        with open(f) as fh:
+            flags.update(re.findall(r"ABSL_FLAG\(\s*[^,]+,\s*(\w+)\s*,", fh.read()))
+    return flags
+
+
+def check_service(env_name, docs, name, grpc_port, metrics_port, want_replicas):
+    p = f"[{env_name}/{name}]"
+
+    dep = find(docs, "Deployment", name)
+    check(dep is not None, f"{p} exactly one Deployment named {name}")
+    check(dep["metadata"].get("namespace") == "estate", f"{p} Deployment {name} is in namespace estate")
+    check((dep["metadata"].get("labels") or {}).get("app.kubernetes.io/part-of") == "estate",
+          f"{p} Deployment {name} labelled app.kubernetes.io/part-of=estate")
     spec, tmpl = dep["spec"], dep["spec"]["template"]
     pod = tmpl["spec"]
     pod_labels = tmpl["metadata"].get("labels") or {}
@@ -184,20 +203,23 @@ def check_overlay(env_name, want_replicas):
           f"{p} rolling update with maxUnavailable 0")
 
     containers = by_name(pod.get("containers"))
-    c = containers.get("tickets")
-    check(c is not None, f"{p} container tickets")
+    c = containers.get(name)
+    check(c is not None, f"{p} container {name}")
     ports = {pt.get("name"): pt.get("containerPort") for pt in c.get("ports") or []}
-    check(ports.get("grpc") == 50052 and ports.get("metrics") == 9102, f"{p} container ports grpc 50052, metrics 9102")
+    check(ports.get("grpc") == grpc_port and ports.get("metrics") == metrics_port,
+          f"{p} container ports grpc {grpc_port}, metrics {metrics_port} (got {ports})")
 
     image = c.get("image", "")
-    check(re.fullmatch(r"estate/tickets([:@].+)?", image), f"{p} image is estate/tickets (got {image})")
+    want_image = f"estate/{name}:dev" if env_name == "dev" else f"estate/{name}([:@].+)?"
+    check(re.fullmatch(want_image, image), f"{p} image matches {want_image} (got {image})")
 
     # Probes: readiness is the native gRPC health check; liveness must not be,
     # because health is NOT_SERVING while the database is down.
     rp = c.get("readinessProbe") or {}
-    check((rp.get("grpc") or {}).get("port") == 50052, f"{p} readinessProbe is grpc on port 50052")
+    check((rp.get("grpc") or {}).get("port") == grpc_port, f"{p} readinessProbe is grpc on port {grpc_port}")
     lp = c.get("livenessProbe") or {}
-    check(lp and "grpc" not in lp and "tcpSocket" in lp, f"{p} livenessProbe is tcpSocket, not grpc health")
+    check(lp and "grpc" not in lp and (lp.get("tcpSocket") or {}).get("port") in ("grpc", grpc_port),
+          f"{p} livenessProbe is tcpSocket on the grpc port, not grpc health")
     sp = c.get("startupProbe") or {}
     budget = sp.get("periodSeconds", 10) * sp.get("failureThreshold", 3)
     check(budget > 120, f"{p} startupProbe allows more than the 120s startup DB wait (allows {budget}s)")
@@ -222,9 +244,17 @@ def check_overlay(env_name, want_replicas):
     env_list = c.get("env") or []
     env = {e["name"]: e for e in env_list}
     val = lambda n: (env.get(n) or {}).get("value")
-    check(val("ESTATE_GRPC_ADDR") == "0.0.0.0:50052", f"{p} ESTATE_GRPC_ADDR=0.0.0.0:50052")
-    check(val("ESTATE_METRICS_ADDR") == "0.0.0.0:9102", f"{p} ESTATE_METRICS_ADDR=0.0.0.0:9102")
+    check(val("ESTATE_GRPC_ADDR") == f"0.0.0.0:{grpc_port}", f"{p} ESTATE_GRPC_ADDR=0.0.0.0:{grpc_port}")
+    check(val("ESTATE_METRICS_ADDR") == f"0.0.0.0:{metrics_port}", f"{p} ESTATE_METRICS_ADDR=0.0.0.0:{metrics_port}")
     check("ESTATE_DB_PASSWORD" not in env, f"{p} no plain ESTATE_DB_PASSWORD in env")
+    # Its own database user and schema (flags --db_user, --db_name).
+    check(val("ESTATE_DB_USER") == f"estate_{name}" and val("ESTATE_DB_NAME") == f"estate_{name}",
+          f"{p} ESTATE_DB_USER and ESTATE_DB_NAME are estate_{name} (got {val('ESTATE_DB_USER')}, {val('ESTATE_DB_NAME')})")
+    # The binary ignores ESTATE_* variables that name no flag (a typo such as
+    # ESTATE_DB_SCHEMA would be silently without effect).
+    flags = service_flags(name)
+    unknown = [n for n in env if n.startswith("ESTATE_") and n[len("ESTATE_"):].lower() not in flags]
+    check(flags and not unknown, f"{p} every ESTATE_* variable names a flag of the binary (unknown: {unknown})")
 
     grace = seconds(val("ESTATE_SHUTDOWN_GRACE") or "10s")
     drain = seconds(val("ESTATE_SHUTDOWN_DRAIN") or "5s")
@@ -248,7 +278,7 @@ def check_overlay(env_name, want_replicas):
     check(pt.get("key") == "secret" and secret_ok(pt.get("name", ""), "estate-page-tokens", "secret"),
           f"{p} ESTATE_PAGE_TOKEN_SECRET from Secret estate-page-tokens key secret (ref {pt.get('name')})")
 
-    # DB password: a file on a volume from Secret estate-tickets-db, key password.
+    # DB password: a file on a volume from Secret estate-<name>-db, key password.
     pw_file = val("ESTATE_DB_PASSWORD_FILE")
     check(pw_file == "/var/run/secrets/estate/db/password", f"{p} ESTATE_DB_PASSWORD_FILE=/var/run/secrets/estate/db/password")
     volumes = by_name(pod.get("volumes"))
@@ -260,11 +290,9 @@ def check_overlay(env_name, want_replicas):
     rel = pw_file[len(m["mountPath"].rstrip("/")) + 1:]
     items = {i["path"]: i["key"] for i in sec.get("items") or []}
     key = items.get(rel) if items else rel
-    check(sec and key == "password" and secret_ok(sec.get("secretName", ""), "estate-tickets-db", "password"),
-          f"{p} {pw_file} is key password of Secret estate-tickets-db (ref {sec.get('secretName')})")
-
-    if env_name == "prod":
-        check(not secrets, f"{p} no Secret objects rendered (they must pre-exist), got {sorted(secrets)}")
+    check(sec and key == "password" and secret_ok(sec.get("secretName", ""), f"estate-{name}-db", "password"),
+          f"{p} {pw_file} is key password of Secret estate-{name}-db (ref {sec.get('secretName')})")
+    check(m.get("readOnly") is True, f"{p} the DB password volume is mounted readOnly")
 
     # Shared settings.
     cm_names = [((e.get("configMapRef") or {}).get("name")) for e in c.get("envFrom") or []]
@@ -276,33 +304,77 @@ def check_overlay(env_name, want_replicas):
     check(data.get("ESTATE_DB_HOST") == "mariadb.estate.svc" and data.get("ESTATE_DB_PORT") == "3306"
           and data.get("ESTATE_LOG_LEVEL") == "info",
           f"{p} envFrom ConfigMap (rendered) sets ESTATE_DB_HOST, ESTATE_DB_PORT, ESTATE_LOG_LEVEL")
+    unknown = [k for k in data if k.startswith("ESTATE_") and k[len("ESTATE_"):].lower() not in flags]
+    check(not unknown, f"{p} every ESTATE_* key of the envFrom ConfigMaps names a flag of the binary (unknown: {unknown})")
 
+    check(pod.get("automountServiceAccountToken") is False and pod.get("enableServiceLinks") is False,
+          f"{p} pods: no service account token, no service links")
     ann = tmpl["metadata"].get("annotations") or {}
-    check(ann.get("prometheus.io/scrape") == "true" and ann.get("prometheus.io/port") == "9102"
-          and ann.get("prometheus.io/path") == "/metrics", f"{p} prometheus.io scrape annotations on pods")
+    check(ann.get("prometheus.io/scrape") == "true" and ann.get("prometheus.io/port") == str(metrics_port)
+          and ann.get("prometheus.io/path") == "/metrics", f"{p} prometheus.io scrape annotations on pods (port {metrics_port})")
 
     # Service.
-    svc = find(docs, "Service", "tickets")
-    check(svc is not None, f"{p} Service tickets")
-    check(svc["spec"].get("clusterIP") == "None", f"{p} Service tickets is headless (clusterIP None)")
-    sports = {pt.get("name"): pt.get("port") for pt in svc["spec"].get("ports") or []}
-    check(sports.get("grpc") == 50052 and sports.get("metrics") == 9102, f"{p} Service ports grpc 50052, metrics 9102")
+    svc = find(docs, "Service", name)
+    check(svc is not None, f"{p} Service {name}")
+    check(svc["metadata"].get("namespace") == "estate"
+          and (svc["metadata"].get("labels") or {}).get("app.kubernetes.io/part-of") == "estate",
+          f"{p} Service {name} in namespace estate, labelled part-of=estate")
+    check(svc["spec"].get("clusterIP") == "None", f"{p} Service {name} is headless (clusterIP None)")
+    sports = {pt.get("name"): pt for pt in svc["spec"].get("ports") or []}
+    check(sports.get("grpc", {}).get("port") == grpc_port and sports.get("metrics", {}).get("port") == metrics_port
+          and all(pt.get("targetPort", pt.get("port")) in (n, ports.get(n)) for n, pt in sports.items()),
+          f"{p} Service ports grpc {grpc_port} -> grpc, metrics {metrics_port} -> metrics")
     sel = svc["spec"].get("selector") or {}
     check(sel and all(pod_labels.get(k) == v for k, v in sel.items()), f"{p} Service selector matches the pods")
 
     # PodDisruptionBudget.
     pdbs = [d for d in docs if d.get("kind") == "PodDisruptionBudget" and selects(d["spec"].get("selector"), pod_labels)]
-    check(len(pdbs) == 1 and pdbs[0]["apiVersion"] == "policy/v1", f"{p} one policy/v1 PodDisruptionBudget selects the tickets pods")
+    check(len(pdbs) == 1 and pdbs[0]["apiVersion"] == "policy/v1" and pdbs[0]["metadata"]["name"] == name,
+          f"{p} one policy/v1 PodDisruptionBudget ({name}) selects the {name} pods")
     check(pdbs[0]["spec"].get("minAvailable") == 1, f"{p} PodDisruptionBudget minAvailable 1")
+    return svc
+
+
+def check_overlay(env_name, want_replicas):
+    docs = load(env_name)
+    p = f"[{env_name}]"
+
+    ns = find(docs, "Namespace", "estate")
+    check(ns is not None, f"{p} Namespace estate")
+
+    svcs = {name: check_service(env_name, docs, name, grpc, metrics, want_replicas)
+            for name, (grpc, metrics) in SERVICES.items()}
+
+    secrets = {d["metadata"]["name"]: d for d in docs if d.get("kind") == "Secret"}
+    if env_name == "prod":
+        check(not secrets, f"{p} no Secret objects rendered (they must pre-exist), got {sorted(secrets)}")
+
+    # Each Service and PodDisruptionBudget selects the pods of exactly one
+    # Deployment (selectors of new services must not overlap old ones).
+    deps = [d for d in docs if d.get("kind") == "Deployment"]
+    pod_labels_of = {d["metadata"]["name"]: d["spec"]["template"]["metadata"].get("labels") or {} for d in deps}
+    wrong = {}
+    for d in docs:
+        if d.get("kind") == "Service":
+            sel = {"matchLabels": d["spec"].get("selector") or {}}
+        elif d.get("kind") in ("PodDisruptionBudget", "Deployment"):
+            sel = d["spec"].get("selector")
+        else:
+            continue
+        hits = sorted(n for n, labels in pod_labels_of.items() if selects(sel, labels))
+        if len(hits) != 1:
+            wrong[f"{d['kind']}/{d['metadata']['name']}"] = hits
+    check(not wrong, f"{p} every Deployment, Service and PodDisruptionBudget selects the pods of exactly one Deployment (wrong: {wrong})")
 
     # MariaDB durability settings for whoever runs the database.
+    cms = {d["metadata"]["name"]: d for d in docs if d.get("kind") == "ConfigMap"}
     md = cms.get("mariadb-durability")
     cnf = "\n".join((md or {}).get("data", {}).values())
     settings = dict(re.findall(r"^\s*([a-z_]+)\s*=\s*(\S+)", cnf, re.M))
     check("[mysqld]" in cnf and settings.get("innodb_flush_log_at_trx_commit") == "1"
           and settings.get("sync_binlog") == "1",
           f"{p} ConfigMap mariadb-durability sets innodb_flush_log_at_trx_commit=1, sync_binlog=1")
-    return docs, svc, image
+    return docs, svcs
 
 
 def parse_size(text):
@@ -328,7 +400,7 @@ def ingress_path_matches(path_rule, request_path):
 BACKEND_PORTS = {"billing": 50051, "tickets": 50052, "archives": 50053, "handover": 50054, "cleaning": 50055}
 
 
-def check_gateway(env_name, docs, want_replicas, tickets_svc):
+def check_gateway(env_name, docs, want_replicas, svcs):
     p = f"[{env_name}]"
     dep = find(docs, "Deployment", "gateway")
     check(dep is not None, f"{p} exactly one Deployment named gateway")
@@ -345,10 +417,11 @@ def check_gateway(env_name, docs, want_replicas, tickets_svc):
     check(spec.get("strategy", {}).get("type") == "RollingUpdate" and ru.get("maxUnavailable") == 0,
           f"{p} gateway rolling update with maxUnavailable 0")
     # Pod selectors must not overlap: each Service/PDB finds only its own pods.
-    tickets_dep = find(docs, "Deployment", "tickets")
-    check(not selects(spec.get("selector"), tickets_dep["spec"]["template"]["metadata"].get("labels") or {})
-          and not selects(tickets_dep["spec"].get("selector"), pod_labels),
-          f"{p} gateway and tickets selectors do not select each other's pods")
+    for name in svcs:
+        sdep = find(docs, "Deployment", name)
+        check(not selects(spec.get("selector"), sdep["spec"]["template"]["metadata"].get("labels") or {})
+              and not selects(sdep["spec"].get("selector"), pod_labels),
+              f"{p} gateway and {name} selectors do not select each other's pods")
 
     c = by_name(pod.get("containers")).get("gateway")
     check(c is not None, f"{p} container gateway")
@@ -371,7 +444,7 @@ def check_gateway(env_name, docs, want_replicas, tickets_svc):
     sp = c.get("startupProbe")
     check(sp is None or probe_path(sp)[0] != "/readyz", f"{p} gateway startupProbe does not use /readyz")
 
-    # Security and resources, as for tickets.
+    # Security and resources, as for the services.
     psc, csc = pod.get("securityContext") or {}, c.get("securityContext") or {}
     eff = lambda k: csc.get(k, psc.get(k))
     check(eff("runAsNonRoot") is True and eff("runAsUser") == 65532, f"{p} gateway runs as non-root 65532")
@@ -391,8 +464,8 @@ def check_gateway(env_name, docs, want_replicas, tickets_svc):
     check(val("ESTATE_GRPC_ADDR") == "0.0.0.0:9090", f"{p} ESTATE_GRPC_ADDR=0.0.0.0:9090")
 
     # Backends: name=dns:///<name>.estate.svc.cluster.local:<port>, each entry
-    # exactly as the binary splits it (no spaces), and tickets' target is the
-    # rendered headless tickets Service.
+    # exactly as the binary splits it (no spaces), and the target of each
+    # service deployed here is its rendered headless Service.
     raw = val("ESTATE_BACKENDS") or ""
     entries = raw.split(",")
     backends = dict(e.split("=", 1) for e in entries if "=" in e)
@@ -402,10 +475,11 @@ def check_gateway(env_name, docs, want_replicas, tickets_svc):
     bad = {k: v for k, v in backends.items()
            if v != f"dns:///{k}.estate.svc.cluster.local:{BACKEND_PORTS[k]}"}
     check(not bad, f"{p} every backend target is dns:///<name>.estate.svc.cluster.local:<port> (wrong: {bad})")
-    tports = {pt["name"]: pt["port"] for pt in tickets_svc["spec"]["ports"]}
-    check(tickets_svc["spec"].get("clusterIP") == "None"
-          and backends["tickets"] == f"dns:///{tickets_svc['metadata']['name']}.{tickets_svc['metadata']['namespace']}.svc.cluster.local:{tports['grpc']}",
-          f"{p} the tickets backend target is the headless tickets Service's grpc port")
+    for name, ssvc in svcs.items():
+        sports = {pt["name"]: pt["port"] for pt in ssvc["spec"]["ports"]}
+        check(ssvc["spec"].get("clusterIP") == "None"
+              and backends.get(name) == f"dns:///{ssvc['metadata']['name']}.{ssvc['metadata']['namespace']}.svc.cluster.local:{sports['grpc']}",
+              f"{p} the {name} backend target is the headless {name} Service's grpc port (got {backends.get(name)})")
 
     grace = seconds(val("ESTATE_SHUTDOWN_GRACE") or "10s")
     deadline = seconds(val("ESTATE_UPSTREAM_DEADLINE") or "10s")
@@ -479,8 +553,9 @@ def check_gateway(env_name, docs, want_replicas, tickets_svc):
           f"{p} Service gateway ports http 8080 -> http, grpc 9090 -> grpc")
     sel = ss.get("selector") or {}
     check(sel and all(pod_labels.get(k) == v for k, v in sel.items()), f"{p} Service gateway selector matches the gateway pods")
-    check(not all((tickets_dep["spec"]["template"]["metadata"].get("labels") or {}).get(k) == v for k, v in sel.items()),
-          f"{p} Service gateway does not select the tickets pods")
+    for name in svcs:
+        labels = find(docs, "Deployment", name)["spec"]["template"]["metadata"].get("labels") or {}
+        check(not all(labels.get(k) == v for k, v in sel.items()), f"{p} Service gateway does not select the {name} pods")
 
     # PodDisruptionBudget.
     pdbs = [d for d in docs if d.get("kind") == "PodDisruptionBudget" and selects(d["spec"].get("selector"), pod_labels)]
@@ -547,6 +622,11 @@ DASHBOARD_METRICS = {
     "estate_outbox_deliveries_total",
     "estate_tickets_open",
     "estate_tickets_sla_breached_total",
+    "estate_billing_collected_minor_total",
+    "estate_billing_reversed_minor_total",
+    "estate_billing_collection_ratio",
+    "estate_billing_arrears_minor",
+    "estate_billing_bill_lines_issued_total",
 }
 DASHBOARD_HISTOGRAMS = {
     "http_request_duration_seconds",
@@ -554,6 +634,7 @@ DASHBOARD_HISTOGRAMS = {
     "grpc_server_handling_seconds",
     "estate_db_query_duration_seconds",
     "estate_tickets_time_to_resolve_seconds",
+    "estate_billing_bill_run_commit_seconds",
 }
 PROMQL_KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or",
                    "unless", "offset", "inf", "nan"}
@@ -590,8 +671,8 @@ def check_dashboards(mon):
     p = "[dashboards]"
     files = sorted(glob.glob(os.path.join(dashboards_dir, "*.json")))
     names = [os.path.basename(f) for f in files]
-    check({"estate-gateway.json", "estate-services.json"} <= set(names),
-          f"{p} {dashboards_dir} has estate-gateway.json and estate-services.json (got {names})")
+    check({"estate-billing.json", "estate-gateway.json", "estate-services.json"} <= set(names),
+          f"{p} {dashboards_dir} has estate-billing.json, estate-gateway.json and estate-services.json (got {names})")
 
     # The ConfigMap the Grafana sidecar picks up: every dashboard file, as is.
     cm = find(mon, "ConfigMap", "estate-grafana-dashboards")
@@ -671,6 +752,17 @@ def check_dashboards(mon):
     check(not metricless, f"{p} every expression selects metrics by name (not: {metricless})")
     check(not unknown, f"{p} every expression uses only known metric names (unknown: {unknown})")
 
+    # The billing dashboard shows every metric billing exports of its own, and
+    # its gRPC panels are about BillingService.
+    billing_exprs = [e for w, e in exprs if w.startswith("estate-billing.json:")]
+    used = set().union(*(promql_metric_names(e) for e in billing_exprs))
+    used |= {re.sub(r"_(bucket|sum|count)$", "", n) for n in used}
+    own = {n for n in DASHBOARD_METRICS | DASHBOARD_HISTOGRAMS if n.startswith("estate_billing_")}
+    check(own <= used, f"{p} estate-billing.json uses every estate_billing_* metric (missing: {sorted(own - used)})")
+    grpc_exprs = [e for e in billing_exprs if "grpc_server_" in e]
+    check(grpc_exprs and all('grpc_service="estate.billing.v1.BillingService"' in e and 'job="billing"' in e for e in grpc_exprs),
+          f"{p} estate-billing.json's gRPC expressions select job=\"billing\" and grpc_service=\"estate.billing.v1.BillingService\"")
+
     # Each expression parses as PromQL (variables substituted).
     rule_file = f"{tmp}/dashboard-exprs.rules.yaml"
     with open(rule_file, "w") as fh:
@@ -684,35 +776,37 @@ def check_dashboards(mon):
 
 
 def main():
-    dev_docs, dev_svc, dev_image = check_overlay("dev", 1)
-    check(dev_image == "estate/tickets:dev", f"[dev] image tag is dev (got {dev_image})")
-    dev_gw_svc = check_gateway("dev", dev_docs, 1, dev_svc)
-    prod_docs, prod_svc, _ = check_overlay("prod", 3)
-    check_gateway("prod", prod_docs, 3, prod_svc)
+    dev_docs, dev_svcs = check_overlay("dev", 1)
+    dev_gw_svc = check_gateway("dev", dev_docs, 1, dev_svcs)
+    prod_docs, prod_svcs = check_overlay("prod", 3)
+    check_gateway("prod", prod_docs, 3, prod_svcs)
 
-    # Monitoring: the ServiceMonitor must select the tickets Service and scrape
-    # its metrics port.
+    # Monitoring: one ServiceMonitor per service, selecting that service's
+    # Service only and scraping its metrics port.
     mon = load("monitoring")
-    sm = find(mon, "ServiceMonitor", "tickets")
-    check(sm is not None and sm["apiVersion"] == "monitoring.coreos.com/v1", "[monitoring] ServiceMonitor tickets (monitoring.coreos.com/v1)")
-    check(selects(sm["spec"].get("selector"), dev_svc["metadata"].get("labels") or {}),
-          "[monitoring] ServiceMonitor selector matches the tickets Service labels")
-    nss = (sm["spec"].get("namespaceSelector") or {}).get("matchNames") or []
-    check(sm["metadata"].get("namespace") == "estate" or "estate" in nss, "[monitoring] ServiceMonitor looks in namespace estate")
-    svc_ports = {pt["name"] for pt in dev_svc["spec"]["ports"]}
-    eps = sm["spec"].get("endpoints") or []
-    check(eps and all(e.get("port") == "metrics" and e.get("port") in svc_ports and e.get("path", "/metrics") == "/metrics"
-                      for e in eps), "[monitoring] ServiceMonitor scrapes the Service's metrics port at /metrics")
-    check(not [d for d in dev_docs if d.get("kind") == "ServiceMonitor"], "[dev] base does not include the ServiceMonitor (CRD may be absent)")
+    check(not [d for d in dev_docs if d.get("kind") == "ServiceMonitor"], "[dev] base does not include the ServiceMonitors (CRD may be absent)")
+    others = {n: s["metadata"].get("labels") or {} for n, s in dev_svcs.items()}
+    others["gateway"] = dev_gw_svc["metadata"].get("labels") or {}
+    for name, svc in dev_svcs.items():
+        p = f"[monitoring/{name}]"
+        sm = find(mon, "ServiceMonitor", name)
+        check(sm is not None and sm["apiVersion"] == "monitoring.coreos.com/v1", f"{p} ServiceMonitor {name} (monitoring.coreos.com/v1)")
+        selected = sorted(n for n, labels in others.items() if selects(sm["spec"].get("selector"), labels))
+        check(selected == [name], f"{p} ServiceMonitor {name} selects the {name} Service and no other (selects {selected})")
+        nss = (sm["spec"].get("namespaceSelector") or {}).get("matchNames") or []
+        check(sm["metadata"].get("namespace") == "estate" and "estate" in nss, f"{p} ServiceMonitor {name} in and looking at namespace estate")
+        svc_ports = {pt["name"] for pt in svc["spec"]["ports"]}
+        eps = sm["spec"].get("endpoints") or []
+        check(eps and all(e.get("port") == "metrics" and e.get("port") in svc_ports and e.get("path", "/metrics") == "/metrics"
+                          for e in eps), f"{p} ServiceMonitor {name} scrapes the Service's metrics port at /metrics")
+        check((sm["metadata"].get("labels") or {}).get("app.kubernetes.io/part-of") == "estate",
+              f"{p} ServiceMonitor {name} labelled app.kubernetes.io/part-of=estate")
 
     # The gateway's ServiceMonitor: port http (which serves /metrics).
     gsm = find(mon, "ServiceMonitor", "gateway")
     check(gsm is not None and gsm["apiVersion"] == "monitoring.coreos.com/v1", "[monitoring] ServiceMonitor gateway (monitoring.coreos.com/v1)")
-    check(selects(gsm["spec"].get("selector"), dev_gw_svc["metadata"].get("labels") or {})
-          and not selects(gsm["spec"].get("selector"), dev_svc["metadata"].get("labels") or {}),
-          "[monitoring] ServiceMonitor gateway selects the gateway Service and not tickets")
-    check(not selects(sm["spec"].get("selector"), dev_gw_svc["metadata"].get("labels") or {}),
-          "[monitoring] ServiceMonitor tickets does not select the gateway Service")
+    selected = sorted(n for n, labels in others.items() if selects(gsm["spec"].get("selector"), labels))
+    check(selected == ["gateway"], f"[monitoring] ServiceMonitor gateway selects the gateway Service and no service's (selects {selected})")
     gnss = (gsm["spec"].get("namespaceSelector") or {}).get("matchNames") or []
     check(gsm["metadata"].get("namespace") == "estate" and "estate" in gnss, "[monitoring] ServiceMonitor gateway in and looking at namespace estate")
     gw_ports = {pt["name"] for pt in dev_gw_svc["spec"]["ports"]}
@@ -721,6 +815,8 @@ def main():
                        for e in geps), "[monitoring] ServiceMonitor gateway scrapes the Service's http port at /metrics")
     check((gsm["metadata"].get("labels") or {}).get("app.kubernetes.io/part-of") == "estate",
           "[monitoring] ServiceMonitor gateway labelled app.kubernetes.io/part-of=estate")
+    sms = sorted(d["metadata"]["name"] for d in mon if d.get("kind") == "ServiceMonitor")
+    check(sms == sorted(list(SERVICES) + ["gateway"]), f"[monitoring] ServiceMonitors are exactly the services' and the gateway's (got {sms})")
 
     # Rules: the alerts exist with the intended expressions and severities.
     with open(rules_path) as f:
@@ -739,7 +835,8 @@ def main():
             check(a.get("for") == need_for, f"[rules] {name} for {need_for}")
 
     alert("TicketsDown", ['up{job="tickets"}', "==0"], "critical")
-    alert("TicketsDatabaseDown", ["estate_db_up", "==0"], "critical", "2m")
+    alert("TicketsAbsent", ['absent(up{job="tickets"})'], "critical")
+    alert("TicketsDatabaseDown", ['estate_db_up{job="tickets"}', "==0"], "critical", "2m")
     alert("HighErrorRate", ["grpc_server_handled_total", 'grpc_code=~"Unavailable|Internal|Unknown"', "[5m]", ">0.05"], "warning")
     alert("SlowRequests", ["histogram_quantile(0.99", "grpc_server_handling_seconds_bucket", ">1"], "warning")
     alert("SLABreaches", ["increase(estate_tickets_sla_breached_total", "[1h]", ">0"], "info")
@@ -753,8 +850,33 @@ def main():
     alert("GatewaySlowRequests", ["histogram_quantile(0.99", 'http_request_duration_seconds_bucket{job="gateway"', ">1"], "warning")
     alert("GatewayAuthRejectionsSpike", ['estate_gateway_rejections_total{job="gateway",reason="auth"}'], "warning")
     alert("GatewayRateLimited", ['estate_gateway_rejections_total{job="gateway",reason="rate"}'], "warning")
-    check('job=~"tickets|gateway"' in norm(alerts["HighErrorRate"]["expr"]),
-          "[rules] HighErrorRate also covers the gateway's gRPC pass-through")
+    # The shared gRPC alerts cover every service and the gateway's pass-through.
+    want_jobs = set(SERVICES) | {"gateway"}
+    for name in ("HighErrorRate", "SlowRequests"):
+        regexes = re.findall(r'job=~"([^"]*)"', norm(alerts[name]["expr"]))
+        covered = [set(r.split("|")) for r in regexes]
+        check(covered and all(want_jobs <= c for c in covered),
+              f"[rules] {name} selects job=~ covering {sorted(want_jobs)} in every selector (got {regexes})")
+
+    # Billing.
+    alert("BillingDown", ['up{job="billing"}', "==0"], "critical", "2m")
+    alert("BillingAbsent", ['absent(up{job="billing"})'], "critical", "5m")
+    alert("BillingDatabaseDown", ['estate_db_up{job="billing"}', "==0"], "critical", "2m")
+    alert("BillingBillRunStuck",
+          ['grpc_server_handled_total{job="billing",grpc_service="estate.billing.v1.BillingService",grpc_method="CommitBillRun",grpc_code="OK"}',
+           'estate_billing_bill_run_commit_seconds_count{job="billing"}',
+           "unless", 'increase(estate_billing_bill_lines_issued_total{job="billing"}[15m]))>0'], "warning", "15m")
+    alert("BillingCollectionRatioLow", ['max by (job, site) (estate_billing_collection_ratio{job="billing"}) < 0.9'], "warning", "1d")
+    alert("BillingPaymentReversalsSpike",
+          ['increase(estate_billing_reversed_minor_total{job="billing"}[1h])',
+           'increase(estate_billing_collected_minor_total{job="billing"}[1d])'], "warning")
+    # Every billing alert that reads billing's own metrics names job="billing"
+    # in each selector (so a second scrape job of the same pods does not double them).
+    for name, a in alerts.items():
+        if name.startswith("Billing"):
+            sels = re.findall(r"\b(\w+)\{([^}]*)\}", norm(a["expr"]))
+            bad = [m for m, labels in sels if 'job="billing"' not in labels]
+            check(sels and not bad, f"[rules] {name}: every selector has job=\"billing\" (not: {bad})")
 
     rendered_rules = find(mon, "ConfigMap", "estate-prometheus-rules")
     check(rendered_rules is not None and yaml.safe_load(rendered_rules["data"]["prometheus-rules.yaml"]) == rules,

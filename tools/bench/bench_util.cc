@@ -107,21 +107,29 @@ Args ParseArgs(int argc, char** argv, const char* runner, const char* default_le
   return a;
 }
 
-std::unique_ptr<kit::ServiceHost> StartTickets(const kit::DbOptions& db) {
+std::unique_ptr<kit::ServiceHost> StartService(
+    const std::string& name, const kit::DbOptions& db, const std::vector<kit::Migration>& migrations,
+    const std::function<void(kit::ServiceHost&)>& add) {
   kit::HostOptions ho;
-  ho.name = "tickets";
+  ho.name = name;
   ho.db = db;
-  auto host = kit::ServiceHost::Create(ho, estate_tickets_migrations());
+  auto host = kit::ServiceHost::Create(ho, migrations);
   if (!host.ok()) {
-    fprintf(stderr, "tickets did not start: %s\n", host.status().ToString().c_str());
+    fprintf(stderr, "%s did not start: %s\n", name.c_str(), host.status().ToString().c_str());
     std::exit(1);
   }
-  tickets::RegisterTickets(**host, kit::RealClock(), absl::Hours(1000));
+  add(**host);
   if (absl::Status s = (*host)->Start(); !s.ok()) {
-    fprintf(stderr, "tickets did not start: %s\n", s.ToString().c_str());
+    fprintf(stderr, "%s did not start: %s\n", name.c_str(), s.ToString().c_str());
     std::exit(1);
   }
   return *std::move(host);
+}
+
+std::unique_ptr<kit::ServiceHost> StartTickets(const kit::DbOptions& db) {
+  return StartService("tickets", db, estate_tickets_migrations(), [](kit::ServiceHost& host) {
+    tickets::RegisterTickets(host, kit::RealClock(), absl::Hours(1000));
+  });
 }
 
 std::string Ms(absl::Duration d) { return absl::StrFormat("%.2f", absl::ToDoubleMilliseconds(d)); }

@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "services/kit/db.h"
 #include "services/kit/host.h"
+#include "services/kit/migrations.h"
 
 namespace bench {
 
@@ -38,6 +39,12 @@ struct Args {
 Args ParseArgs(int argc, char** argv, const char* runner, const char* default_levels);
 
 std::string Ms(absl::Duration d);
+
+// A service in this process on `db` (migrated), on a free port, with `add`
+// registering it; exits the benchmark if it cannot start.
+std::unique_ptr<kit::ServiceHost> StartService(
+    const std::string& name, const kit::DbOptions& db, const std::vector<kit::Migration>& migrations,
+    const std::function<void(kit::ServiceHost&)>& add);
 
 // The tickets service in this process on `db` (migrated, jobs idle), on a
 // free port; exits the benchmark if it cannot start.
