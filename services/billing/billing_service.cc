@@ -38,6 +38,10 @@ BillingService::BillingService(kit::Db& db, const kit::Clock& clock,
                     .Help("Payments reversed (bounced debits, refunds), in minor units, by site "
                           "and method.")
                     .Register(registry)),
+      debit_failures_(prometheus::BuildCounter()
+                          .Name("estate_billing_payment_failures_total")
+                          .Help("Direct debits the bank refused, by site and reason.")
+                          .Register(registry)),
       ratio_(prometheus::BuildGauge()
                  .Name("estate_billing_collection_ratio")
                  .Help("Collected / billed over the lines of the current calendar year that "
@@ -49,6 +53,15 @@ BillingService::BillingService(kit::Db& db, const kit::Clock& clock,
                    .Help("Outstanding past-due amount, in minor units, by site (disputed lines "
                          "excluded).")
                    .Register(registry)),
+      committing_(prometheus::BuildGauge()
+                      .Name("estate_billing_bill_runs_committing")
+                      .Help("Bill runs committed and not yet complete, by site.")
+                      .Register(registry)),
+      commit_age_(prometheus::BuildGauge()
+                      .Name("estate_billing_bill_run_commit_age_seconds")
+                      .Help("How long the oldest bill run still committing has been at it, by "
+                            "site (0 when none is): a run stuck or starved shows here.")
+                      .Register(registry)),
       run_seconds_(prometheus::BuildHistogram()
                        .Name("estate_billing_bill_run_commit_seconds")
                        .Help("Time from a bill run's commit to its last batch.")

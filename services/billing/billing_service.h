@@ -2,6 +2,8 @@
 #define ESTATE_SERVICES_BILLING_BILLING_SERVICE_H_
 
 #include <functional>
+#include <map>
+#include <vector>
 #include <string>
 #include <thread>
 
@@ -96,6 +98,15 @@ class BillingService final : public v1::BillingService::Service {
                             v1::ListPaymentsResponse* resp) override;
   grpc::Status ReversePayment(grpc::ServerContext* ctx, const v1::ReversePaymentRequest* req,
                               v1::Payment* resp) override;
+  grpc::Status CreateDebitBatch(grpc::ServerContext* ctx, const v1::CreateDebitBatchRequest* req,
+                                v1::DebitBatch* resp) override;
+  grpc::Status GetDebitBatch(grpc::ServerContext* ctx, const v1::GetDebitBatchRequest* req,
+                             v1::DebitBatch* resp) override;
+  grpc::Status ListDebitItems(grpc::ServerContext* ctx, const v1::ListDebitItemsRequest* req,
+                              v1::ListDebitItemsResponse* resp) override;
+  grpc::Status ImportDebitResults(grpc::ServerContext* ctx,
+                                  const v1::ImportDebitResultsRequest* req,
+                                  v1::DebitBatch* resp) override;
   grpc::Status ListLedgerEntries(grpc::ServerContext* ctx,
                                  const v1::ListLedgerEntriesRequest* req,
                                  v1::ListLedgerEntriesResponse* resp) override;
@@ -112,6 +123,21 @@ class BillingService final : public v1::BillingService::Service {
   absl::Status RefreshGauges();
 
  private:
+  // Posts a payment to a locked account: allocation (named bills first, else
+  // oldest lines), credit, ledger. Adds what it collected by charge item.
+  struct PaymentInput {
+    v1::PaymentMethod method;
+    std::string reference;
+    int64_t amount_minor;
+    std::string currency;
+    absl::CivilDay received_on;
+    std::vector<int64_t> named_bills;
+    std::string actor;
+  };
+  absl::StatusOr<store::PaymentRow> PostPayment(kit::Conn& c, const store::AccountRow& a,
+                                                const PaymentInput& in,
+                                                std::map<std::string, int64_t>* collected_by_code);
+  void CountCollected(const std::string& site, const std::map<std::string, int64_t>& by_code);
   void CommitLoop();
   void WakeCommitter();
   bool WokenOrStopping() ABSL_EXCLUSIVE_LOCKS_REQUIRED(wake_mu_) { return wake_ || stopping_; }
@@ -126,8 +152,11 @@ class BillingService final : public v1::BillingService::Service {
   const BillingOptions options_;
   prometheus::Family<prometheus::Counter>& collected_;
   prometheus::Family<prometheus::Counter>& reversed_;
+  prometheus::Family<prometheus::Counter>& debit_failures_;
   prometheus::Family<prometheus::Gauge>& ratio_;
   prometheus::Family<prometheus::Gauge>& arrears_;
+  prometheus::Family<prometheus::Gauge>& committing_;
+  prometheus::Family<prometheus::Gauge>& commit_age_;
   prometheus::Histogram& run_seconds_;
   prometheus::Counter& lines_issued_;
 

@@ -170,6 +170,67 @@ grpc::Status BillingService::WriteOffBillLine(grpc::ServerContext* ctx,
 
 // --- payments ---------------------------------------------------------------
 
+absl::StatusOr<store::PaymentRow> BillingService::PostPayment(
+    kit::Conn& c, const store::AccountRow& a, const PaymentInput& in,
+    std::map<std::string, int64_t>* collected_by_code) {
+  ASSIGN_OR_RETURN(std::vector<store::LineRow> lines, store::UnsettledLines(c, a.id, true));
+  std::vector<int64_t> named_lines;
+  for (size_t i = 0; i < in.named_bills.size(); ++i) {
+    size_t found = 0;
+    for (const store::LineRow& l : lines) {
+      if (l.bill_id != in.named_bills[i]) continue;
+      named_lines.push_back(l.id);
+      ++found;
+    }
+    if (found == 0) {
+      return FieldError(absl::StrCat("payment.bills[", i, "]"),
+                        "not a bill of this account with anything left to pay");
+    }
+  }
+  std::map<int64_t, store::LineRow> by_id;
+  ASSIGN_OR_RETURN(AllocationResult res,
+                   Allocate(OpenLinesOf(lines, &by_id), in.amount_minor, named_lines));
+  store::PaymentRow p;
+  p.site = a.site;
+  p.account_id = a.id;
+  p.unit = a.unit;
+  p.method = in.method;
+  p.reference = in.reference;
+  p.amount_minor = in.amount_minor;
+  p.currency = in.currency;
+  p.received_on = in.received_on;
+  p.named_bills = absl::StrJoin(in.named_bills, ",");
+  p.to_credit_minor = res.to_credit_minor;
+  p.recorded_by = in.actor;
+  p.created_at = clock_.Now();
+  ASSIGN_OR_RETURN(p.id, store::InsertPayment(c, p));
+  RETURN_IF_ERROR(store::ApplyAllocations(c, a.site, a.id, p.id, res.allocations, in.received_on,
+                                          by_id));
+  for (const Allocation& al : res.allocations) {
+    (*collected_by_code)[by_id.at(al.line_id).code] += al.amount_minor;
+  }
+  if (res.to_credit_minor > 0) {
+    RETURN_IF_ERROR(store::SetCredit(c, a.id, a.credit_minor + res.to_credit_minor));
+  }
+  store::LedgerRow e;
+  e.account_id = a.id;
+  e.kind = v1::PAYMENT;
+  e.amount_minor = -p.amount_minor;
+  e.payment_id = p.id;
+  e.actor = in.actor;
+  e.reason = v1::PaymentMethod_Name(p.method);
+  e.created_at = p.created_at;
+  RETURN_IF_ERROR(store::AddLedger(c, a.site, e));
+  return p;
+}
+
+void BillingService::CountCollected(const std::string& site,
+                                    const std::map<std::string, int64_t>& by_code) {
+  for (const auto& [code, amount] : by_code) {
+    collected_.Add({{"site", site}, {"charge_item", code}}).Increment(static_cast<double>(amount));
+  }
+}
+
 grpc::Status BillingService::RecordPayment(grpc::ServerContext* ctx,
                                            const v1::RecordPaymentRequest* req,
                                            v1::Payment* resp) {
@@ -228,64 +289,15 @@ grpc::Status BillingService::RecordPayment(grpc::ServerContext* ctx,
         }
         ASSIGN_OR_RETURN(store::AccountRow a,
                          store::ReadAccount(c, *site, account->second, true));
-        ASSIGN_OR_RETURN(std::vector<store::LineRow> lines, store::UnsettledLines(c, a.id, true));
-        std::vector<int64_t> named_lines;
-        for (size_t i = 0; i < named_bills.size(); ++i) {
-          size_t found = 0;
-          for (const store::LineRow& l : lines) {
-            if (l.bill_id != named_bills[i]) continue;
-            named_lines.push_back(l.id);
-            ++found;
-          }
-          if (found == 0) {
-            return FieldError(absl::StrCat("payment.bills[", i, "]"),
-                              "not a bill of this account with anything left to pay");
-          }
-        }
-        std::map<int64_t, store::LineRow> by_id;
-        ASSIGN_OR_RETURN(AllocationResult res,
-                         Allocate(OpenLinesOf(lines, &by_id), in.amount_minor(), named_lines));
-        store::PaymentRow p;
-        p.site = *site;
-        p.account_id = a.id;
-        p.unit = a.unit;
-        p.method = in.method();
-        p.reference = in.reference();
-        p.amount_minor = in.amount_minor();
-        p.currency = in.currency_code();
-        p.received_on = received;
-        p.named_bills = absl::StrJoin(named_bills, ",");
-        p.to_credit_minor = res.to_credit_minor;
-        p.recorded_by = actor;
-        p.created_at = clock_.Now();
-        ASSIGN_OR_RETURN(p.id, store::InsertPayment(c, p));
-        RETURN_IF_ERROR(store::ApplyAllocations(c, *site, a.id, p.id, res.allocations, received,
-                                                by_id));
-        for (const Allocation& al : res.allocations) {
-          collected_by_code[by_id.at(al.line_id).code] += al.amount_minor;
-        }
-        if (res.to_credit_minor > 0) {
-          RETURN_IF_ERROR(store::SetCredit(c, a.id, a.credit_minor + res.to_credit_minor));
-        }
-        store::LedgerRow e;
-        e.account_id = a.id;
-        e.kind = v1::PAYMENT;
-        e.amount_minor = -p.amount_minor;
-        e.payment_id = p.id;
-        e.actor = actor;
-        e.reason = v1::PaymentMethod_Name(p.method);
-        e.created_at = p.created_at;
-        RETURN_IF_ERROR(store::AddLedger(c, *site, e));
+        PaymentInput pin{in.method(), in.reference(), in.amount_minor(), in.currency_code(),
+                         received, named_bills, actor};
+        ASSIGN_OR_RETURN(store::PaymentRow p, PostPayment(c, a, pin, &collected_by_code));
         ASSIGN_OR_RETURN(store::PaymentRow stored, store::ReadPayment(c, *site, p.id, false));
         *resp = PaymentView(stored);
         return absl::OkStatus();
       }));
   // Only the call that posted counts (a replayed retry runs nothing).
-  if (s.ok()) {
-    for (const auto& [code, amount] : collected_by_code) {
-      collected_.Add({{"site", *site}, {"charge_item", code}}).Increment(static_cast<double>(amount));
-    }
-  }
+  if (s.ok()) CountCollected(*site, collected_by_code);
   return s;
 }
 

@@ -81,6 +81,7 @@ absl::Status BillingService::RefreshGauges() {
   const absl::CivilDay today = DayOfTime(now);
   return db_.Run(absl::Now() + absl::Seconds(30), [&](kit::Conn& c) -> absl::Status {
     ASSIGN_OR_RETURN(std::vector<std::string> sites, store::BilledSites(c));
+    ASSIGN_OR_RETURN(auto committing, store::CommittingRuns(c));
     for (const std::string& site : sites) {
       ASSIGN_OR_RETURN(auto rows, store::AgingRows(c, site, today, kAgingBounds, 0, 0));
       v1::Aging total;
@@ -88,6 +89,11 @@ absl::Status BillingService::RefreshGauges() {
       arrears_.Add({{"site", site}}).Set(static_cast<double>(total.total_minor()));
       ASSIGN_OR_RETURN(auto due,
                        store::DueSums(c, site, absl::CivilDay(today.year(), 1, 1), today));
+      auto run = committing.find(site);
+      committing_.Add({{"site", site}})
+          .Set(run == committing.end() ? 0.0 : static_cast<double>(run->second.first));
+      commit_age_.Add({{"site", site}})
+          .Set(run == committing.end() ? 0.0 : absl::ToDoubleSeconds(now - run->second.second));
       ratio_.Add({{"site", site}})
           .Set(due.first > 0 ? static_cast<double>(due.second) / static_cast<double>(due.first)
                              : 0.0);

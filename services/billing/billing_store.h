@@ -285,6 +285,50 @@ absl::Status ApplyAllocations(kit::Conn& c, const std::string& site, int64_t acc
 absl::StatusOr<std::vector<Allocation>> CreditAllocationsNewestFirst(kit::Conn& c,
                                                                      int64_t account_id);
 
+// Direct debit.
+struct DebitCandidate {
+  int64_t account_id = 0;
+  std::string unit;
+  v1::Account profile;  // its mandate, if any
+  int64_t due_minor = 0;  // outstanding, due by the batch date, not on hold
+  int64_t credit_minor = 0;
+};
+absl::StatusOr<std::vector<DebitCandidate>> DebitCandidates(kit::Conn& c, const std::string& site,
+                                                            absl::CivilDay as_of);
+struct DebitItemRow {
+  int64_t id = 0;
+  int64_t batch_id = 0;
+  int64_t account_id = 0;
+  std::string unit;
+  int64_t amount_minor = 0;
+  std::string bank;
+  std::string account_masked;
+  absl::CivilDay mandate_expiry;
+  v1::DebitStatus status = v1::DEBIT_PENDING;
+  v1::DebitFailure failure = v1::DEBIT_FAILURE_UNSPECIFIED;
+  std::string bank_reference;
+  int64_t payment_id = 0;
+};
+struct DebitBatchRow {
+  int64_t id = 0;
+  std::string site;
+  absl::CivilDay as_of;
+  std::string currency;
+  std::string created_by;
+  absl::Time created_at;
+  // Per status: items and their amounts.
+  std::map<int, std::pair<int64_t, int64_t>> by_status;
+};
+absl::StatusOr<int64_t> InsertDebitBatch(kit::Conn& c, const DebitBatchRow& b,
+                                         const std::vector<DebitItemRow>& items);
+absl::StatusOr<DebitBatchRow> ReadDebitBatch(kit::Conn& c, const std::string& site, int64_t id);
+absl::StatusOr<std::vector<DebitItemRow>> ListDebitItems(kit::Conn& c, int64_t batch_id,
+                                                         v1::DebitStatus status, int64_t after,
+                                                         int limit);
+absl::StatusOr<DebitItemRow> ReadDebitItem(kit::Conn& c, int64_t batch_id, int64_t item_id,
+                                           bool for_update);
+absl::Status SetDebitResult(kit::Conn& c, const DebitItemRow& item);
+
 // The ledger.
 struct LedgerRow {
   int64_t id = 0;
@@ -322,6 +366,8 @@ absl::StatusOr<std::vector<AgingRow>> AgingRows(kit::Conn& c, const std::string&
 // (billed, collected) over lines due in [from, to].
 absl::StatusOr<std::pair<int64_t, int64_t>> DueSums(kit::Conn& c, const std::string& site,
                                                     absl::CivilDay from, absl::CivilDay to);
+// Per site: runs being committed and when the oldest of them was committed.
+absl::StatusOr<std::map<std::string, std::pair<int64_t, absl::Time>>> CommittingRuns(kit::Conn& c);
 // Sites with any bill run, for the metrics job.
 absl::StatusOr<std::vector<std::string>> BilledSites(kit::Conn& c);
 

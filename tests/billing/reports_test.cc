@@ -175,6 +175,8 @@ TEST_F(ReportsTest, MetricsShowCollectionAndPassPromtool) {
         absl::StrCat("estate_billing_collected_minor_total{charge_item=\"property-fee\",site=\"",
                      site, "\"}"),
         std::string("estate_billing_bill_lines_issued_total"),
+        absl::StrCat("estate_billing_bill_runs_committing{site=\"", site, "\"} 0"),
+        absl::StrCat("estate_billing_bill_run_commit_age_seconds{site=\"", site, "\"} 0"),
         std::string("estate_billing_bill_run_commit_seconds_count"),
         std::string("grpc_server_handled_total{grpc_code=\"OK\",grpc_method=\"RecordPayment\"")}) {
     EXPECT_NE(text.find(series), std::string::npos) << series;

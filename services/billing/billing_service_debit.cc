@@ -1,0 +1,256 @@
+// Direct debit: batches for the bank and the import of its results.
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "services/billing/billing_internal.h"
+#include "services/billing/billing_service.h"
+#include "services/billing/billing_validation.h"
+#include "services/billing/billing_views.h"
+#include "services/kit/errors.h"
+#include "services/kit/etag.h"
+#include "services/kit/idempotency.h"
+#include "services/kit/paging.h"
+#include "services/kit/proto_time.h"
+#include "services/kit/rpc_context.h"
+#include "services/kit/status_macros.h"
+#include "services/kit/validate.h"
+
+namespace billing {
+
+using kit::FieldError;
+using kit::ToGrpc;
+
+namespace {
+
+constexpr int kMaxResultsPerImport = 1000;
+
+std::string BatchName(const std::string& site, int64_t id) {
+  return absl::StrCat("sites/", site, "/debitBatches/", id);
+}
+
+v1::DebitBatch BatchView(const store::DebitBatchRow& b) {
+  v1::DebitBatch out;
+  out.set_name(BatchName(b.site, b.id));
+  out.set_as_of(store::DayText(b.as_of));
+  out.set_currency_code(b.currency);
+  auto count = [&](v1::DebitStatus s) {
+    auto it = b.by_status.find(s);
+    return it == b.by_status.end() ? std::make_pair(int64_t{0}, int64_t{0}) : it->second;
+  };
+  const auto pending = count(v1::DEBIT_PENDING);
+  const auto paid = count(v1::DEBIT_PAID);
+  const auto failed = count(v1::DEBIT_FAILED);
+  out.set_items(pending.first + paid.first + failed.first);
+  out.set_total_minor(pending.second + paid.second + failed.second);
+  out.set_expired_mandates(count(v1::MANDATE_EXPIRED).first);
+  out.set_paid(paid.first);
+  out.set_paid_minor(paid.second);
+  out.set_failed(failed.first);
+  out.set_pending(pending.first);
+  out.set_created_by(b.created_by);
+  kit::SetTimestamp(out.mutable_create_time(), b.created_at);
+  return out;
+}
+
+v1::DebitItem ItemView(const std::string& site, const store::DebitItemRow& i) {
+  v1::DebitItem out;
+  out.set_name(absl::StrCat(BatchName(site, i.batch_id), "/items/", i.id));
+  out.set_account(AccountName(site, i.unit));
+  out.set_amount_minor(i.amount_minor);
+  out.set_bank(i.bank);
+  out.set_account_masked(i.account_masked);
+  out.set_mandate_expiry(store::DayText(i.mandate_expiry));
+  out.set_status(i.status);
+  out.set_failure(i.failure);
+  out.set_bank_reference(i.bank_reference);
+  if (i.payment_id != 0) out.set_payment(absl::StrCat("sites/", site, "/payments/", i.payment_id));
+  return out;
+}
+
+absl::StatusOr<std::pair<std::string, int64_t>> ParseBatchName(absl::string_view field,
+                                                               absl::string_view name) {
+  absl::StatusOr<std::vector<std::string>> ids =
+      kit::ParseName(field, name, {"sites", "debitBatches"});
+  if (!ids.ok()) return ids.status();
+  return std::make_pair((*ids)[0], kit::IdOf((*ids)[1]));
+}
+
+}  // namespace
+
+grpc::Status BillingService::CreateDebitBatch(grpc::ServerContext* ctx,
+                                              const v1::CreateDebitBatchRequest* req,
+                                              v1::DebitBatch* resp) {
+  absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
+  if (!site.ok()) return ToGrpc(site.status());
+  RETURN_GRPC_IF_ERROR(kit::CheckRequestId(req->request_id()));
+  absl::StatusOr<absl::CivilDay> as_of =
+      ParseDay("debit_batch.as_of", req->debit_batch().as_of());
+  if (!as_of.ok()) return ToGrpc(as_of.status());
+  const std::string actor = kit::CallerOf(*ctx);
+  return ToGrpc(kit::IdempotentWrite(
+      db_, kit::DeadlineOf(*ctx), "CreateDebitBatch", req->request_id(), *req, resp,
+      [&](kit::Conn& c) -> absl::Status {
+        ASSIGN_OR_RETURN(store::Settings settings, store::ReadSettings(c, *site, false));
+        ASSIGN_OR_RETURN(std::vector<store::DebitCandidate> due,
+                         store::DebitCandidates(c, *site, *as_of));
+        std::vector<store::DebitItemRow> items;
+        for (const store::DebitCandidate& d : due) {
+          if (!d.profile.has_mandate()) continue;  // pays at the desk
+          const int64_t amount = d.due_minor - d.credit_minor;
+          if (amount <= 0) continue;
+          store::DebitItemRow i;
+          i.account_id = d.account_id;
+          i.amount_minor = amount;
+          i.bank = d.profile.mandate().bank();
+          i.account_masked = d.profile.mandate().account_masked();
+          i.mandate_expiry = store::DayOf(d.profile.mandate().expiry());
+          // An expired mandate is reported now, with the batch, instead of
+          // coming back from the bank as a failure.
+          i.status = i.mandate_expiry < *as_of ? v1::MANDATE_EXPIRED : v1::DEBIT_PENDING;
+          items.push_back(std::move(i));
+        }
+        store::DebitBatchRow b;
+        b.site = *site;
+        b.as_of = *as_of;
+        b.currency = settings.currency;
+        b.created_by = actor;
+        b.created_at = clock_.Now();
+        ASSIGN_OR_RETURN(int64_t id, store::InsertDebitBatch(c, b, items));
+        ASSIGN_OR_RETURN(store::DebitBatchRow stored, store::ReadDebitBatch(c, *site, id));
+        *resp = BatchView(stored);
+        return absl::OkStatus();
+      }));
+}
+
+grpc::Status BillingService::GetDebitBatch(grpc::ServerContext* ctx,
+                                           const v1::GetDebitBatchRequest* req,
+                                           v1::DebitBatch* resp) {
+  absl::StatusOr<std::pair<std::string, int64_t>> ref = ParseBatchName("name", req->name());
+  if (!ref.ok()) return ToGrpc(ref.status());
+  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
+    ASSIGN_OR_RETURN(store::DebitBatchRow b, store::ReadDebitBatch(c, ref->first, ref->second));
+    *resp = BatchView(b);
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status BillingService::ListDebitItems(grpc::ServerContext* ctx,
+                                            const v1::ListDebitItemsRequest* req,
+                                            v1::ListDebitItemsResponse* resp) {
+  absl::StatusOr<std::pair<std::string, int64_t>> ref = ParseBatchName("parent", req->parent());
+  if (!ref.ok()) return ToGrpc(ref.status());
+  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
+  if (!page.ok()) return ToGrpc(page.status());
+  if (!v1::DebitStatus_IsValid(req->status())) return ToGrpc(FieldError("status", "unknown"));
+  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
+    RETURN_IF_ERROR(store::ReadDebitBatch(c, ref->first, ref->second).status());
+    ASSIGN_OR_RETURN(auto rows, store::ListDebitItems(c, ref->second, req->status(), page->after,
+                                                      page->size + 1));
+    const bool more = static_cast<int>(rows.size()) > page->size;
+    if (more) rows.pop_back();
+    for (const store::DebitItemRow& i : rows) *resp->add_items() = ItemView(ref->first, i);
+    if (more) resp->set_next_page_token(kit::NextPageToken(*req, rows.back().id));
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status BillingService::ImportDebitResults(grpc::ServerContext* ctx,
+                                                const v1::ImportDebitResultsRequest* req,
+                                                v1::DebitBatch* resp) {
+  absl::StatusOr<std::pair<std::string, int64_t>> ref = ParseBatchName("name", req->name());
+  if (!ref.ok()) return ToGrpc(ref.status());
+  const std::string& site = ref->first;
+  RETURN_GRPC_IF_ERROR(kit::CheckRequestId(req->request_id()));
+  if (req->results().empty()) return ToGrpc(FieldError("results", "required"));
+  if (req->results_size() > kMaxResultsPerImport) {
+    return ToGrpc(FieldError("results", absl::StrCat("at most ", kMaxResultsPerImport, " per call")));
+  }
+  absl::CivilDay received = DayOfTime(clock_.Now());
+  if (!req->received_on().empty()) {
+    absl::StatusOr<absl::CivilDay> d = ParseDay("received_on", req->received_on());
+    if (!d.ok()) return ToGrpc(d.status());
+    if (*d > received) return ToGrpc(FieldError("received_on", "must not be in the future"));
+    received = *d;
+  }
+  std::vector<int64_t> item_ids;
+  for (int i = 0; i < req->results_size(); ++i) {
+    const v1::DebitResult& r = req->results(i);
+    const std::string f = absl::StrCat("results[", i, "]");
+    absl::StatusOr<std::vector<std::string>> ids =
+        kit::ParseName(f + ".item", r.item(), {"sites", "debitBatches", "items"});
+    if (!ids.ok()) return ToGrpc(ids.status());
+    if ((*ids)[0] != site || kit::IdOf((*ids)[1]) != ref->second) {
+      return ToGrpc(FieldError(f + ".item", "must be an item of this batch"));
+    }
+    if (r.status() != v1::DEBIT_PAID && r.status() != v1::DEBIT_FAILED &&
+        r.status() != v1::DEBIT_PENDING) {
+      return ToGrpc(FieldError(f + ".status", "DEBIT_PAID, DEBIT_FAILED or DEBIT_PENDING"));
+    }
+    if ((r.status() == v1::DEBIT_FAILED) !=
+        (r.failure() != v1::DEBIT_FAILURE_UNSPECIFIED && v1::DebitFailure_IsValid(r.failure()))) {
+      return ToGrpc(FieldError(f + ".failure", "a known reason with DEBIT_FAILED, and only then"));
+    }
+    RETURN_GRPC_IF_ERROR(kit::CheckText(f + ".bank_reference", r.bank_reference(), 128, false));
+    item_ids.push_back(kit::IdOf((*ids)[2]));
+  }
+  const std::string actor = kit::CallerOf(*ctx);
+  std::map<std::string, int64_t> collected_by_code;
+  std::map<v1::DebitFailure, int64_t> failures;
+  grpc::Status s = ToGrpc(kit::IdempotentWrite(
+      db_, kit::DeadlineOf(*ctx), "ImportDebitResults", req->request_id(), *req, resp,
+      [&](kit::Conn& c) -> absl::Status {
+        collected_by_code.clear();
+        failures.clear();
+        ASSIGN_OR_RETURN(store::DebitBatchRow batch, store::ReadDebitBatch(c, site, ref->second));
+        for (int i = 0; i < req->results_size(); ++i) {
+          const v1::DebitResult& r = req->results(i);
+          const std::string f = absl::StrCat("results[", i, "]");
+          // Account first, then the item: the lock order of payments.
+          absl::StatusOr<store::DebitItemRow> peek =
+              store::ReadDebitItem(c, ref->second, item_ids[i], false);
+          if (absl::IsNotFound(peek.status())) return FieldError(f + ".item", "no such item");
+          if (!peek.ok()) return peek.status();
+          ASSIGN_OR_RETURN(store::AccountRow a, store::ReadAccountById(c, peek->account_id, true));
+          ASSIGN_OR_RETURN(store::DebitItemRow item,
+                           store::ReadDebitItem(c, ref->second, item_ids[i], true));
+          if (item.status == v1::MANDATE_EXPIRED) {
+            return absl::FailedPreconditionError(
+                absl::StrCat(f, ": the item was not sent (its mandate had expired)"));
+          }
+          // A file imported twice posts nothing twice.
+          if (item.status == v1::DEBIT_PAID) {
+            if (r.status() == v1::DEBIT_PAID) continue;
+            return absl::FailedPreconditionError(absl::StrCat(
+                f, ": the item is already paid; reverse its payment if the debit bounced"));
+          }
+          item.bank_reference = r.bank_reference();
+          item.status = r.status();
+          item.failure = r.failure();
+          if (r.status() == v1::DEBIT_PAID) {
+            PaymentInput pin{v1::DIRECT_DEBIT,
+                             r.bank_reference().empty()
+                                 ? absl::StrCat("debit-batch-", batch.id, "/", item.id)
+                                 : r.bank_reference(),
+                             item.amount_minor, batch.currency, received, {}, actor};
+            ASSIGN_OR_RETURN(store::PaymentRow p, PostPayment(c, a, pin, &collected_by_code));
+            item.payment_id = p.id;
+          } else if (r.status() == v1::DEBIT_FAILED) {
+            ++failures[r.failure()];
+          }
+          RETURN_IF_ERROR(store::SetDebitResult(c, item));
+        }
+        ASSIGN_OR_RETURN(store::DebitBatchRow after, store::ReadDebitBatch(c, site, ref->second));
+        *resp = BatchView(after);
+        return absl::OkStatus();
+      }));
+  if (s.ok()) {
+    CountCollected(site, collected_by_code);
+    for (const auto& [reason, n] : failures) {
+      debit_failures_.Add({{"site", site}, {"reason", v1::DebitFailure_Name(reason)}})
+          .Increment(static_cast<double>(n));
+    }
+  }
+  return s;
+}
+
+}  // namespace billing

@@ -1,0 +1,176 @@
+// Direct debit against the real database: who goes into a batch, expired
+// mandates reported up front, and bank results imported exactly once.
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "tests/billing/billing_fixture.h"
+
+namespace billing {
+namespace {
+
+class DebitTest : public BillingTest {
+ protected:
+  void GiveMandate(const std::string& site, const std::string& unit, const std::string& expiry) {
+    v1::UpdateAccountRequest req;
+    *req.mutable_account() = GetAccount(site, unit);
+    req.mutable_account()->mutable_mandate()->set_bank("Bank of Harbin");
+    req.mutable_account()->mutable_mandate()->set_account_masked("6222 **** **** 1234");
+    req.mutable_account()->mutable_mandate()->set_expiry(expiry);
+    req.set_request_id(NewRequestId());
+    v1::Account out;
+    const grpc::Status s = stub().UpdateAccount(Context().get(), req, &out);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  v1::DebitBatch NewBatch(const std::string& site, const std::string& as_of) {
+    v1::CreateDebitBatchRequest req;
+    req.set_parent("sites/" + site);
+    req.mutable_debit_batch()->set_as_of(as_of);
+    req.set_request_id(NewRequestId());
+    v1::DebitBatch out;
+    const grpc::Status s = stub().CreateDebitBatch(Context().get(), req, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+  std::vector<v1::DebitItem> Items(const v1::DebitBatch& b) {
+    v1::ListDebitItemsRequest req;
+    req.set_parent(b.name());
+    v1::ListDebitItemsResponse out;
+    EXPECT_TRUE(stub().ListDebitItems(Context().get(), req, &out).ok());
+    return {out.items().begin(), out.items().end()};
+  }
+  grpc::Status Import(const v1::DebitBatch& b, const std::vector<v1::DebitResult>& results,
+                      v1::DebitBatch* out) {
+    v1::ImportDebitResultsRequest req;
+    req.set_name(b.name());
+    req.set_request_id(NewRequestId());
+    for (const v1::DebitResult& r : results) *req.add_results() = r;
+    return stub().ImportDebitResults(Context().get(), req, out);
+  }
+  static v1::DebitResult Result(const v1::DebitItem& item, v1::DebitStatus status,
+                                v1::DebitFailure failure = v1::DEBIT_FAILURE_UNSPECIFIED) {
+    v1::DebitResult r;
+    r.set_item(item.name());
+    r.set_status(status);
+    r.set_failure(failure);
+    r.set_bank_reference("BOH-" + item.name().substr(item.name().rfind('/') + 1));
+    return r;
+  }
+};
+
+TEST_F(DebitTest, ABatchTakesValidMandatesAndReportsExpiredOnesBeforeSending) {
+  const std::string site = NewSite();
+  const v1::ChargeItem fee = PerAreaItem(site, "property-fee", "2");
+  for (const char* unit : {"valid", "expired", "desk-payer", "paid-up"}) {
+    OpenAccount(site, unit, "1", "100", {fee});
+  }
+  GiveMandate(site, "valid", "2029-12-31");
+  GiveMandate(site, "expired", "2026-02-28");  // "the bank card provided has expired"
+  GiveMandate(site, "paid-up", "2029-12-31");
+  Bill(site, "2026-03-01");  // 20000 each, due 15 March
+  v1::Payment p;
+  ASSERT_TRUE(Pay(site, "paid-up", 20000, &p).ok());
+
+  const v1::DebitBatch batch = NewBatch(site, "2026-03-20");
+  EXPECT_EQ(batch.items(), 1);
+  EXPECT_EQ(batch.total_minor(), 20000);
+  EXPECT_EQ(batch.expired_mandates(), 1);
+  EXPECT_EQ(batch.pending(), 1);
+  const std::vector<v1::DebitItem> items = Items(batch);
+  ASSERT_EQ(items.size(), 2u);
+  std::map<std::string, v1::DebitItem> by_account;
+  for (const v1::DebitItem& i : items) by_account[i.account()] = i;
+  const std::string prefix = "sites/" + site + "/accounts/";
+  EXPECT_EQ(by_account[prefix + "valid"].status(), v1::DEBIT_PENDING);
+  EXPECT_EQ(by_account[prefix + "valid"].amount_minor(), 20000);
+  EXPECT_EQ(by_account[prefix + "expired"].status(), v1::MANDATE_EXPIRED);
+  EXPECT_EQ(by_account[prefix + "expired"].mandate_expiry(), "2026-02-28");
+  EXPECT_FALSE(by_account.count(prefix + "desk-payer"));
+  EXPECT_FALSE(by_account.count(prefix + "paid-up"));
+  // Nothing is due before the 15th: an earlier batch is empty.
+  EXPECT_EQ(NewBatch(site, "2026-03-10").items(), 0);
+
+  // The expired item was never sent, so it cannot come back paid.
+  v1::DebitBatch out;
+  EXPECT_EQ(Import(batch, {Result(by_account[prefix + "expired"], v1::DEBIT_PAID)}, &out).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(sql().Scalar("SELECT COUNT(*) FROM payments WHERE site = ?", {site}), 1);
+}
+
+TEST_F(DebitTest, PaidResultsPostOncePerItemAndFailuresKeepTheirReason) {
+  const std::string site = NewSite();
+  const v1::ChargeItem fee = PerAreaItem(site, "property-fee", "2");
+  OpenAccount(site, "a", "1", "100", {fee});
+  OpenAccount(site, "b", "1", "150", {fee});
+  GiveMandate(site, "a", "2029-12-31");
+  GiveMandate(site, "b", "2029-12-31");
+  Bill(site, "2026-03-01");
+  const v1::DebitBatch batch = NewBatch(site, "2026-03-20");
+  const std::vector<v1::DebitItem> items = Items(batch);
+  ASSERT_EQ(items.size(), 2u);
+  const v1::DebitItem& a = absl::EndsWith(items[0].account(), "/a") ? items[0] : items[1];
+  const v1::DebitItem& b = absl::EndsWith(items[0].account(), "/b") ? items[0] : items[1];
+
+  v1::DebitBatch out;
+  ASSERT_TRUE(Import(batch,
+                     {Result(a, v1::DEBIT_PAID), Result(b, v1::DEBIT_FAILED, v1::INSUFFICIENT_FUNDS)},
+                     &out)
+                  .ok());
+  EXPECT_EQ(out.paid(), 1);
+  EXPECT_EQ(out.paid_minor(), 20000);
+  EXPECT_EQ(out.failed(), 1);
+  EXPECT_EQ(GetAccount(site, "a").balance_minor(), 0);
+  EXPECT_EQ(GetAccount(site, "b").balance_minor(), 30000);
+  // The same bank file imported again (a new request) posts nothing new.
+  ASSERT_TRUE(Import(batch, {Result(a, v1::DEBIT_PAID)}, &out).ok());
+  EXPECT_EQ(sql().Scalar("SELECT COUNT(*) FROM payments WHERE site = ? AND method = ?",
+                         {site, static_cast<int>(v1::DIRECT_DEBIT)}),
+            1);
+  // The bank retries b and it goes through.
+  ASSERT_TRUE(Import(batch, {Result(b, v1::DEBIT_PAID)}, &out).ok());
+  EXPECT_EQ(out.paid(), 2);
+  EXPECT_EQ(out.failed(), 0);
+  EXPECT_EQ(GetAccount(site, "b").balance_minor(), 0);
+  const std::vector<v1::DebitItem> after = Items(batch);
+  for (const v1::DebitItem& i : after) {
+    EXPECT_EQ(i.status(), v1::DEBIT_PAID);
+    EXPECT_FALSE(i.payment().empty());
+  }
+  ExpectBooksBalance(site);
+
+  const std::string metrics = testing_support::HttpGet(metrics_port(), "/metrics");
+  EXPECT_NE(metrics.find(absl::StrCat("estate_billing_payment_failures_total{reason=\"INSUFFICIENT_FUNDS\",site=\"",
+                                      site, "\"} 1")),
+            std::string::npos);
+}
+
+TEST_F(DebitTest, BadResultsAreRefusedNamingTheFieldAndChangeNothing) {
+  const std::string site = NewSite();
+  const v1::ChargeItem fee = PerAreaItem(site, "property-fee", "2");
+  OpenAccount(site, "a", "1", "100", {fee});
+  GiveMandate(site, "a", "2029-12-31");
+  Bill(site, "2026-03-01");
+  const v1::DebitBatch batch = NewBatch(site, "2026-03-20");
+  const v1::DebitItem item = Items(batch).at(0);
+  struct Case {
+    v1::DebitResult result;
+    std::string field;
+  };
+  v1::DebitResult no_reason = Result(item, v1::DEBIT_FAILED);
+  v1::DebitResult paid_with_reason = Result(item, v1::DEBIT_PAID, v1::CARD_EXPIRED);
+  v1::DebitResult other_batch = Result(item, v1::DEBIT_PAID);
+  other_batch.set_item("sites/" + site + "/debitBatches/999999/items/1");
+  v1::DebitResult bad_status = Result(item, v1::MANDATE_EXPIRED);
+  for (const Case& c : std::vector<Case>{{no_reason, "results[0].failure"},
+                                         {paid_with_reason, "results[0].failure"},
+                                         {other_batch, "results[0].item"},
+                                         {bad_status, "results[0].status"}}) {
+    v1::DebitBatch out;
+    const grpc::Status s = Import(batch, {c.result}, &out);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.field;
+    EXPECT_EQ(s.error_message().rfind(c.field, 0), 0u) << s.error_message();
+  }
+  EXPECT_EQ(sql().Scalar("SELECT COUNT(*) FROM payments WHERE site = ?", {site}), 0);
+  EXPECT_EQ(Items(batch).at(0).status(), v1::DEBIT_PENDING);
+}
+
+}  // namespace
+}  // namespace billing
