@@ -3,6 +3,8 @@
 //   estatectl token  --site=demo --role=staff [--sub=dev] [--ttl=12h]
 //   estatectl apikey --name=finance-app --role=finance --site='*'
 //   estatectl call GET /v1/sites/demo/tickets [BODY]      (uses $ESTATE_TOKEN)
+//   estatectl bill-run demo MONTHLY 2026-12-01 [--commit]  (a progress bar)
+//   estatectl export collection demo 2026-11 > collection.csv
 //
 // Tokens are HS256, signed with the gateway's development secret
 // (var/secrets/gateway-jwt-hs256 from tools/up).
@@ -25,6 +27,7 @@
 #include "gateway/jwt.h"
 #include "services/kit/hash.h"
 #include "services/kit/uuid.h"
+#include "tools/estatectl/billing_commands.h"
 
 ABSL_FLAG(std::string, secret_file, "var/secrets/gateway-jwt-hs256", "The gateway's HS256 secret.");
 ABSL_FLAG(std::string, sub, "dev", "Token subject (who the calls are recorded as).");
@@ -36,6 +39,7 @@ ABSL_FLAG(std::string, audience, "estate-api", "aud claim.");
 ABSL_FLAG(std::string, name, "", "API key name (apikey).");
 ABSL_FLAG(std::string, gateway, "127.0.0.1:8080", "Gateway HTTP host:port (call).");
 ABSL_FLAG(std::string, token, "", "Bearer token for call (default: $ESTATE_TOKEN).");
+ABSL_FLAG(bool, commit, false, "bill-run: commit the run after the dry run, with progress.");
 
 namespace {
 
@@ -83,7 +87,8 @@ int ApiKey() {
   return 0;
 }
 
-int Call(const std::string& method, const std::string& target, const std::string& body) {
+estatectl::HttpReply Request(const std::string& method, const std::string& target,
+                             const std::string& body) {
   std::string token = absl::GetFlag(FLAGS_token);
   if (token.empty() && getenv("ESTATE_TOKEN")) token = getenv("ESTATE_TOKEN");
   std::pair<std::string, std::string> hp =
@@ -103,13 +108,21 @@ int Call(const std::string& method, const std::string& target, const std::string
     beast::flat_buffer buffer;
     http::response<http::string_body> res;
     http::read(stream, buffer, res);
-    std::cerr << res.result_int() << " " << res.reason() << "\n";
-    std::cout << res.body() << "\n";
-    return res.result_int() < 400 ? 0 : 1;
+    return {static_cast<int>(res.result_int()), res.body()};
   } catch (const std::exception& e) {
-    std::cerr << "call failed: " << e.what() << "\n";
+    return {0, absl::StrCat("call failed: ", e.what())};
+  }
+}
+
+int Call(const std::string& method, const std::string& target, const std::string& body) {
+  const estatectl::HttpReply r = Request(method, target, body);
+  if (r.status == 0) {
+    std::cerr << r.body << "\n";
     return 2;
   }
+  std::cerr << r.status << "\n";
+  std::cout << r.body << "\n";
+  return r.status < 400 ? 0 : 1;
 }
 
 }  // namespace
@@ -117,10 +130,17 @@ int Call(const std::string& method, const std::string& target, const std::string
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "estatectl token --site=demo --role=staff | apikey --name=N --role=R --site=S | "
-      "call METHOD PATH [JSON]");
+      "call METHOD PATH [JSON] | bill-run SITE CYCLE DATE [--commit] | "
+      "export collection SITE PERIOD | export aging SITE [AS_OF] | export run-lines RUN");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() >= 2 && std::string(args[1]) == "token") return Token();
   if (args.size() >= 2 && std::string(args[1]) == "apikey") return ApiKey();
+  if (args.size() >= 2 && std::string(args[1]) == "bill-run") {
+    return estatectl::BillRun(Request, {args.begin() + 2, args.end()}, absl::GetFlag(FLAGS_commit));
+  }
+  if (args.size() >= 2 && std::string(args[1]) == "export") {
+    return estatectl::Export(Request, {args.begin() + 2, args.end()});
+  }
   if (args.size() >= 4 && std::string(args[1]) == "call") {
     return Call(args[2], args[3], args.size() >= 5 ? args[4] : "");
   }
