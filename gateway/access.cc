@@ -87,10 +87,10 @@ absl::Status Authorize(const Principal& who, const MethodInfo& method,
     return absl::PermissionDeniedError(
         absl::StrCat(method.descriptor->name(), " spans every site"));
   }
-  auto site = SiteOfRequest(method, request);
-  if (!site.ok()) return site.status();
-  if (!who.MaySee(*site)) {
-    return absl::PermissionDeniedError(absl::StrCat("no access to site ", *site));
+  auto sites = SitesOfRequest(method, request);
+  if (!sites.ok()) return sites.status();
+  for (const std::string& site : *sites) {
+    if (!who.MaySee(site)) return absl::PermissionDeniedError(absl::StrCat("no access to site ", site));
   }
   return absl::OkStatus();
 }

@@ -147,6 +147,11 @@ absl::Status Catalog::AddService(const google::protobuf::ServiceDescriptor* serv
       if (!chain.ok()) return chain.status();
       info->resource_field = *std::move(chain);
       info->resource_field_path = resource;
+    } else if (const auto* sites = m->input_type()->FindFieldByName("sites");
+               sites && sites->is_repeated() && sites->type() == FieldDescriptor::TYPE_STRING) {
+      // A roll-up over several sites names them all; each is authorized.
+      info->resource_field = {sites};
+      info->resource_field_path = "sites";
     }
     // Two methods on one verb and path would make one of them unreachable.
     for (const Route& r : routes) {
@@ -206,19 +211,8 @@ std::vector<std::string> Catalog::backends() const {
   return {names.begin(), names.end()};
 }
 
-absl::StatusOr<std::string> SiteOfRequest(const MethodInfo& method,
-                                          const google::protobuf::Message& request) {
-  if (method.resource_field.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(method.path, ": the method names no resource to authorize on"));
-  }
-  const google::protobuf::Message* msg = &request;
-  for (size_t i = 0; i + 1 < method.resource_field.size(); ++i) {
-    msg = &msg->GetReflection()->GetMessage(*msg, method.resource_field[i]);
-  }
-  std::string scratch;
-  const std::string& name =
-      msg->GetReflection()->GetStringReference(*msg, method.resource_field.back(), &scratch);
+namespace {
+absl::StatusOr<std::string> SiteOfName(const MethodInfo& method, absl::string_view name) {
   absl::string_view rest = name;
   if (!absl::ConsumePrefix(&rest, "sites/")) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -230,6 +224,42 @@ absl::StatusOr<std::string> SiteOfRequest(const MethodInfo& method,
         absl::StrCat(method.resource_field_path, ": malformed site id"));
   }
   return std::string(site);
+}
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> SitesOfRequest(const MethodInfo& method,
+                                                        const google::protobuf::Message& request) {
+  if (method.resource_field.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(method.path, ": the method names no resource to authorize on"));
+  }
+  const google::protobuf::Message* msg = &request;
+  for (size_t i = 0; i + 1 < method.resource_field.size(); ++i) {
+    msg = &msg->GetReflection()->GetMessage(*msg, method.resource_field[i]);
+  }
+  const auto* field = method.resource_field.back();
+  const auto* reflection = msg->GetReflection();
+  std::vector<std::string> out;
+  if (field->is_repeated()) {
+    const int n = reflection->FieldSize(*msg, field);
+    if (n == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(method.resource_field_path, ": name at least one site (sites/{site})"));
+    }
+    for (int i = 0; i < n; ++i) {
+      absl::StatusOr<std::string> site =
+          SiteOfName(method, reflection->GetRepeatedString(*msg, field, i));
+      if (!site.ok()) return site.status();
+      out.push_back(*std::move(site));
+    }
+    return out;
+  }
+  std::string scratch;
+  absl::StatusOr<std::string> site =
+      SiteOfName(method, reflection->GetStringReference(*msg, field, &scratch));
+  if (!site.ok()) return site.status();
+  out.push_back(*std::move(site));
+  return out;
 }
 
 }  // namespace gateway

@@ -80,10 +80,11 @@ class Catalog {
   absl::flat_hash_set<std::string> reflected_files_;
 };
 
-// The site a request acts on, from its resource field ("sites/{site}/..."):
-// INVALID_ARGUMENT naming the field if it is missing or malformed.
-absl::StatusOr<std::string> SiteOfRequest(const MethodInfo& method,
-                                          const google::protobuf::Message& request);
+// The sites a request acts on, from its resource field ("sites/{site}/...",
+// or each entry of a repeated `sites` field of a roll-up): INVALID_ARGUMENT
+// naming the field if one is missing or malformed.
+absl::StatusOr<std::vector<std::string>> SitesOfRequest(const MethodInfo& method,
+                                                        const google::protobuf::Message& request);
 
 }  // namespace gateway
 

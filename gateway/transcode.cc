@@ -111,7 +111,8 @@ absl::Status SetFromQuery(Message* root, absl::string_view key, absl::string_vie
   if (!f->is_repeated() && holder->GetReflection()->HasField(*holder, f)) {
     return Invalid(key, "given twice");
   }
-  nlohmann::json doc = {{f->json_name(), v}};
+  // A repeated field takes each occurrence of its parameter in turn.
+  nlohmann::json doc = {{f->json_name(), f->is_repeated() ? nlohmann::json::array({v}) : v}};
   std::unique_ptr<Message> one(holder->New());
   auto s = google::protobuf::util::JsonStringToMessage(doc.dump(), one.get());
   if (!s.ok()) return Invalid(key, JsonErrorDetail(s));

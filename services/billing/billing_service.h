@@ -113,6 +113,9 @@ class BillingService final : public v1::BillingService::Service {
   grpc::Status GetCollectionReport(grpc::ServerContext* ctx,
                                    const v1::GetCollectionReportRequest* req,
                                    v1::CollectionReport* resp) override;
+  grpc::Status GetPortfolioReport(grpc::ServerContext* ctx,
+                                  const v1::GetPortfolioReportRequest* req,
+                                  v1::PortfolioReport* resp) override;
   grpc::Status GetArrearsAging(grpc::ServerContext* ctx, const v1::GetArrearsAgingRequest* req,
                                v1::ArrearsAging* resp) override;
 

@@ -1,4 +1,7 @@
 // Collection reports, arrears aging, and the business gauges.
+#include <algorithm>
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "services/billing/billing_internal.h"
 #include "services/billing/billing_service.h"
@@ -35,6 +38,57 @@ grpc::Status BillingService::GetCollectionReport(grpc::ServerContext* ctx,
     ASSIGN_OR_RETURN(int64_t recovered,
                      store::ArrearsRecovered(c, *site, period->period.start, period->period.end));
     resp->set_arrears_recovered_minor(recovered);
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status BillingService::GetPortfolioReport(grpc::ServerContext* ctx,
+                                                const v1::GetPortfolioReportRequest* req,
+                                                v1::PortfolioReport* resp) {
+  if (req->sites().empty()) return ToGrpc(FieldError("sites", "name at least one site"));
+  if (req->sites_size() > 200) return ToGrpc(FieldError("sites", "at most 200"));
+  std::vector<std::string> sites;
+  for (int i = 0; i < req->sites_size(); ++i) {
+    absl::StatusOr<std::string> site =
+        kit::ParseSiteParent(absl::StrCat("sites[", i, "]"), req->sites(i));
+    if (!site.ok()) return ToGrpc(site.status());
+    if (std::find(sites.begin(), sites.end(), *site) != sites.end()) {
+      return ToGrpc(FieldError(absl::StrCat("sites[", i, "]"), "named twice"));
+    }
+    sites.push_back(*site);
+  }
+  if (req->period().empty()) return ToGrpc(FieldError("period", "required, e.g. 2026-03"));
+  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
+    resp->set_period(req->period());
+    std::map<std::string, std::vector<LineSums>> by_currency;
+    for (const std::string& site : sites) {
+      ASSIGN_OR_RETURN(store::Settings settings, store::ReadSettings(c, site, false));
+      // Each site's own season decides what a heating label spans.
+      std::optional<LabeledPeriod> period = PeriodOfLabel(req->period(), settings.season);
+      if (!period.has_value()) {
+        return FieldError("period", "a period label such as 2026-03, 2026-Q1, 2026 or heating-2026/27");
+      }
+      ASSIGN_OR_RETURN(std::vector<LineSums> sums, store::CollectionRows(c, site, req->period()));
+      const v1::CollectionReport one = BuildCollectionReport(sums);
+      v1::SiteCollection* out = resp->add_sites();
+      out->set_site("sites/" + site);
+      out->set_currency_code(settings.currency);
+      *out->mutable_all_lines() = one.all_lines().total();
+      *out->mutable_excluding_disputed() = one.excluding_disputed().total();
+      ASSIGN_OR_RETURN(int64_t recovered,
+                       store::ArrearsRecovered(c, site, period->period.start, period->period.end));
+      out->set_arrears_recovered_minor(recovered);
+      std::vector<LineSums>& pool = by_currency[settings.currency];
+      pool.insert(pool.end(), sums.begin(), sums.end());
+    }
+    // Sums across sites, never across currencies.
+    for (const auto& [currency, sums] : by_currency) {
+      const v1::CollectionReport all = BuildCollectionReport(sums);
+      *resp->add_totals() = all.all_lines().total();
+      resp->mutable_totals()->rbegin()->set_key(currency);
+      *resp->add_totals_excluding_disputed() = all.excluding_disputed().total();
+      resp->mutable_totals_excluding_disputed()->rbegin()->set_key(currency);
+    }
     return absl::OkStatus();
   }));
 }

@@ -1,4 +1,5 @@
 // Collection and arrears reports equal an independent recount of the rows.
+#include <array>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -160,6 +161,59 @@ TEST_F(ReportsTest, ArrearsAgingEqualsARecountByDaysPastDue) {
     EXPECT_EQ(g.days_over_180_minor(), b[3]) << unit;
     EXPECT_EQ(g.disputed_minor(), b[4]) << unit;
   }
+}
+
+TEST_F(ReportsTest, APortfolioSumsItsSitesButNeverAcrossCurrencies) {
+  const std::string a = BusySite();
+  const std::string b = BusySite();
+  // A third site bills in Hong Kong dollars.
+  const std::string hk = NewSite();
+  v1::GetBillingSettingsRequest get;
+  get.set_name("sites/" + hk + "/billingSettings");
+  v1::BillingSettings settings;
+  ASSERT_TRUE(stub().GetBillingSettings(Context().get(), get, &settings).ok());
+  v1::UpdateBillingSettingsRequest up;
+  *up.mutable_settings() = settings;
+  up.mutable_settings()->set_currency_code("HKD");
+  up.set_request_id(NewRequestId());
+  ASSERT_TRUE(stub().UpdateBillingSettings(Context().get(), up, &settings).ok());
+  const v1::ChargeItem fee = PerAreaItem(hk, "management-fee", "3.1");
+  OpenAccount(hk, "t1", "T", "55", {fee});
+  Bill(hk, "2026-03-01");
+  v1::Payment p;
+  EXPECT_EQ(Pay(hk, "t1", 100, &p).error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << "CNY at an HKD site";
+  ASSERT_TRUE(Pay(hk, "t1", 10000, &p, {}, "", "HKD").ok());
+
+  v1::GetPortfolioReportRequest req;
+  for (const std::string& site : {a, hk, b}) req.add_sites("sites/" + site);
+  req.set_period("2026-03");
+  v1::PortfolioReport r;
+  const grpc::Status s = stub().GetPortfolioReport(Context().get(), req, &r);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(r.sites_size(), 3);
+  std::map<std::string, std::array<int64_t, 2>> by_currency;
+  for (const v1::SiteCollection& one : r.sites()) {
+    const std::string site = one.site().substr(6);
+    const std::vector<kit::Row> rows = sql().Rows(
+        "SELECT COALESCE(SUM(amount_minor), 0), COALESCE(SUM(paid_minor), 0) FROM bill_lines "
+        "WHERE site = ? AND report_period = '2026-03'",
+        {site});
+    EXPECT_EQ(one.all_lines().billed_minor(), rows[0].Int(0)) << site;
+    EXPECT_EQ(one.all_lines().collected_minor(), rows[0].Int(1)) << site;
+    EXPECT_EQ(one.all_lines().rate_basis_points(), Bp(rows[0].Int(1), rows[0].Int(0))) << site;
+    by_currency[one.currency_code()][0] += rows[0].Int(0);
+    by_currency[one.currency_code()][1] += rows[0].Int(1);
+  }
+  EXPECT_EQ(r.sites(1).currency_code(), "HKD");
+  ASSERT_EQ(r.totals_size(), 2);
+  for (const v1::Collection& t : r.totals()) {
+    EXPECT_EQ(t.billed_minor(), by_currency[t.key()][0]) << t.key();
+    EXPECT_EQ(t.collected_minor(), by_currency[t.key()][1]) << t.key();
+  }
+  req.add_sites("sites/" + a);
+  EXPECT_EQ(stub().GetPortfolioReport(Context().get(), req, &r).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_F(ReportsTest, MetricsShowCollectionAndPassPromtool) {

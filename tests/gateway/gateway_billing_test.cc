@@ -136,6 +136,21 @@ TEST_F(GatewayBilling, ACashierDayOverHttp) {
   EXPECT_EQ(Call(finance, "GET", "/v1/sites/west/accounts/3-2-1502").status, 403);
 }
 
+TEST_F(GatewayBilling, APortfolioOnlyCoversSitesTheCallerMaySee) {
+  const std::string regional = Token({"east", "north"}, {"viewer"}, "regional-manager");
+  HttpResult r = Call(regional, "GET",
+                      "/v1/portfolio/collectionReport?period=2026-03&sites=sites/east&sites=sites/north");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["sites"].size(), 2u);
+  EXPECT_EQ(Body(r)["sites"][1]["site"], "sites/north");
+  EXPECT_EQ(Call(regional, "GET",
+                 "/v1/portfolio/collectionReport?period=2026-03&sites=sites/east&sites=sites/west")
+                .status,
+            403)
+      << "one site out of reach refuses the whole roll-up";
+  EXPECT_EQ(Call(regional, "GET", "/v1/portfolio/collectionReport?period=2026-03").status, 400);
+}
+
 TEST_F(GatewayBilling, OpenApiListsTheBillingRoutes) {
   HttpResult r = Http(gateway_->http_port(), "GET", "/openapi.json");
   ASSERT_EQ(r.status, 200);

@@ -627,6 +627,8 @@ DASHBOARD_METRICS = {
     "estate_billing_collection_ratio",
     "estate_billing_arrears_minor",
     "estate_billing_bill_lines_issued_total",
+    "estate_billing_bill_runs_committing",
+    "estate_billing_bill_run_commit_age_seconds",
 }
 DASHBOARD_HISTOGRAMS = {
     "http_request_duration_seconds",
@@ -863,9 +865,7 @@ def main():
     alert("BillingAbsent", ['absent(up{job="billing"})'], "critical", "5m")
     alert("BillingDatabaseDown", ['estate_db_up{job="billing"}', "==0"], "critical", "2m")
     alert("BillingBillRunStuck",
-          ['grpc_server_handled_total{job="billing",grpc_service="estate.billing.v1.BillingService",grpc_method="CommitBillRun",grpc_code="OK"}',
-           'estate_billing_bill_run_commit_seconds_count{job="billing"}',
-           "unless", 'increase(estate_billing_bill_lines_issued_total{job="billing"}[15m]))>0'], "warning", "15m")
+          ['max by (job, site) (estate_billing_bill_run_commit_age_seconds{job="billing"}) > 1800'], "warning", "5m")
     alert("BillingCollectionRatioLow", ['max by (job, site) (estate_billing_collection_ratio{job="billing"}) < 0.9'], "warning", "1d")
     alert("BillingPaymentReversalsSpike",
           ['increase(estate_billing_reversed_minor_total{job="billing"}[1h])',
