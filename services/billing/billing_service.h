@@ -90,6 +90,8 @@ class BillingService final : public v1::BillingService::Service {
   grpc::Status WriteOffBillLine(grpc::ServerContext* ctx,
                                 const v1::WriteOffBillLineRequest* req,
                                 v1::BillLine* resp) override;
+  grpc::Status AssessLateFees(grpc::ServerContext* ctx, const v1::AssessLateFeesRequest* req,
+                              v1::LateFeeAssessment* resp) override;
   grpc::Status RecordPayment(grpc::ServerContext* ctx, const v1::RecordPaymentRequest* req,
                              v1::Payment* resp) override;
   grpc::Status GetPayment(grpc::ServerContext* ctx, const v1::GetPaymentRequest* req,

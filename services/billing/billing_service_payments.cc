@@ -168,6 +168,56 @@ grpc::Status BillingService::WriteOffBillLine(grpc::ServerContext* ctx,
       }));
 }
 
+// --- late fees --------------------------------------------------------------
+
+grpc::Status BillingService::AssessLateFees(grpc::ServerContext* ctx,
+                                            const v1::AssessLateFeesRequest* req,
+                                            v1::LateFeeAssessment* resp) {
+  absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
+  if (!site.ok()) return ToGrpc(site.status());
+  RETURN_GRPC_IF_ERROR(kit::CheckRequestId(req->request_id()));
+  const absl::CivilDay today = DayOfTime(clock_.Now());
+  absl::CivilDay as_of = today;
+  if (!req->as_of().empty()) {
+    absl::StatusOr<absl::CivilDay> d = ParseDay("as_of", req->as_of());
+    if (!d.ok()) return ToGrpc(d.status());
+    if (*d > today) return ToGrpc(FieldError("as_of", "must not be in the future"));
+    as_of = *d;
+  }
+  const std::string actor = kit::CallerOf(*ctx);
+  return ToGrpc(kit::IdempotentWrite(
+      db_, kit::DeadlineOf(*ctx), "AssessLateFees", req->request_id(), *req, resp,
+      [&](kit::Conn& c) -> absl::Status {
+        resp->Clear();
+        ASSIGN_OR_RETURN(store::Settings settings, store::ReadSettings(c, *site, false));
+        ASSIGN_OR_RETURN(auto rules, store::ReadRules(c, *site));
+        ASSIGN_OR_RETURN(std::vector<store::LateFeeCandidate> lines,
+                         store::LateFeeCandidates(c, *site, as_of));
+        for (store::LateFeeCandidate& l : lines) {
+          auto rule = rules.find(l.item_id);
+          if (rule == rules.end() || !rule->second.late_fee.has_value()) continue;
+          const LateFeePolicy& policy = *rule->second.late_fee;
+          if (as_of - l.due <= policy.grace_days) continue;
+          resp->set_overdue_lines(resp->overdue_lines() + 1);
+          // A disputed line accrues nothing while it is on hold.
+          if (l.held) {
+            resp->set_held_lines_skipped(resp->held_lines_skipped() + 1);
+            continue;
+          }
+          ASSIGN_OR_RETURN(int64_t accrued, LateFeeMinor(policy, l.unpaid_minor, l.due, as_of));
+          l.charge_minor = accrued - l.charged_minor;
+          if (l.charge_minor <= 0) continue;
+          resp->set_lines_charged(resp->lines_charged() + 1);
+          resp->set_total_minor(resp->total_minor() + l.charge_minor);
+        }
+        RETURN_IF_ERROR(store::IssueLateFees(c, *site, settings.currency, as_of, lines, actor,
+                                             clock_.Now()));
+        resp->set_as_of(store::DayText(as_of));
+        resp->set_currency_code(settings.currency);
+        return absl::OkStatus();
+      }));
+}
+
 // --- payments ---------------------------------------------------------------
 
 absl::StatusOr<store::PaymentRow> BillingService::PostPayment(

@@ -326,7 +326,9 @@ namespace {
 constexpr char kLineColumns[] =
     "l.id, l.bill_id, l.account_id, l.item_id, l.building, l.period_label, l.quantity, "
     "l.amount_minor, l.paid_minor, l.written_off_minor, l.due_date, l.held, l.hold_reason, "
-    "l.hold_ticket, i.code, i.definition, l.report_period, l.period_start";
+    "l.hold_ticket, i.code, i.definition, l.report_period, l.period_start, "
+    "COALESCE(l.late_fee_of, 0), "
+    "COALESCE((SELECT o.bill_id FROM bill_lines o WHERE o.id = l.late_fee_of), 0)";
 
 absl::StatusOr<LineRow> LineOf(const Row& r) {
   LineRow l;
@@ -349,6 +351,9 @@ absl::StatusOr<LineRow> LineOf(const Row& r) {
   l.description = def.display_name();
   l.report_period = r.Str(16);
   l.period_start = DayOf(r.Str(17));
+  l.late_fee_of = r.Int(18);
+  l.late_fee_of_bill = r.Int(19);
+  if (l.late_fee_of != 0) l.description = absl::StrCat("Late fee: ", l.description);
   return l;
 }
 }  // namespace
@@ -521,7 +526,7 @@ absl::StatusOr<std::vector<std::pair<LineRow, std::string>>> RunLines(Conn& c, i
   std::vector<std::pair<LineRow, std::string>> out;
   for (const Row& r : rows) {
     ASSIGN_OR_RETURN(LineRow l, LineOf(r));
-    out.emplace_back(std::move(l), r.Str(18));
+    out.emplace_back(std::move(l), r.Str(20));
   }
   return out;
 }
@@ -548,7 +553,11 @@ absl::Status AddTotals(Conn& c, const std::string& site, const Totals& totals) {
 }
 
 namespace {
-TotalsKey KeyOf(const LineRow& l) { return {l.report_period, l.building, l.item_id, l.held}; }
+// Late fees are reported apart from the charge they are on: under the
+// item's id negated.
+TotalsKey KeyOf(const LineRow& l) {
+  return {l.report_period, l.building, l.late_fee_of != 0 ? -l.item_id : l.item_id, l.held};
+}
 }  // namespace
 
 // --- issuing ----------------------------------------------------------------
@@ -930,6 +939,68 @@ absl::StatusOr<std::vector<Allocation>> CreditAllocationsNewestFirst(Conn& c,
   return out;
 }
 
+// --- late fees --------------------------------------------------------------
+
+absl::StatusOr<std::vector<LateFeeCandidate>> LateFeeCandidates(Conn& c, const std::string& site,
+                                                                absl::CivilDay as_of) {
+  ASSIGN_OR_RETURN(
+      std::vector<Row> rows,
+      c.Query("SELECT l.id, l.account_id, l.item_id, l.building, l.held, "
+              "l.amount_minor - l.paid_minor - l.written_off_minor, l.due_date, "
+              "(SELECT COALESCE(SUM(f.amount_minor), 0) FROM bill_lines f "
+              " WHERE f.late_fee_of = l.id) FROM bill_lines l "
+              "WHERE l.site = ? AND l.late_fee_of IS NULL AND l.due_date < ? AND "
+              "l.paid_minor + l.written_off_minor < l.amount_minor ORDER BY l.account_id, l.id",
+              {site, DayText(as_of)}));
+  std::vector<LateFeeCandidate> out;
+  for (const Row& r : rows) {
+    out.push_back(LateFeeCandidate{r.Int(0), r.Int(1), r.Int(2), r.Str(3), r.Int(4) != 0,
+                                   r.Int(5), DayOf(r.Str(6)), r.Int(7), 0});
+  }
+  return out;
+}
+
+absl::Status IssueLateFees(Conn& c, const std::string& site, const std::string& currency,
+                           absl::CivilDay as_of, const std::vector<LateFeeCandidate>& fees,
+                           const std::string& actor, absl::Time now) {
+  const absl::CivilMonth month(as_of);
+  const std::string report_period = absl::StrFormat("%04d-%02d", month.year(), month.month());
+  const std::string day = DayText(as_of);
+  Totals totals;
+  int64_t bill_id = 0, bill_account = 0;
+  for (const LateFeeCandidate& f : fees) {
+    if (f.charge_minor <= 0) continue;
+    if (f.account_id != bill_account) {
+      // One bill per account and assessment.
+      ASSIGN_OR_RETURN(bill_id, c.InsertReturningId(
+                                    "INSERT INTO bills (site, run_id, account_id, period_label, "
+                                    "issue_date, due_date, currency) VALUES (?, NULL, ?, ?, ?, ?, ?) "
+                                    "RETURNING id",
+                                    {site, f.account_id, report_period, day, day, currency}));
+      bill_account = f.account_id;
+    }
+    ASSIGN_OR_RETURN(
+        int64_t line_id,
+        c.InsertReturningId(
+            "INSERT INTO bill_lines (site, bill_id, account_id, item_id, building, period_label, "
+            "report_period, period_start, quantity, amount_minor, due_date, late_fee_of) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            {site, bill_id, f.account_id, f.item_id, f.building,
+             absl::StrCat("late:", f.line_id, ":", day), report_period,
+             DayText(absl::CivilDay(month)), absl::StrCat(as_of - f.due), f.charge_minor, day,
+             f.line_id}));
+    RETURN_IF_ERROR(c.Exec("INSERT INTO ledger (site, account_id, kind, amount_minor, line_id, "
+                           "actor, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           {site, f.account_id, static_cast<int>(v1::LATE_FEE), f.charge_minor,
+                            line_id, actor, absl::StrCat("late fee as of ", day), now})
+                        .status());
+    TotalsDelta& d = totals[{report_period, f.building, -f.item_id, false}];
+    d.lines += 1;
+    d.billed += f.charge_minor;
+  }
+  return AddTotals(c, site, totals);
+}
+
 // --- direct debit -----------------------------------------------------------
 
 absl::StatusOr<std::vector<DebitCandidate>> DebitCandidates(Conn& c, const std::string& site,
@@ -1095,9 +1166,10 @@ absl::StatusOr<std::vector<LedgerRow>> ListLedger(Conn& c, int64_t account_id, i
 absl::StatusOr<std::vector<LineSums>> CollectionRows(Conn& c, const std::string& site,
                                                      const std::string& label) {
   ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   c.Query("SELECT t.building, i.code, t.held, t.line_count, t.billed_minor, "
+                   c.Query("SELECT t.building, CONCAT(i.code, IF(t.item_id < 0, ':late-fee', '')), "
+                           "t.held, t.line_count, t.billed_minor, "
                            "t.collected_minor, t.written_off_minor FROM collection_totals t "
-                           "JOIN charge_items i ON i.id = t.item_id "
+                           "JOIN charge_items i ON i.id = ABS(t.item_id) "
                            "WHERE t.site = ? AND t.period_label = ? AND t.line_count > 0",
                            {site, label}));
   std::vector<LineSums> out;

@@ -206,6 +206,8 @@ struct LineRow {
   std::string hold_ticket;
   std::string report_period;    // the bill run's period, for reports
   absl::CivilDay period_start;  // of the bill run's period
+  int64_t late_fee_of = 0;      // a late fee: the line it is charged on
+  int64_t late_fee_of_bill = 0;  // and that line's bill
 };
 struct BillRow {
   int64_t id = 0;
@@ -284,6 +286,28 @@ absl::Status ApplyAllocations(kit::Conn& c, const std::string& site, int64_t acc
 // Lines credit has paid (net of earlier take-backs), newest first.
 absl::StatusOr<std::vector<Allocation>> CreditAllocationsNewestFirst(kit::Conn& c,
                                                                      int64_t account_id);
+
+// Late fees: every unsettled line due before `as_of` that is not itself a
+// late fee, with the late fees already charged on it.
+struct LateFeeCandidate {
+  int64_t line_id = 0;
+  int64_t account_id = 0;
+  int64_t item_id = 0;
+  std::string building;
+  bool held = false;
+  int64_t unpaid_minor = 0;
+  absl::CivilDay due;
+  int64_t charged_minor = 0;  // late fees on this line so far
+  int64_t charge_minor = 0;   // set by the caller: what to charge now
+};
+absl::StatusOr<std::vector<LateFeeCandidate>> LateFeeCandidates(kit::Conn& c,
+                                                                const std::string& site,
+                                                                absl::CivilDay as_of);
+// A late-fee line (and its ledger entry) for each candidate with something
+// to charge, on one new bill per account, reported in the month of `as_of`.
+absl::Status IssueLateFees(kit::Conn& c, const std::string& site, const std::string& currency,
+                           absl::CivilDay as_of, const std::vector<LateFeeCandidate>& fees,
+                           const std::string& actor, absl::Time now);
 
 // Direct debit.
 struct DebitCandidate {

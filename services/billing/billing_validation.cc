@@ -126,6 +126,9 @@ absl::StatusOr<ChargeRule> RuleOf(const v1::ChargeItem& item, absl::string_view 
     if (lf.cap_minor() < 0 || lf.cap_minor() > kMaxAmountMinor) {
       return FieldError(field("late_fee.cap_minor"), "between 0 (no cap) and 10^12");
     }
+    r.late_fee = LateFeePolicy{rate, lf.grace_days(),
+                               lf.cap_minor() > 0 ? std::optional<int64_t>(lf.cap_minor())
+                                                  : std::nullopt};
   }
   return r;
 }

@@ -32,6 +32,7 @@ struct ChargeRule {
   absl::CivilDay effective_from;
   std::optional<absl::CivilDay> effective_to;  // exclusive
   int due_days = 0;
+  std::optional<LateFeePolicy> late_fee;
 };
 
 enum class AccountState { kActive, kVacant, kSuspended };

@@ -219,9 +219,10 @@ void BillingTest::ExpectBooksBalance(const std::string& site) {
   }
   // The report's running totals equal a recount of the lines and allocations.
   const std::vector<kit::Row> recount = sql().Rows(
-      "SELECT report_period, building, item_id, held, COUNT(*), SUM(amount_minor), "
-      "SUM(paid_minor), SUM(written_off_minor) FROM bill_lines WHERE site = ? "
-      "GROUP BY report_period, building, item_id, held ORDER BY 1, 2, 3, 4",
+      "SELECT report_period, building, IF(late_fee_of IS NULL, item_id, -item_id) AS item, "
+      "held, COUNT(*), SUM(amount_minor), SUM(paid_minor), SUM(written_off_minor) "
+      "FROM bill_lines WHERE site = ? GROUP BY report_period, building, item, held "
+      "ORDER BY 1, 2, 3, 4",
       {site});
   const std::vector<kit::Row> totals = sql().Rows(
       "SELECT period_label, building, item_id, held, line_count, billed_minor, collected_minor, "

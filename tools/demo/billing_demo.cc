@@ -292,6 +292,12 @@ int main(int argc, char** argv) {
     req.set_request_id(l.Id("reverse-bounced-debit"));
     l.Call("ReversePayment", &v1::BillingService::Stub::ReversePayment, req);
   }
+  // Late fees on what is still overdue (the property fee carries a policy).
+  v1::AssessLateFeesRequest late;
+  late.set_parent(l.Parent());
+  late.set_request_id(l.Id("late-fees/" + Day(today)));
+  const v1::LateFeeAssessment fees =
+      l.Call("AssessLateFees", &v1::BillingService::Stub::AssessLateFees, late);
   // A household disputes its latest property fee over a water-damage claim.
   v1::ListBillsRequest bills;
   bills.set_parent(l.Parent());
@@ -311,7 +317,8 @@ int main(int argc, char** argv) {
   const v1::CollectionReport r =
       l.Call("GetCollectionReport", &v1::BillingService::Stub::GetCollectionReport, rep);
   std::cout << "charge items: 4, accounts: " << units.size() << ", bill lines: " << lines
-            << ", payments: " << payments << " (one bounced debit reversed)\n"
+            << ", payments: " << payments << " (one bounced debit reversed), late fees: "
+            << fees.lines_charged() << " lines\n"
             << "collection " << r.period() << ": "
             << absl::StrFormat("%.2f%%", r.all_lines().total().rate_basis_points() / 100.0)
             << " of " << r.all_lines().total().billed_minor() / 100 << " yuan; excluding disputes "
