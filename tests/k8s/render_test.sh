@@ -624,6 +624,7 @@ DASHBOARD_METRICS = {
     "estate_tickets_sla_breached_total",
     "estate_billing_collected_minor_total",
     "estate_billing_reversed_minor_total",
+    "estate_billing_payment_failures_total",
     "estate_billing_collection_ratio",
     "estate_billing_arrears_minor",
     "estate_billing_bill_lines_issued_total",
