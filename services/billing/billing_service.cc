@@ -96,6 +96,11 @@ absl::StatusOr<std::string> SettingsSite(absl::string_view field, absl::string_v
   return kit::ParseSiteParent(field, name);
 }
 
+bool SameSeason(const HeatingSeason& a, const HeatingSeason& b) {
+  return a.start_month == b.start_month && a.start_day == b.start_day &&
+         a.end_month == b.end_month && a.end_day == b.end_day;
+}
+
 v1::BillingSettings SettingsView(const std::string& site, const store::Settings& s) {
   v1::BillingSettings out;
   out.set_name(absl::StrCat("sites/", site, "/billingSettings"));
@@ -145,11 +150,14 @@ grpc::Status BillingService::UpdateBillingSettings(grpc::ServerContext* ctx,
         if (!kit::EtagMatches(in.etag(), s.version)) {
           return absl::AbortedError("etag is stale: the settings changed since they were read");
         }
-        if (s.currency != wanted.currency) {
+        if (s.currency != wanted.currency || !SameSeason(s.season, wanted.season)) {
+          // Bills keep their currency and heating periods keep their labels
+          // (what makes a run idempotent): both are fixed once billing began.
           ASSIGN_OR_RETURN(bool billed, store::AnythingBilled(c, *site));
           if (billed) {
             return absl::FailedPreconditionError(
-                "the currency cannot change once the site has bills or payments");
+                "the currency and heating season cannot change once the site has bill runs "
+                "or payments");
           }
         }
         wanted.version = s.version;
@@ -210,10 +218,10 @@ grpc::Status BillingService::ListChargeItems(grpc::ServerContext* ctx,
   if (!page.ok()) return ToGrpc(page.status());
   return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
     ASSIGN_OR_RETURN(auto rows, store::ListChargeItems(c, *site, page->after, page->size + 1));
-    const bool more = static_cast<int>(rows.size()) > page->size;
-    if (more) rows.pop_back();
+    const std::string next =
+        kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.first; });
     for (auto& [id, item] : rows) *resp->add_charge_items() = std::move(item);
-    if (more) resp->set_next_page_token(kit::NextPageToken(*req, rows.back().first));
+    resp->set_next_page_token(next);
     return absl::OkStatus();
   }));
 }
@@ -293,10 +301,10 @@ grpc::Status BillingService::ListAccounts(grpc::ServerContext* ctx,
   return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
     ASSIGN_OR_RETURN(store::Settings s, store::ReadSettings(c, *site, false));
     ASSIGN_OR_RETURN(auto rows, store::ListAccounts(c, f, page->after, page->size + 1));
-    const bool more = static_cast<int>(rows.size()) > page->size;
-    if (more) rows.pop_back();
+    const std::string next =
+        kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.id; });
     for (const store::AccountRow& a : rows) *resp->add_accounts() = AccountView(a, s.currency);
-    if (more) resp->set_next_page_token(kit::NextPageToken(*req, rows.back().id));
+    resp->set_next_page_token(next);
     return absl::OkStatus();
   }));
 }
@@ -349,6 +357,9 @@ grpc::Status BillingService::RecordMeterReading(grpc::ServerContext* ctx,
   r.value_milli = *value;
   absl::StatusOr<absl::CivilDay> day = ParseDay("reading.read_on", in.read_on());
   if (!day.ok()) return ToGrpc(day.status());
+  if (*day > DayOfTime(clock_.Now())) {
+    return ToGrpc(FieldError("reading.read_on", "must not be in the future"));
+  }
   r.read_on = *day;
   r.replacement = in.replacement();
   const std::string actor = kit::CallerOf(*ctx);
@@ -393,12 +404,12 @@ grpc::Status BillingService::ListMeterReadings(grpc::ServerContext* ctx,
     ASSIGN_OR_RETURN(store::AccountRow a, store::ReadAccount(c, ref->first, ref->second, false));
     ASSIGN_OR_RETURN(auto rows,
                      store::ListReadings(c, a.id, req->meter(), page->after, page->size + 1));
-    const bool more = static_cast<int>(rows.size()) > page->size;
-    if (more) rows.pop_back();
+    const std::string next =
+        kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.id; });
     for (const store::ReadingRow& r : rows) {
       *resp->add_readings() = ReadingView(ref->first, ref->second, r);
     }
-    if (more) resp->set_next_page_token(kit::NextPageToken(*req, rows.back().id));
+    resp->set_next_page_token(next);
     return absl::OkStatus();
   }));
 }

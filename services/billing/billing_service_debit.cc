@@ -86,6 +86,9 @@ grpc::Status BillingService::CreateDebitBatch(grpc::ServerContext* ctx,
   absl::StatusOr<absl::CivilDay> as_of =
       ParseDay("debit_batch.as_of", req->debit_batch().as_of());
   if (!as_of.ok()) return ToGrpc(as_of.status());
+  if (*as_of > DayOfTime(clock_.Now())) {
+    return ToGrpc(FieldError("debit_batch.as_of", "must not be in the future"));
+  }
   const std::string actor = kit::CallerOf(*ctx);
   return ToGrpc(kit::IdempotentWrite(
       db_, kit::DeadlineOf(*ctx), "CreateDebitBatch", req->request_id(), *req, resp,
@@ -146,10 +149,10 @@ grpc::Status BillingService::ListDebitItems(grpc::ServerContext* ctx,
     RETURN_IF_ERROR(store::ReadDebitBatch(c, ref->first, ref->second).status());
     ASSIGN_OR_RETURN(auto rows, store::ListDebitItems(c, ref->second, req->status(), page->after,
                                                       page->size + 1));
-    const bool more = static_cast<int>(rows.size()) > page->size;
-    if (more) rows.pop_back();
+    const std::string next =
+        kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.id; });
     for (const store::DebitItemRow& i : rows) *resp->add_items() = ItemView(ref->first, i);
-    if (more) resp->set_next_page_token(kit::NextPageToken(*req, rows.back().id));
+    resp->set_next_page_token(next);
     return absl::OkStatus();
   }));
 }

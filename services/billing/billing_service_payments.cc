@@ -57,8 +57,9 @@ grpc::Status BillingService::ListBills(grpc::ServerContext* ctx, const v1::ListB
     if (ref->first != *site) return ToGrpc(FieldError("account", "must be of the parent site"));
     account = *ref;
   }
+  // Heating labels depend on the site's season: any well-formed one is taken.
   if (!req->period().empty() && !PeriodOfLabel(req->period()).has_value() &&
-      req->period() != kOnceLabel) {
+      !absl::StartsWith(req->period(), "heating-")) {
     return ToGrpc(FieldError("period", "a period label such as 2026-03, 2026-Q1, 2026"));
   }
   return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
@@ -73,10 +74,10 @@ grpc::Status BillingService::ListBills(grpc::ServerContext* ctx, const v1::ListB
       f.account_id = a->id;
     }
     ASSIGN_OR_RETURN(auto rows, store::ListBills(c, f, page->after, page->size + 1));
-    const bool more = static_cast<int>(rows.size()) > page->size;
-    if (more) rows.pop_back();
+    const std::string next =
+        kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.id; });
     for (const store::BillRow& b : rows) *resp->add_bills() = BillView(b);
-    if (more) resp->set_next_page_token(kit::NextPageToken(*req, rows.back().id));
+    resp->set_next_page_token(next);
     return absl::OkStatus();
   }));
 }
@@ -102,7 +103,7 @@ absl::Status BillingService::ChangeLine(
                          store::ReadLine(c, ref->site, ref->bill_id, ref->line_id, true));
         RETURN_IF_ERROR(change(c, line, a));
         ASSIGN_OR_RETURN(line, store::ReadLine(c, ref->site, ref->bill_id, ref->line_id, false));
-        *resp = LineView(ref->site, line);
+        *resp = LineView(ref->site, line);  // read committed: this write's own values
         return absl::OkStatus();
       });
 }
@@ -130,7 +131,8 @@ grpc::Status BillingService::HoldBillLine(grpc::ServerContext* ctx,
         if (line.paid_minor + line.written_off_minor >= line.amount_minor) {
           return absl::FailedPreconditionError("the line is settled; nothing to dispute");
         }
-        return store::SetHold(c, a.site, line, true, req->reason_code(), req->ticket());
+        return store::SetHold(c, a.site, line, true, req->reason_code(), req->ticket(),
+                              DayOfTime(clock_.Now()));
       }));
 }
 
@@ -141,7 +143,7 @@ grpc::Status BillingService::ReleaseBillLine(grpc::ServerContext* ctx,
       ctx, "ReleaseBillLine", *req, req->name(), req->request_id(), resp,
       [&](kit::Conn& c, store::LineRow& line, const store::AccountRow& a) -> absl::Status {
         if (!line.held) return absl::FailedPreconditionError("the line is not on hold");
-        return store::SetHold(c, a.site, line, false, "", "");
+        return store::SetHold(c, a.site, line, false, "", "", DayOfTime(clock_.Now()));
       }));
 }
 
@@ -197,14 +199,16 @@ grpc::Status BillingService::AssessLateFees(grpc::ServerContext* ctx,
           auto rule = rules.find(l.item_id);
           if (rule == rules.end() || !rule->second.late_fee.has_value()) continue;
           const LateFeePolicy& policy = *rule->second.late_fee;
-          if (as_of - l.due <= policy.grace_days) continue;
+          // Days on hold move the due date on: a dispute accrues nothing.
+          const absl::CivilDay due = l.due + l.held_days;
+          if (as_of - due <= policy.grace_days) continue;
           resp->set_overdue_lines(resp->overdue_lines() + 1);
           // A disputed line accrues nothing while it is on hold.
           if (l.held) {
             resp->set_held_lines_skipped(resp->held_lines_skipped() + 1);
             continue;
           }
-          ASSIGN_OR_RETURN(int64_t accrued, LateFeeMinor(policy, l.unpaid_minor, l.due, as_of));
+          ASSIGN_OR_RETURN(int64_t accrued, LateFeeMinor(policy, l.unpaid_minor, due, as_of));
           l.charge_minor = accrued - l.charged_minor;
           if (l.charge_minor <= 0) continue;
           resp->set_lines_charged(resp->lines_charged() + 1);
@@ -259,8 +263,23 @@ absl::StatusOr<store::PaymentRow> BillingService::PostPayment(
   for (const Allocation& al : res.allocations) {
     (*collected_by_code)[by_id.at(al.line_id).code] += al.amount_minor;
   }
-  if (res.to_credit_minor > 0) {
-    RETURN_IF_ERROR(store::SetCredit(c, a.id, a.credit_minor + res.to_credit_minor));
+  // Credit the account already had goes to what this payment left open
+  // (a direct debit collects what is due less the credit, for one).
+  int64_t credit = a.credit_minor;
+  if (credit > 0) {
+    std::vector<OpenLine> left = OpenLinesOf(lines);
+    for (const Allocation& al : res.allocations) {
+      for (OpenLine& l : left) {
+        if (l.id == al.line_id) l.paid_minor += al.amount_minor;
+      }
+    }
+    ASSIGN_OR_RETURN(AllocationResult from_credit, Allocate(left, credit));
+    RETURN_IF_ERROR(store::ApplyAllocations(c, a.site, a.id, 0, from_credit.allocations,
+                                            in.received_on, by_id));
+    credit = from_credit.to_credit_minor;
+  }
+  if (credit + res.to_credit_minor != a.credit_minor) {
+    RETURN_IF_ERROR(store::SetCredit(c, a.id, credit + res.to_credit_minor));
   }
   store::LedgerRow e;
   e.account_id = a.id;
@@ -389,10 +408,10 @@ grpc::Status BillingService::ListPayments(grpc::ServerContext* ctx,
     }
     ASSIGN_OR_RETURN(auto rows,
                      store::ListPayments(c, *site, account_id, page->after, page->size + 1));
-    const bool more = static_cast<int>(rows.size()) > page->size;
-    if (more) rows.pop_back();
+    const std::string next =
+        kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.id; });
     for (const store::PaymentRow& p : rows) *resp->add_payments() = PaymentView(p);
-    if (more) resp->set_next_page_token(kit::NextPageToken(*req, rows.back().id));
+    resp->set_next_page_token(next);
     return absl::OkStatus();
   }));
 }
@@ -487,10 +506,10 @@ grpc::Status BillingService::ListLedgerEntries(grpc::ServerContext* ctx,
   return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
     ASSIGN_OR_RETURN(store::AccountRow a, store::ReadAccount(c, ref->first, ref->second, false));
     ASSIGN_OR_RETURN(auto rows, store::ListLedger(c, a.id, page->after, page->size + 1));
-    const bool more = static_cast<int>(rows.size()) > page->size;
-    if (more) rows.pop_back();
+    const std::string next =
+        kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.id; });
     for (const store::LedgerRow& e : rows) *resp->add_entries() = LedgerView(ref->first, e);
-    if (more) resp->set_next_page_token(kit::NextPageToken(*req, rows.back().id));
+    resp->set_next_page_token(next);
     return absl::OkStatus();
   }));
 }

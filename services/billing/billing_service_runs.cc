@@ -169,10 +169,10 @@ grpc::Status BillingService::ListBillRuns(grpc::ServerContext* ctx,
   if (!page.ok()) return ToGrpc(page.status());
   return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
     ASSIGN_OR_RETURN(auto rows, store::ListRuns(c, *site, page->after, page->size + 1));
-    const bool more = static_cast<int>(rows.size()) > page->size;
-    if (more) rows.pop_back();
+    const std::string next =
+        kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.id; });
     for (const store::RunRow& r : rows) *resp->add_bill_runs() = RunView(r);
-    if (more) resp->set_next_page_token(kit::NextPageToken(*req, rows.back().id));
+    resp->set_next_page_token(next);
     return absl::OkStatus();
   }));
 }
@@ -190,8 +190,8 @@ grpc::Status BillingService::ListBillRunLines(grpc::ServerContext* ctx,
     if (run.state != v1::DRAFT) {
       // What the run issued, in line order.
       ASSIGN_OR_RETURN(auto rows, store::RunLines(c, run.id, page->after, page->size + 1));
-      const bool more = static_cast<int>(rows.size()) > page->size;
-      if (more) rows.pop_back();
+      const std::string next =
+          kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.first.id; });
       for (const auto& [l, unit] : rows) {
         v1::RunLine* out = resp->add_lines();
         out->set_account(AccountName(site, unit));
@@ -202,7 +202,7 @@ grpc::Status BillingService::ListBillRunLines(grpc::ServerContext* ctx,
         out->set_amount_minor(l.amount_minor);
         out->set_due_date(store::DayText(l.due));
       }
-      if (more) resp->set_next_page_token(kit::NextPageToken(*req, rows.back().first.id));
+      resp->set_next_page_token(next);
       return absl::OkStatus();
     }
     // A draft's lines are computed again, account by account; the position

@@ -95,7 +95,9 @@ absl::Status SaveSettings(Conn& c, const std::string& site, Settings& s, const s
 
 absl::StatusOr<bool> AnythingBilled(Conn& c, const std::string& site) {
   ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   c.Query("SELECT 1 FROM bills WHERE site = ? LIMIT 1", {site}));
+                   c.Query("SELECT 1 FROM bill_runs WHERE site = ? LIMIT 1", {site}));
+  if (!rows.empty()) return true;
+  ASSIGN_OR_RETURN(rows, c.Query("SELECT 1 FROM bills WHERE site = ? LIMIT 1", {site}));
   if (!rows.empty()) return true;
   ASSIGN_OR_RETURN(rows, c.Query("SELECT 1 FROM payments WHERE site = ? LIMIT 1", {site}));
   return !rows.empty();
@@ -650,7 +652,7 @@ absl::StatusOr<std::map<std::pair<int64_t, int64_t>, int64_t>> IssueBills(
 }
 
 namespace {
-absl::Status AttachLines(Conn& c, std::vector<BillRow>& bills) {
+absl::Status AttachLines(Conn& c, std::vector<BillRow>& bills, int64_t account_id = 0) {
   if (bills.empty()) return absl::OkStatus();
   int64_t lo = bills.front().id, hi = bills.front().id;
   for (const BillRow& b : bills) {
@@ -658,11 +660,18 @@ absl::Status AttachLines(Conn& c, std::vector<BillRow>& bills) {
     hi = std::max(hi, b.id);
   }
   ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   c.Query(absl::StrCat("SELECT ", kLineColumns,
-                                        " FROM bill_lines l JOIN charge_items i ON i.id = "
-                                        "l.item_id WHERE l.site = ? AND l.bill_id BETWEEN ? AND ? "
-                                        "ORDER BY l.bill_id, l.id"),
-                           {bills.front().site, lo, hi}));
+                   account_id != 0
+                       // One account's bills are far apart: read its lines only.
+                       ? c.Query(absl::StrCat("SELECT ", kLineColumns,
+                                              " FROM bill_lines l JOIN charge_items i ON i.id = "
+                                              "l.item_id WHERE l.account_id = ? AND l.bill_id "
+                                              "BETWEEN ? AND ? ORDER BY l.bill_id, l.id"),
+                                 {account_id, lo, hi})
+                       : c.Query(absl::StrCat("SELECT ", kLineColumns,
+                                              " FROM bill_lines l JOIN charge_items i ON i.id = "
+                                              "l.item_id WHERE l.site = ? AND l.bill_id BETWEEN ? "
+                                              "AND ? ORDER BY l.bill_id, l.id"),
+                                 {bills.front().site, lo, hi}));
   std::map<int64_t, BillRow*> by_id;
   for (BillRow& b : bills) by_id[b.id] = &b;
   for (const Row& r : rows) {
@@ -731,30 +740,42 @@ absl::StatusOr<std::vector<BillRow>> ListBills(Conn& c, const BillFilter& f, int
   ASSIGN_OR_RETURN(std::vector<Row> rows, c.Query(sql, params));
   std::vector<BillRow> out;
   for (const Row& r : rows) out.push_back(BillOf(r));
-  RETURN_IF_ERROR(AttachLines(c, out));
+  RETURN_IF_ERROR(AttachLines(c, out, f.account_id));
   return out;
 }
 
+// A locking read of lines locks only bill_lines rows: the charge items they
+// join are shared by the whole site and must not serialize its payments.
 absl::StatusOr<LineRow> ReadLine(Conn& c, const std::string& site, int64_t bill_id,
                                  int64_t line_id, bool for_update) {
+  if (for_update) {
+    RETURN_IF_ERROR(c.QueryOne("SELECT id FROM bill_lines WHERE site = ? AND bill_id = ? AND "
+                               "id = ? FOR UPDATE",
+                               {site, bill_id, line_id}, "bill line not found")
+                        .status());
+  }
   ASSIGN_OR_RETURN(
       Row r, c.QueryOne(absl::StrCat("SELECT ", kLineColumns,
                                      " FROM bill_lines l JOIN charge_items i ON i.id = l.item_id "
-                                     "WHERE l.site = ? AND l.bill_id = ? AND l.id = ?",
-                                     for_update ? " FOR UPDATE" : ""),
+                                     "WHERE l.site = ? AND l.bill_id = ? AND l.id = ?"),
                         {site, bill_id, line_id}, "bill line not found"));
   return LineOf(r);
 }
 
 absl::StatusOr<std::vector<LineRow>> UnsettledLines(Conn& c, int64_t account_id, bool for_update) {
+  if (for_update) {
+    RETURN_IF_ERROR(c.Query("SELECT id FROM bill_lines WHERE account_id = ? AND "
+                            "paid_minor + written_off_minor < amount_minor FOR UPDATE",
+                            {account_id})
+                        .status());
+  }
   ASSIGN_OR_RETURN(
       std::vector<Row> rows,
       c.Query(absl::StrCat("SELECT ", kLineColumns,
                            " FROM bill_lines l JOIN charge_items i ON i.id = l.item_id "
                            "WHERE l.account_id = ? AND "
                            "l.paid_minor + l.written_off_minor < l.amount_minor "
-                           "ORDER BY l.due_date, l.id",
-                           for_update ? " FOR UPDATE" : ""),
+                           "ORDER BY l.due_date, l.id"),
               {account_id}));
   std::vector<LineRow> out;
   for (const Row& r : rows) {
@@ -765,18 +786,22 @@ absl::StatusOr<std::vector<LineRow>> UnsettledLines(Conn& c, int64_t account_id,
 }
 
 absl::Status SetHold(Conn& c, const std::string& site, const LineRow& line, bool held,
-                     const std::string& reason, const std::string& ticket) {
+                     const std::string& reason, const std::string& ticket, absl::CivilDay today) {
+  // Releasing adds the days on hold, which late fees leave out.
   RETURN_IF_ERROR(
-      c.Exec("UPDATE bill_lines SET held = ?, hold_reason = ?, hold_ticket = ? WHERE id = ?",
-             {held, reason, ticket, line.id})
+      c.Exec(held ? "UPDATE bill_lines SET held = TRUE, hold_reason = ?, hold_ticket = ?, "
+                    "held_since = ? WHERE id = ?"
+                  : "UPDATE bill_lines SET held = FALSE, hold_reason = ?, hold_ticket = ?, "
+                    "held_days = held_days + GREATEST(0, DATEDIFF(?, held_since)), "
+                    "held_since = NULL WHERE id = ?",
+             {reason, ticket, DayText(today), line.id})
           .status());
   if (held == line.held) return absl::OkStatus();
   // The line's sums move from one side of the dispute split to the other.
   Totals moved;
   LineRow after = line;
   after.held = held;
-  TotalsDelta& from = moved[KeyOf(line)];
-  from = {-1, -line.amount_minor, -line.paid_minor, -line.written_off_minor};
+  moved[KeyOf(line)] = {-1, -line.amount_minor, -line.paid_minor, -line.written_off_minor};
   moved[KeyOf(after)] = {1, line.amount_minor, line.paid_minor, line.written_off_minor};
   return AddTotals(c, site, moved);
 }
@@ -795,6 +820,9 @@ absl::StatusOr<std::map<int64_t, LineRow>> LinesByIds(Conn& c, const std::vector
   std::map<int64_t, LineRow> out;
   for (int64_t id : ids) {
     if (out.count(id)) continue;
+    RETURN_IF_ERROR(
+        c.QueryOne("SELECT id FROM bill_lines WHERE id = ? FOR UPDATE", {id}, "bill line not found")
+            .status());
     ASSIGN_OR_RETURN(Row r, c.QueryOne(absl::StrCat("SELECT ", kLineColumns,
                                                     " FROM bill_lines l JOIN charge_items i ON "
                                                     "i.id = l.item_id WHERE l.id = ?"),
@@ -943,19 +971,38 @@ absl::StatusOr<std::vector<Allocation>> CreditAllocationsNewestFirst(Conn& c,
 
 absl::StatusOr<std::vector<LateFeeCandidate>> LateFeeCandidates(Conn& c, const std::string& site,
                                                                 absl::CivilDay as_of) {
+  // Locked, so that two assessments (or one and a payment) never both charge
+  // what accrued on a line.
+  RETURN_IF_ERROR(c.Query("SELECT id FROM bill_lines WHERE site = ? AND late_fee_of IS NULL AND "
+                          "due_date < ? AND paid_minor + written_off_minor < amount_minor "
+                          "FOR UPDATE",
+                          {site, DayText(as_of)})
+                      .status());
   ASSIGN_OR_RETURN(
       std::vector<Row> rows,
       c.Query("SELECT l.id, l.account_id, l.item_id, l.building, l.held, "
               "l.amount_minor - l.paid_minor - l.written_off_minor, l.due_date, "
               "(SELECT COALESCE(SUM(f.amount_minor), 0) FROM bill_lines f "
-              " WHERE f.late_fee_of = l.id) FROM bill_lines l "
+              " WHERE f.late_fee_of = l.id), "
+              "(SELECT COUNT(*) FROM bill_lines f WHERE f.late_fee_of = l.id), l.held_days "
+              "FROM bill_lines l "
               "WHERE l.site = ? AND l.late_fee_of IS NULL AND l.due_date < ? AND "
               "l.paid_minor + l.written_off_minor < l.amount_minor ORDER BY l.account_id, l.id",
               {site, DayText(as_of)}));
   std::vector<LateFeeCandidate> out;
   for (const Row& r : rows) {
-    out.push_back(LateFeeCandidate{r.Int(0), r.Int(1), r.Int(2), r.Str(3), r.Int(4) != 0,
-                                   r.Int(5), DayOf(r.Str(6)), r.Int(7), 0});
+    LateFeeCandidate f;
+    f.line_id = r.Int(0);
+    f.account_id = r.Int(1);
+    f.item_id = r.Int(2);
+    f.building = r.Str(3);
+    f.held = r.Int(4) != 0;
+    f.unpaid_minor = r.Int(5);
+    f.due = DayOf(r.Str(6));
+    f.charged_minor = r.Int(7);
+    f.fees_charged = r.Int(8);
+    f.held_days = static_cast<int>(r.Int(9));
+    out.push_back(f);
   }
   return out;
 }
@@ -986,7 +1033,7 @@ absl::Status IssueLateFees(Conn& c, const std::string& site, const std::string& 
             "report_period, period_start, quantity, amount_minor, due_date, late_fee_of) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             {site, bill_id, f.account_id, f.item_id, f.building,
-             absl::StrCat("late:", f.line_id, ":", day), report_period,
+             absl::StrCat("late:", f.line_id, ":", f.fees_charged + 1), report_period,
              DayText(absl::CivilDay(month)), absl::StrCat(as_of - f.due), f.charge_minor, day,
              f.line_id}));
     RETURN_IF_ERROR(c.Exec("INSERT INTO ledger (site, account_id, kind, amount_minor, line_id, "

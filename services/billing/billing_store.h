@@ -243,9 +243,10 @@ absl::StatusOr<std::vector<LineRow>> UnsettledLines(kit::Conn& c, int64_t accoun
 // The line must have been read (locked) in this transaction; these keep the
 // collection totals in step with it.
 absl::Status SetHold(kit::Conn& c, const std::string& site, const LineRow& line, bool held,
-                     const std::string& reason, const std::string& ticket);
+                     const std::string& reason, const std::string& ticket, absl::CivilDay today);
 absl::Status WriteOffLine(kit::Conn& c, const std::string& site, const LineRow& line,
                           int64_t amount);
+// Locks and reads the lines.
 absl::StatusOr<std::map<int64_t, LineRow>> LinesByIds(kit::Conn& c,
                                                       const std::vector<int64_t>& ids);
 
@@ -288,7 +289,7 @@ absl::StatusOr<std::vector<Allocation>> CreditAllocationsNewestFirst(kit::Conn& 
                                                                      int64_t account_id);
 
 // Late fees: every unsettled line due before `as_of` that is not itself a
-// late fee, with the late fees already charged on it.
+// late fee, locked, with the late fees already charged on it.
 struct LateFeeCandidate {
   int64_t line_id = 0;
   int64_t account_id = 0;
@@ -298,6 +299,8 @@ struct LateFeeCandidate {
   int64_t unpaid_minor = 0;
   absl::CivilDay due;
   int64_t charged_minor = 0;  // late fees on this line so far
+  int64_t fees_charged = 0;   // and how many
+  int held_days = 0;          // days it spent on hold, not charged
   int64_t charge_minor = 0;   // set by the caller: what to charge now
 };
 absl::StatusOr<std::vector<LateFeeCandidate>> LateFeeCandidates(kit::Conn& c,

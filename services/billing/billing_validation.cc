@@ -15,6 +15,10 @@ namespace billing {
 
 using kit::FieldError;
 
+namespace {
+const Decimal kMaxRate = Decimal::FromUnits(1000000, 0);
+}  // namespace
+
 absl::StatusOr<absl::CivilDay> ParseDay(absl::string_view field, absl::string_view text) {
   if (!kit::IsDate(text)) return FieldError(field, "must be a date YYYY-MM-DD");
   absl::CivilDay d;
@@ -84,6 +88,9 @@ absl::StatusOr<ChargeRule> RuleOf(const v1::ChargeItem& item, absl::string_view 
       Tier tier;
       ASSIGN_OR_RETURN(tier.rate,
                        Decimal::Parse(t.rate(), absl::StrCat(prefix, "tiers[", i, "].rate")));
+      if (!(tier.rate < kMaxRate)) {
+        return FieldError(absl::StrCat(prefix, "tiers[", i, "].rate"), "below 1,000,000 a unit");
+      }
       if (!t.up_to().empty()) {
         ASSIGN_OR_RETURN(tier.up_to,
                          Decimal::Parse(t.up_to(), absl::StrCat(prefix, "tiers[", i, "].up_to")));
@@ -103,6 +110,7 @@ absl::StatusOr<ChargeRule> RuleOf(const v1::ChargeItem& item, absl::string_view 
     if (!item.meter().empty()) return FieldError(field("meter"), "only metered items read a meter");
     ASSIGN_OR_RETURN(r.rate, Decimal::Parse(item.rate(), field("rate")));
     if (r.rate.is_zero()) return FieldError(field("rate"), "must be positive");
+    if (!(r.rate < kMaxRate)) return FieldError(field("rate"), "below 1,000,000 a unit");
   }
   ASSIGN_OR_RETURN(r.effective_from, ParseDay(field("effective_from"), item.effective_from()));
   if (!item.effective_to().empty()) {

@@ -66,6 +66,13 @@ absl::StatusOr<std::vector<ChargeLine>> LinesFor(const AccountFacts& account,
       line.amount_minor = *amount;
     }
     if (line.amount_minor == 0) continue;
+    // A line beyond any real charge (a mistyped reading, say) stops the run
+    // before it can overflow a total.
+    if (line.amount_minor > kMaxLineMinor) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "charge item ", rule.code, " would bill ", line.amount_minor,
+          " minor units; the largest line is ", kMaxLineMinor));
+    }
     out.push_back(std::move(line));
   }
   return out;

@@ -56,6 +56,9 @@ struct ChargeLine {
   absl::CivilDay due;
 };
 
+// The largest line a run issues (10^12 minor units); above it the run stops.
+inline constexpr int64_t kMaxLineMinor = 1000000000000;
+
 // The label under which a one-off charge is issued: at most once per account.
 inline constexpr char kOnceLabel[] = "once";
 

@@ -311,6 +311,10 @@ absl::StatusOr<std::unique_ptr<PooledConnection>> Db::Connect(absl::Time deadlin
   auto pc = std::make_unique<PooledConnection>();
   try {
     pc->conn.reset(sql::mysql::get_mysql_driver_instance()->connect(opts));
+    // READ COMMITTED: every read sees the latest committed rows, and a
+    // locking read locks only the rows it returns. Services serialize on row
+    // locks (FOR UPDATE), never on a snapshot taken before they got them.
+    pc->conn->setTransactionIsolation(sql::TRANSACTION_READ_COMMITTED);
   } catch (const sql::SQLException& e) {
     if (connect_errors_ != nullptr) connect_errors_->Increment();
     // Debug level: while the database is down this repeats every health check;

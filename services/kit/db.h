@@ -128,9 +128,10 @@ struct PoolStats {
   int waiters = 0;
 };
 
-// A bounded pool of MySQL connections. Acquire waits up to the caller's
-// deadline; broken connections are replaced; after a server restart the pool
-// recovers on its own because dead connections are validated and dropped.
+// A bounded pool of MySQL connections, each at READ COMMITTED (see Connect).
+// Acquire waits up to the caller's deadline; broken connections are replaced;
+// after a server restart the pool recovers on its own because dead
+// connections are validated and dropped.
 class Db {
  public:
   // Does not connect; the first use does. `registry` may be null.

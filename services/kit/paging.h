@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -49,6 +50,17 @@ struct Page {
 absl::StatusOr<Page> PageOf(const google::protobuf::Message& request);
 // The token of the page after position `last` for this request.
 std::string NextPageToken(const google::protobuf::Message& request, int64_t last);
+
+// For a list fetched with limit page.size + 1: keeps the page's rows and
+// returns the token of the next page ("" at the end), keyed by `key_of` of
+// the last row kept.
+template <typename T, typename KeyOf>
+std::string TrimPage(std::vector<T>& rows, const Page& page,
+                     const google::protobuf::Message& request, KeyOf key_of) {
+  if (static_cast<int>(rows.size()) <= page.size) return "";
+  rows.erase(rows.begin() + page.size, rows.end());
+  return NextPageToken(request, key_of(rows.back()));
+}
 
 }  // namespace kit
 

@@ -225,13 +225,13 @@ grpc::Status TicketsService::ListTickets(grpc::ServerContext* ctx,
     absl::StatusOr<std::vector<StoredTicket>> rows =
         store::ListTickets(c, f, page->after, page->size + 1, now);
     if (!rows.ok()) return rows.status();
-    const bool more = static_cast<int>(rows->size()) > page->size;
-    if (more) rows->pop_back();
+    const std::string next =
+        kit::TrimPage(*rows, *page, *req, [](const auto& r) { return r.id; });
     for (StoredTicket& t : *rows) {
       CheckBreach(t.state, now);
       *resp->add_tickets() = ToProto(t);
     }
-    if (more) resp->set_next_page_token(kit::NextPageToken(*req, rows->back().id));
+    resp->set_next_page_token(next);
     return absl::OkStatus();
   }));
 }

@@ -29,6 +29,7 @@ TEST_F(BillingTest, MonthlyRunChargesAreaFixedAndMeteredFeesExactly) {
   OpenAccount(site, "3-2-1502", "3", "98.37", {fee, garden, water});
   // Handed over on 17 March: pays 15 of March's 31 days.
   OpenAccount(site, "3-2-1503", "3", "98.37", {fee}, "2026-03-17");
+  Today(absl::CivilDay(2026, 4, 1));  // March's readings are in
   ASSERT_TRUE(Read(stub(), site, "3-2-1502", "100", "2026-02-28").ok());
   ASSERT_TRUE(Read(stub(), site, "3-2-1502", "112.5", "2026-03-31").ok());
 
@@ -146,6 +147,10 @@ TEST_F(BillingTest, MeterReadingsMustNotGoBackwardsUnlessTheMeterWasReplaced) {
   const std::string site = NewSite();
   const v1::ChargeItem water = WaterItem(site);
   OpenAccount(site, "7-101", "7", "60", {water});
+  EXPECT_EQ(Read(stub(), site, "7-101", "500.25", "2026-03-03").error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT)
+      << "a reading dated tomorrow";
+  Today(absl::CivilDay(2026, 4, 1));
   ASSERT_TRUE(Read(stub(), site, "7-101", "500.25", "2026-03-01").ok());
   EXPECT_EQ(Read(stub(), site, "7-101", "499", "2026-03-10").error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);

@@ -14,8 +14,7 @@ BillingService* BillingTest::service_ = nullptr;
 testing_support::Recount* BillingTest::recount_ = nullptr;
 
 void BillingTest::SetUpTestSuite() {
-  clock_ = new kit::FakeClock(
-      absl::FromCivil(absl::CivilSecond(2026, 3, 2, 9, 0, 0), absl::UTCTimeZone()));
+  clock_ = new kit::FakeClock(Start());
   db_options_ =
       new kit::DbOptions(testing_support::TestDatabase::Shared().FreshSchema("billing"));
   BillingOptions options;

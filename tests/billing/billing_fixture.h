@@ -28,6 +28,15 @@ class BillingTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite();
   static void TearDownTestSuite();
+  // Every test starts on 2026-03-02 09:00 UTC; a test may move the day.
+  void TearDown() override { clock().Set(Start()); }
+  static absl::Time Start() {
+    return absl::FromCivil(absl::CivilSecond(2026, 3, 2, 9, 0, 0), absl::UTCTimeZone());
+  }
+  void Today(absl::CivilDay d) {
+    clock().Set(absl::FromCivil(absl::CivilSecond(d.year(), d.month(), d.day(), 9, 0, 0),
+                                absl::UTCTimeZone()));
+  }
 
   v1::BillingService::Stub& stub() { return *stub_; }
   kit::FakeClock& clock() { return *clock_; }

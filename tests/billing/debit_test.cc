@@ -9,6 +9,8 @@ namespace {
 
 class DebitTest : public BillingTest {
  protected:
+  // Bills due on 15 March; the bank is sent a batch on the 25th.
+  void SetUp() override { Today(absl::CivilDay(2026, 3, 25)); }
   void GiveMandate(const std::string& site, const std::string& unit, const std::string& expiry) {
     v1::UpdateAccountRequest req;
     *req.mutable_account() = GetAccount(site, unit);
@@ -140,6 +142,36 @@ TEST_F(DebitTest, PaidResultsPostOncePerItemAndFailuresKeepTheirReason) {
   EXPECT_NE(metrics.find(absl::StrCat("estate_billing_payment_failures_total{reason=\"INSUFFICIENT_FUNDS\",site=\"",
                                       site, "\"} 1")),
             std::string::npos);
+}
+
+TEST_F(DebitTest, ADebitOfWhatIsDueLessCreditSettlesTheAccountWithTheCredit) {
+  const std::string site = NewSite();
+  const v1::ChargeItem fee = PerAreaItem(site, "property-fee", "2");
+  OpenAccount(site, "a", "1", "100", {fee});
+  GiveMandate(site, "a", "2029-12-31");
+  Bill(site, "2026-01-01");
+  Bill(site, "2026-02-01");
+  // January paid with 5000 to spare, by naming it: the spare becomes credit
+  // while February is still open.
+  v1::Payment p;
+  ASSERT_TRUE(Pay(site, "a", 25000, &p, {Bills(site, "a")[0].name()}).ok());
+  ASSERT_EQ(GetAccount(site, "a").credit_minor(), 5000);
+  const v1::DebitBatch batch = NewBatch(site, "2026-03-01");
+  ASSERT_EQ(batch.total_minor(), 15000);
+  v1::DebitBatch out;
+  ASSERT_TRUE(Import(batch, {Result(Items(batch).at(0), v1::DEBIT_PAID)}, &out).ok());
+  const v1::Account a = GetAccount(site, "a");
+  EXPECT_EQ(a.balance_minor(), 0);
+  EXPECT_EQ(a.credit_minor(), 0);
+  for (const v1::Bill& b : Bills(site, "a")) EXPECT_EQ(b.state(), v1::PAID) << b.name();
+  ExpectBooksBalance(site);
+  // A batch dated after today is refused.
+  v1::CreateDebitBatchRequest req;
+  req.set_parent("sites/" + site);
+  req.mutable_debit_batch()->set_as_of("2026-04-01");
+  req.set_request_id(NewRequestId());
+  EXPECT_EQ(stub().CreateDebitBatch(Context().get(), req, &out).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_F(DebitTest, BadResultsAreRefusedNamingTheFieldAndChangeNothing) {

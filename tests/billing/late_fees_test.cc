@@ -8,13 +8,6 @@ namespace {
 
 class LateFeesTest : public BillingTest {
  protected:
-  void TearDown() override {
-    clock().Set(absl::FromCivil(absl::CivilSecond(2026, 3, 2, 9, 0, 0), absl::UTCTimeZone()));
-  }
-  void Today(absl::CivilDay d) {
-    clock().Set(absl::FromCivil(absl::CivilSecond(d.year(), d.month(), d.day(), 9, 0, 0),
-                                absl::UTCTimeZone()));
-  }
   // 2 yuan/m² a month, due on the 15th, 0.05% a day after 10 days of grace,
   // at most 30 yuan per line.
   v1::ChargeItem FeeWithLateFee(const std::string& site) {
@@ -52,7 +45,7 @@ class LateFeesTest : public BillingTest {
   }
 };
 
-TEST_F(LateFeesTest, AccrueDailyAfterGraceAreChargedOnceAndStopAtTheCap) {
+TEST_F(LateFeesTest, AccrueDailyAfterGraceAreChargedOnceAndStopAtTheCapButNotWhileDisputed) {
   const std::string site = NewSite();
   const v1::ChargeItem fee = FeeWithLateFee(site);
   OpenAccount(site, "late", "1", "100", {fee});      // 20000 due 15 March
@@ -83,16 +76,23 @@ TEST_F(LateFeesTest, AccrueDailyAfterGraceAreChargedOnceAndStopAtTheCap) {
   // The same day again charges nothing more.
   EXPECT_EQ(Assess(site).total_minor(), 0);
   EXPECT_EQ(LateFees(site, "late"), 100);
-  // Ten more days: 200 accrued, 100 more charged.
+  // The dispute is settled after 15 days on hold (20 March to 4 April).
+  v1::ReleaseBillLineRequest release;
+  release.set_name(hold.name());
+  release.set_request_id(NewRequestId());
+  ASSERT_TRUE(stub().ReleaseBillLine(Context().get(), release, &line).ok());
+  // Ten more days: 200 accrued on "late", 100 more charged; "disputed" pays
+  // only for the days off hold past its grace: 30 - 15 - 10 = 5 days, 50 fen.
   Today(absl::CivilDay(2026, 4, 14));
-  EXPECT_EQ(Assess(site).total_minor(), 100);
+  EXPECT_EQ(Assess(site).total_minor(), 150);
   EXPECT_EQ(LateFees(site, "late"), 200);
+  EXPECT_EQ(LateFees(site, "disputed"), 50);
   // Months later the cap (30 yuan) holds.
   Today(absl::CivilDay(2027, 2, 28));  // 340 days x 10 fen, capped
   Assess(site);
   EXPECT_EQ(LateFees(site, "late"), 3000);
   EXPECT_EQ(LateFees(site, "prompt"), 0);
-  EXPECT_EQ(LateFees(site, "disputed"), 0);
+  EXPECT_EQ(LateFees(site, "disputed"), 3000);
   // A late fee is owed like any line, shows in the ledger and in reports
   // apart from the fee it is on.
   EXPECT_EQ(GetAccount(site, "late").balance_minor(), 23000);
@@ -108,7 +108,7 @@ TEST_F(LateFeesTest, AccrueDailyAfterGraceAreChargedOnceAndStopAtTheCap) {
   ASSERT_TRUE(stub().GetCollectionReport(Context().get(), rr, &r).ok());
   ASSERT_EQ(r.all_lines().by_charge_item_size(), 1);
   EXPECT_EQ(r.all_lines().by_charge_item(0).key(), "property-fee:late-fee");
-  EXPECT_EQ(r.all_lines().by_charge_item(0).billed_minor(), 200);
+  EXPECT_EQ(r.all_lines().by_charge_item(0).billed_minor(), 250);
   ExpectBooksBalance(site);
   // Late fees are never charged on late fees, and a future day is refused.
   EXPECT_EQ(Assess(site).total_minor(), 0);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The built estate-gateway and estate-tickets binaries as processes, driven
+# The built estate-gateway, estate-tickets and estate-billing binaries as processes, driven
 # the way the README tells people to: curl with a token from estatectl, an
 # API key, tools/grpcprobe (python3-grpcio) for reflection through the
 # gateway. Needs the private test MariaDB (ESTATE_TEST_DB_PORT).
@@ -14,23 +14,29 @@ key_out="$("$bindir/estatectl" apikey --name=ops-robot --role=viewer --site=nort
 api_key="$(sed -n 's/^key (.*): //p' <<<"$key_out")"
 printf '{"api_keys": [%s]}\n' "$(sed -n 's/^entry for --api_keys_file: //p' <<<"$key_out")" > "$work/keys.json"
 t_port=$(free_port); t_metrics=$(free_port); http_port=$(free_port); grpc_port=$(free_port)
+b_port=$(free_port); b_metrics=$(free_port)
 
 ESTATE_DB_PORT=$ESTATE_TEST_DB_PORT ESTATE_DB_USER=$schema ESTATE_DB_NAME=$schema ESTATE_DB_PASSWORD=pw-$$ \
   "$bindir/estate-tickets" --grpc_addr=127.0.0.1:$t_port --metrics_addr=127.0.0.1:$t_metrics \
   >"$work/tickets.log" 2>&1 &
 tickets_pid=$!
-ESTATE_BACKENDS="tickets=127.0.0.1:$t_port" \
+# Billing shares the test's schema: its tables and migrations are its own.
+ESTATE_DB_PORT=$ESTATE_TEST_DB_PORT ESTATE_DB_USER=$schema ESTATE_DB_NAME=$schema ESTATE_DB_PASSWORD=pw-$$ \
+  "$bindir/estate-billing" --grpc_addr=127.0.0.1:$b_port --metrics_addr=127.0.0.1:$b_metrics \
+  >"$work/billing.log" 2>&1 &
+billing_pid=$!
+ESTATE_BACKENDS="billing=127.0.0.1:$b_port,tickets=127.0.0.1:$t_port" \
   "$bindir/estate-gateway" --http_addr=127.0.0.1:$http_port --grpc_addr=127.0.0.1:$grpc_port \
   --jwt_hs256_secret_file="$work/secret" --api_keys_file="$work/keys.json" >"$work/gateway.log" 2>&1 &
 gw_pid=$!
 cleanup() {
-  kill -9 "$gw_pid" "$tickets_pid" 2>/dev/null
+  kill -9 "$gw_pid" "$tickets_pid" "$billing_pid" 2>/dev/null
   drop_schema
 }
 trap cleanup EXIT
 
 for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$http_port/readyz" >/dev/null && break; sleep 0.1; done
-check "readyz once tickets serves" curl -fs "http://127.0.0.1:$http_port/readyz"
+check "readyz once tickets and billing serve" curl -fs "http://127.0.0.1:$http_port/readyz"
 check "healthz" curl -fs "http://127.0.0.1:$http_port/healthz"
 
 token="$("$bindir/estatectl" token --secret_file="$work/secret" --site=north --role=staff --sub=desk-zhao)"
@@ -54,6 +60,11 @@ services="$("$probe" list 127.0.0.1:$grpc_port)"
 check "reflection through the gateway lists tickets" grep -qx estate.tickets.v1.TicketService <<<"$services"
 check "reflection through the gateway describes the methods" bash -c "'$probe' describe 127.0.0.1:$grpc_port estate.tickets.v1.TicketService | grep -qx 'CloseTicket(estate.tickets.v1.CloseTicketRequest) returns (estate.tickets.v1.Ticket)'"
 check "gateway gRPC health" "$probe" health 127.0.0.1:$grpc_port
+check "reflection through the gateway lists billing" grep -qx estate.billing.v1.BillingService <<<"$services"
+finance="$("$bindir/estatectl" token --secret_file="$work/secret" --site=north --role=finance --sub=cashier-wu)"
+check "billing answers through the gateway" bash -c "curl -fs -H 'Authorization: Bearer $finance' '$api/sites/north/billingSettings' | grep -q '\"currencyCode\":\"CNY\"'"
+check "staff may not take payments" test "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" -X POST "$api/sites/north/payments?request_id=$(cat /proc/sys/kernel/random/uuid)" -d '{}')" = 403
+check "finance reaches billing's own validation" test "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $finance" -X POST "$api/sites/north/payments?request_id=$(cat /proc/sys/kernel/random/uuid)" -d '{}')" = 400
 
 kill -TERM "$gw_pid"
 for _ in $(seq 1 100); do kill -0 "$gw_pid" 2>/dev/null || break; sleep 0.1; done
