@@ -44,14 +44,14 @@ BillingService::BillingService(kit::Db& db, const kit::Clock& clock,
                           .Register(registry)),
       ratio_(prometheus::BuildGauge()
                  .Name("estate_billing_collection_ratio")
-                 .Help("Collected / billed over the lines of the current calendar year that "
-                       "are due, by site; read from the database, so every replica reports "
-                       "the same value (use max).")
+                 .Help("Collected / billed over the bills of periods starting this calendar "
+                       "year, by site; read from the database, so every replica reports the "
+                       "same value (use max).")
                  .Register(registry)),
       arrears_(prometheus::BuildGauge()
                    .Name("estate_billing_arrears_minor")
-                   .Help("Outstanding past-due amount, in minor units, by site (disputed lines "
-                         "excluded).")
+                   .Help("What the bills of periods that have ended still owe, in minor units, "
+                         "by site (disputed lines apart; GetArrearsAging has it by age).")
                    .Register(registry)),
       committing_(prometheus::BuildGauge()
                       .Name("estate_billing_bill_runs_committing")

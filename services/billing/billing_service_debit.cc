@@ -1,4 +1,5 @@
 // Direct debit: batches for the bank and the import of its results.
+#include <algorithm>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -205,15 +206,24 @@ grpc::Status BillingService::ImportDebitResults(grpc::ServerContext* ctx,
         collected_by_code.clear();
         failures.clear();
         ASSIGN_OR_RETURN(store::DebitBatchRow batch, store::ReadDebitBatch(c, site, ref->second));
+        // Accounts are locked in id order, as every other writer would, so
+        // that imports and runs do not deadlock on the order of a bank file.
+        std::vector<std::pair<int64_t, int>> order;
         for (int i = 0; i < req->results_size(); ++i) {
+          absl::StatusOr<store::DebitItemRow> peek =
+              store::ReadDebitItem(c, ref->second, item_ids[i], false);
+          if (absl::IsNotFound(peek.status())) {
+            return FieldError(absl::StrCat("results[", i, "].item"), "no such item");
+          }
+          if (!peek.ok()) return peek.status();
+          order.emplace_back(peek->account_id, i);
+        }
+        std::sort(order.begin(), order.end());
+        for (const auto& [account_id, i] : order) {
           const v1::DebitResult& r = req->results(i);
           const std::string f = absl::StrCat("results[", i, "]");
           // Account first, then the item: the lock order of payments.
-          absl::StatusOr<store::DebitItemRow> peek =
-              store::ReadDebitItem(c, ref->second, item_ids[i], false);
-          if (absl::IsNotFound(peek.status())) return FieldError(f + ".item", "no such item");
-          if (!peek.ok()) return peek.status();
-          ASSIGN_OR_RETURN(store::AccountRow a, store::ReadAccountById(c, peek->account_id, true));
+          ASSIGN_OR_RETURN(store::AccountRow a, store::ReadAccountById(c, account_id, true));
           ASSIGN_OR_RETURN(store::DebitItemRow item,
                            store::ReadDebitItem(c, ref->second, item_ids[i], true));
           if (item.status == v1::MANDATE_EXPIRED) {

@@ -276,14 +276,17 @@ grpc::Status BillingService::CommitBillRun(grpc::ServerContext* ctx,
 absl::StatusOr<bool> BillingService::CommitStep() {
   bool worked = false;
   int64_t issued = 0;
+  int64_t run_id = 0;
   std::optional<absl::Duration> finished_after;
   absl::Status s = db_.Transact(absl::Now() + absl::Minutes(5), [&](kit::Conn& c) -> absl::Status {
     worked = false;
     issued = 0;
+    run_id = 0;
     finished_after.reset();
     ASSIGN_OR_RETURN(std::optional<store::RunRow> locked, store::LockCommittingRun(c));
     if (!locked.has_value()) return absl::OkStatus();
     worked = true;
+    run_id = locked->id;
     store::RunRow& run = *locked;
     const absl::Time now = clock_.Now();
     const Period period = PeriodOf(run.draft);
@@ -333,6 +336,16 @@ absl::StatusOr<bool> BillingService::CommitStep() {
     issued = page.lines.size();
     return store::SaveRunProgress(c, run);
   });
+  if (!s.ok() && run_id != 0 && !absl::IsUnavailable(s) && !absl::IsAborted(s) &&
+      !absl::IsDeadlineExceeded(s)) {
+    // Retrying cannot fix this batch (a line beyond the ceiling, say): stop
+    // the run so that the runs queued behind it go on.
+    spdlog::error("bill run {} failed: {}", run_id, s.ToString());
+    absl::Status failed = db_.Transact(absl::Now() + absl::Seconds(30), [&](kit::Conn& c) {
+      return store::FailRun(c, run_id, std::string(s.message()), clock_.Now());
+    });
+    if (failed.ok()) return true;
+  }
   if (!s.ok()) return s;
   if (issued > 0) lines_issued_.Increment(static_cast<double>(issued));
   if (finished_after) run_seconds_.Observe(absl::ToDoubleSeconds(*finished_after));

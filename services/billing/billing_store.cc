@@ -509,6 +509,18 @@ absl::Status SaveRunProgress(Conn& c, const RunRow& r) {
       .status();
 }
 
+absl::Status FailRun(Conn& c, int64_t run_id, const std::string& why, absl::Time now) {
+  ASSIGN_OR_RETURN(Row r, c.QueryOne("SELECT draft FROM bill_runs WHERE id = ? FOR UPDATE",
+                                     {run_id}, "bill run not found"));
+  ASSIGN_OR_RETURN(v1::BillRun draft, FromBlob<v1::BillRun>(r.Str(0)));
+  draft.set_failure(why.substr(0, 500));
+  return c.Exec("UPDATE bill_runs SET state = ?, draft = ?, completed_at = ? WHERE id = ? AND "
+                "state = ?",
+                {static_cast<int>(v1::FAILED), ToBlob(draft), now, run_id,
+                 static_cast<int>(v1::COMMITTING)})
+      .status();
+}
+
 absl::Status CompleteRun(Conn& c, int64_t run_id, absl::Time now) {
   return c.Exec("UPDATE bill_runs SET state = ?, completed_at = ? WHERE id = ?",
                 {static_cast<int>(v1::COMMITTED), now, run_id})
@@ -1058,9 +1070,11 @@ absl::StatusOr<std::vector<DebitCandidate>> DebitCandidates(Conn& c, const std::
               "SUM(l.amount_minor - l.paid_minor - l.written_off_minor) FROM accounts a "
               "JOIN bill_lines l ON l.account_id = a.id WHERE a.site = ? AND a.status <> ? AND "
               "l.due_date <= ? AND NOT l.held AND "
-              "l.paid_minor + l.written_off_minor < l.amount_minor "
+              "l.paid_minor + l.written_off_minor < l.amount_minor AND NOT EXISTS "
+              "(SELECT 1 FROM debit_items d WHERE d.account_id = a.id AND d.status = ?) "
               "GROUP BY a.id, a.unit, a.profile, a.credit_minor ORDER BY a.id",
-              {site, static_cast<int>(v1::SUSPENDED), DayText(as_of)}));
+              {site, static_cast<int>(v1::SUSPENDED), DayText(as_of),
+               static_cast<int>(v1::DEBIT_PENDING)}));
   std::vector<DebitCandidate> out;
   for (const Row& r : rows) {
     DebitCandidate d;
@@ -1269,14 +1283,17 @@ absl::StatusOr<std::vector<AgingRow>> AgingRows(Conn& c, const std::string& site
   return out;
 }
 
-absl::StatusOr<std::pair<int64_t, int64_t>> DueSums(Conn& c, const std::string& site,
-                                                    absl::CivilDay from, absl::CivilDay to) {
+absl::StatusOr<std::vector<PeriodSums>> SiteTotals(Conn& c, const std::string& site) {
   ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   c.Query("SELECT COALESCE(SUM(amount_minor), 0), COALESCE(SUM(paid_minor), 0) "
-                           "FROM bill_lines WHERE site = ? AND due_date >= ? AND due_date <= ?",
-                           {site, DayText(from), DayText(to)}));
-  if (rows.empty()) return std::make_pair(int64_t{0}, int64_t{0});
-  return std::make_pair(rows[0].Int(0), rows[0].Int(1));
+                   c.Query("SELECT period_label, held, SUM(billed_minor), SUM(collected_minor), "
+                           "SUM(written_off_minor) FROM collection_totals WHERE site = ? "
+                           "GROUP BY period_label, held",
+                           {site}));
+  std::vector<PeriodSums> out;
+  for (const Row& r : rows) {
+    out.push_back(PeriodSums{r.Str(0), r.Int(1) != 0, r.Int(2), r.Int(3), r.Int(4)});
+  }
+  return out;
 }
 
 absl::StatusOr<std::map<std::string, std::pair<int64_t, absl::Time>>> CommittingRuns(Conn& c) {

@@ -147,6 +147,8 @@ absl::Status MarkCommitting(kit::Conn& c, int64_t run_id, absl::Time now);
 absl::StatusOr<std::optional<RunRow>> LockCommittingRun(kit::Conn& c);
 absl::Status SaveRunProgress(kit::Conn& c, const RunRow& r);
 absl::Status CompleteRun(kit::Conn& c, int64_t run_id, absl::Time now);
+// Stops a committing run for good, keeping why.
+absl::Status FailRun(kit::Conn& c, int64_t run_id, const std::string& why, absl::Time now);
 
 // Running totals of the collection report, by report period, building,
 // charge item and hold.
@@ -320,6 +322,8 @@ struct DebitCandidate {
   int64_t due_minor = 0;  // outstanding, due by the batch date, not on hold
   int64_t credit_minor = 0;
 };
+// Accounts with a debit still pending in another batch are left out: a
+// second batch never asks for the same money twice.
 absl::StatusOr<std::vector<DebitCandidate>> DebitCandidates(kit::Conn& c, const std::string& site,
                                                             absl::CivilDay as_of);
 struct DebitItemRow {
@@ -390,9 +394,15 @@ struct AgingRow {
 absl::StatusOr<std::vector<AgingRow>> AgingRows(kit::Conn& c, const std::string& site,
                                                 absl::CivilDay as_of, const int bounds[3],
                                                 int64_t after, int account_limit);
-// (billed, collected) over lines due in [from, to].
-absl::StatusOr<std::pair<int64_t, int64_t>> DueSums(kit::Conn& c, const std::string& site,
-                                                    absl::CivilDay from, absl::CivilDay to);
+// A site's collection totals by report period and hold, for the gauges.
+struct PeriodSums {
+  std::string period;
+  bool held = false;
+  int64_t billed = 0;
+  int64_t collected = 0;
+  int64_t written_off = 0;
+};
+absl::StatusOr<std::vector<PeriodSums>> SiteTotals(kit::Conn& c, const std::string& site);
 // Per site: runs being committed and when the oldest of them was committed.
 absl::StatusOr<std::map<std::string, std::pair<int64_t, absl::Time>>> CommittingRuns(kit::Conn& c);
 // Sites with any bill run, for the metrics job.

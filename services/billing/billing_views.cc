@@ -98,7 +98,7 @@ v1::Bill BillView(const store::BillRow& b) {
   out.set_name(BillName(b.site, b.id));
   out.set_account(AccountName(b.site, b.unit));
   out.set_period(b.period_label);
-  out.set_bill_run(absl::StrCat("sites/", b.site, "/billRuns/", b.run_id));
+  if (b.run_id != 0) out.set_bill_run(absl::StrCat("sites/", b.site, "/billRuns/", b.run_id));
   out.set_currency_code(b.currency);
   out.set_issue_date(DayText(b.issue_date));
   out.set_due_date(DayText(b.due));

@@ -266,3 +266,45 @@ TEST_F(BillingTest, BadChargeItemsAreRefusedNamingTheFieldAndNothingIsWritten) {
 
 }  // namespace
 }  // namespace billing
+
+namespace billing {
+namespace {
+
+TEST_F(BillingTest, ARunThatCannotFinishFailsWithItsReasonAndDoesNotBlockOthers) {
+  const std::string site = NewSite();
+  const v1::ChargeItem fee = PerAreaItem(site, "property-fee", "999999");
+  const v1::Account a = OpenAccount(site, "big", "1", "10", {fee});
+  OpenAccount(site, "small", "1", "10", {fee});
+  const v1::BillRun draft = Draft(site, "2026-03-01");
+  ASSERT_EQ(draft.lines(), 2);
+  // After the draft, a mistyped area makes one line larger than any real
+  // charge (99999 m² x 999999 yuan): the commit cannot finish.
+  v1::UpdateAccountRequest up;
+  *up.mutable_account() = a;
+  up.mutable_account()->set_billable_area("99999");
+  up.set_request_id(NewRequestId());
+  v1::Account updated;
+  ASSERT_TRUE(stub().UpdateAccount(Context().get(), up, &updated).ok());
+  v1::CommitBillRunRequest commit;
+  commit.set_name(draft.name());
+  commit.set_request_id(NewRequestId());
+  v1::BillRun run;
+  ASSERT_TRUE(stub().CommitBillRun(Context().get(), commit, &run).ok());
+  v1::GetBillRunRequest get;
+  get.set_name(draft.name());
+  for (int i = 0; i < 500 && run.state() == v1::COMMITTING; ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+    ASSERT_TRUE(stub().GetBillRun(Context().get(), get, &run).ok());
+  }
+  EXPECT_EQ(run.state(), v1::FAILED);
+  EXPECT_NE(run.failure().find("property-fee"), std::string::npos) << run.failure();
+  EXPECT_EQ(sql().Scalar("SELECT COUNT(*) FROM bill_lines WHERE site = ?", {site}), 0)
+      << "the failed batch issued nothing";
+  // Runs behind it still commit.
+  const std::string other = NewSite();
+  OpenAccount(other, "x", "1", "50", {PerAreaItem(other, "property-fee", "2")});
+  EXPECT_EQ(Bill(other, "2026-03-01").lines_issued(), 1);
+}
+
+}  // namespace
+}  // namespace billing

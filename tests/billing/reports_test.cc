@@ -235,6 +235,22 @@ TEST_F(ReportsTest, MetricsShowCollectionAndPassPromtool) {
         std::string("grpc_server_handled_total{grpc_code=\"OK\",grpc_method=\"RecordPayment\"")}) {
     EXPECT_NE(text.find(series), std::string::npos) << series;
   }
+  // The gauges' values against a recount: this year's bills, and what the
+  // periods that ended (January, February; it is 2 March) still owe.
+  auto value = [&](const std::string& series) {
+    const size_t at = text.find(series + " ");
+    EXPECT_NE(at, std::string::npos) << series;
+    return at == std::string::npos ? -1.0 : std::stod(text.substr(at + series.size() + 1));
+  };
+  const std::vector<kit::Row> year = sql().Rows(
+      "SELECT SUM(amount_minor), SUM(paid_minor) FROM bill_lines WHERE site = ?", {site});
+  EXPECT_NEAR(value(absl::StrCat("estate_billing_collection_ratio{site=\"", site, "\"}")),
+              static_cast<double>(year[0].Int(1)) / static_cast<double>(year[0].Int(0)), 1e-9);
+  EXPECT_EQ(value(absl::StrCat("estate_billing_arrears_minor{site=\"", site, "\"}")),
+            static_cast<double>(sql().Scalar(
+                "SELECT SUM(amount_minor - paid_minor - written_off_minor) FROM bill_lines "
+                "WHERE site = ? AND NOT held AND report_period IN ('2026-01', '2026-02')",
+                {site})));
 }
 
 }  // namespace
