@@ -14,9 +14,11 @@ namespace kit {
 // to VALUES ("INSERT INTO t (a, b) VALUES"), `params` holds `columns` values
 // per row, row after row. Rows go in chunks of 256 and then of decreasing
 // powers of two, so a connection prepares at most nine statements per table
-// however the row counts vary. Returns the rows inserted.
+// however the row counts vary. `tail` follows the values (e.g. an ON
+// DUPLICATE KEY UPDATE clause). Returns the rows affected.
 absl::StatusOr<int64_t> InsertRows(Conn& c, absl::string_view head, int columns,
-                                   const std::vector<SqlParam>& params);
+                                   const std::vector<SqlParam>& params,
+                                   absl::string_view tail = "");
 
 }  // namespace kit
 

@@ -170,12 +170,7 @@ TEST_F(BillingTest, MeterReadingsMustNotGoBackwardsUnlessTheMeterWasReplaced) {
 TEST_F(BillingTest, SuspendedAccountsAndItemsOutsideTheirDatesAreNotBilled) {
   const std::string site = NewSite();
   const v1::ChargeItem fee = PerAreaItem(site, "property-fee", "2");
-  v1::ChargeItem pool;
-  pool.set_code("pool");
-  pool.set_display_name("Pool fee (summer)");
-  pool.set_kind(v1::FIXED);
-  pool.set_cycle(v1::MONTHLY);
-  pool.set_rate("50");
+  v1::ChargeItem pool = Spec("pool", v1::FIXED, "50");
   pool.set_effective_from("2026-06-01");
   pool.set_effective_to("2026-09-01");
   v1::ChargeItem pool_item;
@@ -237,13 +232,7 @@ TEST_F(BillingTest, BadChargeItemsAreRefusedNamingTheFieldAndNothingIsWritten) {
       {"charge_item.display_name", [](v1::ChargeItem& i) { i.set_display_name(""); }},
   };
   for (const Case& c : cases) {
-    v1::ChargeItem item;
-    item.set_code("property-fee");
-    item.set_display_name("Property fee");
-    item.set_kind(v1::PER_AREA);
-    item.set_cycle(v1::MONTHLY);
-    item.set_rate("2.6");
-    item.set_effective_from("2026-01-01");
+    v1::ChargeItem item = Spec("property-fee", v1::PER_AREA, "2.6");
     c.spoil(item);
     v1::ChargeItem out;
     const grpc::Status s = CreateItem(site, item, &out);
@@ -253,15 +242,9 @@ TEST_F(BillingTest, BadChargeItemsAreRefusedNamingTheFieldAndNothingIsWritten) {
   EXPECT_EQ(sql().Scalar("SELECT COUNT(*) FROM charge_items WHERE site = ?", {site}), 0);
   // Codes are unique per site.
   PerAreaItem(site, "property-fee", "2.6");
-  v1::ChargeItem dup;
-  dup.set_code("property-fee");
-  dup.set_display_name("Again");
-  dup.set_kind(v1::FIXED);
-  dup.set_cycle(v1::MONTHLY);
-  dup.set_rate("1");
-  dup.set_effective_from("2026-01-01");
   v1::ChargeItem out;
-  EXPECT_EQ(CreateItem(site, dup, &out).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(CreateItem(site, Spec("property-fee", v1::FIXED, "1"), &out).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 }  // namespace

@@ -51,34 +51,32 @@ grpc::Status BillingTest::CreateItem(const std::string& site, const v1::ChargeIt
   return stub().CreateChargeItem(Context().get(), req, out);
 }
 
-v1::ChargeItem BillingTest::PerAreaItem(const std::string& site, const std::string& code,
-                                        const std::string& rate, v1::Cycle cycle, int due_days) {
+v1::ChargeItem BillingTest::Spec(const std::string& code, v1::ChargeKind kind,
+                                 const std::string& rate, v1::Cycle cycle, int due_days) {
   v1::ChargeItem item;
   item.set_code(code);
-  item.set_display_name("Property management fee");
-  item.set_kind(v1::PER_AREA);
+  item.set_display_name(kind == v1::PER_AREA ? "Property management fee"
+                                             : "Private garden maintenance");
+  item.set_kind(kind);
   item.set_cycle(cycle);
   item.set_rate(rate);
   item.set_effective_from("2026-01-01");
   item.set_due_days(due_days);
+  return item;
+}
+
+v1::ChargeItem BillingTest::PerAreaItem(const std::string& site, const std::string& code,
+                                        const std::string& rate, v1::Cycle cycle, int due_days) {
   v1::ChargeItem out;
-  const grpc::Status s = CreateItem(site, item, &out);
+  const grpc::Status s = CreateItem(site, Spec(code, v1::PER_AREA, rate, cycle, due_days), &out);
   EXPECT_TRUE(s.ok()) << s.error_message();
   return out;
 }
 
 v1::ChargeItem BillingTest::FixedItem(const std::string& site, const std::string& code,
                                       const std::string& rate, v1::Cycle cycle) {
-  v1::ChargeItem item;
-  item.set_code(code);
-  item.set_display_name("Private garden maintenance");
-  item.set_kind(v1::FIXED);
-  item.set_cycle(cycle);
-  item.set_rate(rate);
-  item.set_effective_from("2026-01-01");
-  item.set_due_days(14);
   v1::ChargeItem out;
-  const grpc::Status s = CreateItem(site, item, &out);
+  const grpc::Status s = CreateItem(site, Spec(code, v1::FIXED, rate, cycle), &out);
   EXPECT_TRUE(s.ok()) << s.error_message();
   return out;
 }

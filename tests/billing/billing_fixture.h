@@ -47,6 +47,10 @@ class BillingTest : public ::testing::Test {
   // A fresh site per test keeps tests independent inside one schema.
   std::string NewSite();
 
+  // The definition of a charge item in effect from 2026-01-01.
+  static v1::ChargeItem Spec(const std::string& code, v1::ChargeKind kind,
+                             const std::string& rate, v1::Cycle cycle = v1::MONTHLY,
+                             int due_days = 14);
   // A charge item; fails the test if it is refused.
   v1::ChargeItem PerAreaItem(const std::string& site, const std::string& code,
                              const std::string& rate, v1::Cycle cycle = v1::MONTHLY,

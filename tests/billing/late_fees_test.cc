@@ -11,14 +11,7 @@ class LateFeesTest : public BillingTest {
   // 2 yuan/m² a month, due on the 15th, 0.05% a day after 10 days of grace,
   // at most 30 yuan per line.
   v1::ChargeItem FeeWithLateFee(const std::string& site) {
-    v1::ChargeItem item;
-    item.set_code("property-fee");
-    item.set_display_name("Property fee");
-    item.set_kind(v1::PER_AREA);
-    item.set_cycle(v1::MONTHLY);
-    item.set_rate("2");
-    item.set_effective_from("2026-01-01");
-    item.set_due_days(14);
+    v1::ChargeItem item = Spec("property-fee", v1::PER_AREA, "2");
     item.mutable_late_fee()->set_daily_rate("0.0005");
     item.mutable_late_fee()->set_grace_days(10);
     item.mutable_late_fee()->set_cap_minor(3000);
