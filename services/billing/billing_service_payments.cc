@@ -151,17 +151,25 @@ grpc::Status BillingService::WriteOffBillLine(grpc::ServerContext* ctx,
                                               const v1::WriteOffBillLineRequest* req,
                                               v1::BillLine* resp) {
   RETURN_GRPC_IF_ERROR(kit::CheckText("reason", req->reason(), 500, true));
+  if (req->amount_minor() < 0 || req->amount_minor() > kMaxAmountMinor) {
+    return ToGrpc(FieldError("amount_minor", "0 (all that is left) or a positive amount"));
+  }
   const std::string actor = kit::CallerOf(*ctx);
   return ToGrpc(ChangeLine(
       ctx, "WriteOffBillLine", *req, req->name(), req->request_id(), resp,
       [&](kit::Conn& c, store::LineRow& line, const store::AccountRow& a) -> absl::Status {
         const int64_t rest = line.amount_minor - line.paid_minor - line.written_off_minor;
         if (rest <= 0) return absl::FailedPreconditionError("the line is settled; nothing to write off");
-        RETURN_IF_ERROR(store::WriteOffLine(c, a.site, line, rest));
+        const int64_t amount = req->amount_minor() == 0 ? rest : req->amount_minor();
+        if (amount > rest) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("amount_minor: only ", rest, " is left on the line"));
+        }
+        RETURN_IF_ERROR(store::WriteOffLine(c, a.site, line, amount));
         store::LedgerRow e;
         e.account_id = a.id;
-        e.kind = v1::WRITE_OFF;
-        e.amount_minor = -rest;
+        e.kind = req->credit_note() ? v1::CREDIT_NOTE : v1::WRITE_OFF;
+        e.amount_minor = -amount;
         e.line_id = line.id;
         e.actor = actor;
         e.reason = req->reason();

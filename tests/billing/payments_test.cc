@@ -260,5 +260,44 @@ TEST_F(PaymentsTest, AWriteOffIsALedgerEntryWithWhoAndWhy) {
   ExpectBooksBalance(site);
 }
 
+TEST_F(PaymentsTest, ACreditNoteCorrectsPartOfALineWithoutEditingIt) {
+  const std::string site = BilledSite();
+  const std::vector<v1::Bill> bills = Bills(site, "9-901");
+  v1::WriteOffBillLineRequest req;
+  req.set_name(bills[1].lines(0).name());
+  req.set_reason("area billed as 100 m², the deed says 75 m²");
+  req.set_amount_minor(5000);
+  req.set_credit_note(true);
+  req.set_request_id(NewRequestId());
+  v1::BillLine line;
+  ASSERT_TRUE(stub().WriteOffBillLine(Context().get(), req, &line).ok());
+  EXPECT_EQ(line.amount_minor(), 20000) << "the issued amount stays as issued";
+  EXPECT_EQ(line.written_off_minor(), 5000);
+  EXPECT_EQ(line.state(), v1::OPEN);
+  EXPECT_EQ(GetAccount(site, "9-901").balance_minor(), 55000);
+  EXPECT_EQ(sql().Scalar("SELECT COUNT(*) FROM ledger WHERE site = ? AND kind = ?",
+                         {site, static_cast<int>(v1::CREDIT_NOTE)}),
+            1);
+  // More than is left, or a negative amount, is refused and changes nothing.
+  req.set_amount_minor(15001);
+  req.set_request_id(NewRequestId());
+  EXPECT_EQ(stub().WriteOffBillLine(Context().get(), req, &line).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  req.set_amount_minor(-1);
+  req.set_request_id(NewRequestId());
+  const grpc::Status bad = stub().WriteOffBillLine(Context().get(), req, &line);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(bad.error_message().rfind("amount_minor", 0), 0u);
+  EXPECT_EQ(GetAccount(site, "9-901").balance_minor(), 55000);
+  // Paying the rest settles it.
+  v1::Payment p;
+  ASSERT_TRUE(Pay(site, "9-901", 20000 + 15000, &p).ok());
+  const v1::Bill settled = Bills(site, "9-901")[1];
+  EXPECT_EQ(settled.paid_minor(), 15000);
+  EXPECT_EQ(settled.paid_minor() + settled.written_off_minor(), settled.amount_minor());
+  EXPECT_EQ(GetAccount(site, "9-901").balance_minor(), 20000);  // March is left
+  ExpectBooksBalance(site);
+}
+
 }  // namespace
 }  // namespace billing
