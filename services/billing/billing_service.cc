@@ -73,7 +73,7 @@ BillingService::BillingService(kit::Db& db, const kit::Clock& clock,
                         .Help("Bill lines issued by bill runs.")
                         .Register(registry)
                         .Add({})) {
-  committer_ = std::thread([this] { CommitLoop(); });
+  if (options_.run_committer) committer_ = std::thread([this] { CommitLoop(); });
 }
 
 BillingService::~BillingService() {
@@ -81,7 +81,7 @@ BillingService::~BillingService() {
     absl::MutexLock lock(&wake_mu_);
     stopping_ = true;
   }
-  committer_.join();
+  if (committer_.joinable()) committer_.join();
 }
 
 // --- settings ---------------------------------------------------------------

@@ -32,6 +32,9 @@ struct BillingOptions {
   // may take it over (a crashed replica's run resumes after this).
   absl::Duration commit_lease = absl::Seconds(30);
   absl::Duration job_interval = absl::Seconds(30);
+  // Whether this process commits bill runs on its own thread; a test that
+  // drives CommitStep() itself turns it off.
+  bool run_committer = true;
 };
 
 // gRPC layer of estate.billing.v1: validates requests, runs the money rules
