@@ -250,7 +250,7 @@ grpc::Status BillingService::CreateAccount(grpc::ServerContext* ctx,
                                            v1::Account* resp) {
   absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
   if (!site.ok()) return ToGrpc(site.status());
-  if (!IsValidUnitId(req->account_id())) {
+  if (!kit::IsValidUnitId(req->account_id())) {
     return ToGrpc(FieldError("account_id", "the unit id: 1-64 of letters, digits, '-', '_', '.'"));
   }
   RETURN_GRPC_IF_ERROR(kit::CheckRequestId(req->request_id()));

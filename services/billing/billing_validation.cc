@@ -141,19 +141,11 @@ absl::StatusOr<ChargeRule> RuleOf(const v1::ChargeItem& item, absl::string_view 
   return r;
 }
 
-bool IsValidUnitId(absl::string_view id) {
-  if (id.empty() || id.size() > 64 || id == "." || id == "..") return false;
-  for (char ch : id) {
-    if (!absl::ascii_isalnum(ch) && ch != '-' && ch != '_' && ch != '.') return false;
-  }
-  return true;
-}
-
 absl::StatusOr<std::pair<std::string, std::string>> ParseAccountName(absl::string_view field,
                                                                      absl::string_view name) {
   std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
   if (parts.size() != 4 || parts[0] != "sites" || parts[2] != "accounts" ||
-      !kit::IsValidSiteId(parts[1]) || !IsValidUnitId(parts[3])) {
+      !kit::IsValidSiteId(parts[1]) || !kit::IsValidUnitId(parts[3])) {
     return FieldError(field, "must be sites/{site}/accounts/{unit}");
   }
   return std::make_pair(std::string(parts[1]), std::string(parts[3]));

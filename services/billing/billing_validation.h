@@ -28,8 +28,6 @@ absl::StatusOr<absl::CivilDay> ParseDay(absl::string_view field, absl::string_vi
 // `prefix` names the message in errors ("charge_item.").
 absl::StatusOr<ChargeRule> RuleOf(const v1::ChargeItem& item, absl::string_view prefix);
 
-// A unit id: 1..64 of letters, digits, '-', '_', '.'; not "." or "..".
-bool IsValidUnitId(absl::string_view id);
 // sites/{site}/accounts/{unit} -> {site, unit}.
 absl::StatusOr<std::pair<std::string, std::string>> ParseAccountName(absl::string_view field,
                                                                      absl::string_view name);

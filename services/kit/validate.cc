@@ -130,4 +130,12 @@ bool IsDate(absl::string_view s) {
          absl::FormatCivilTime(day) == s;
 }
 
+bool IsValidUnitId(absl::string_view id) {
+  if (id.empty() || id.size() > 64 || id == "." || id == "..") return false;
+  for (char ch : id) {
+    if (!absl::ascii_isalnum(ch) && ch != '-' && ch != '_' && ch != '.') return false;
+  }
+  return true;
+}
+
 }  // namespace kit

@@ -20,6 +20,10 @@ absl::Status CheckText(absl::string_view field, absl::string_view value,
 // characters, starting and ending with a letter or digit.
 bool IsValidSiteId(absl::string_view id);
 
+// A unit id as it appears in names (sites/{site}/units/{unit}, and a billing
+// account's): 1..64 of letters, digits, '-', '_', '.'; not "." or "..".
+bool IsValidUnitId(absl::string_view id);
+
 // Splits a resource name such as "sites/a/tickets/12" against the collection
 // ids {"sites", "tickets"} and returns the ids {"a", "12"}. The first id must be
 // a site id; the others must be positive decimal integers. Anything else is

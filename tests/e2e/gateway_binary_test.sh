@@ -14,23 +14,28 @@ key_out="$("$bindir/estatectl" apikey --name=ops-robot --role=viewer --site=nort
 api_key="$(sed -n 's/^key (.*): //p' <<<"$key_out")"
 printf '{"api_keys": [%s]}\n' "$(sed -n 's/^entry for --api_keys_file: //p' <<<"$key_out")" > "$work/keys.json"
 t_port=$(free_port); t_metrics=$(free_port); http_port=$(free_port); grpc_port=$(free_port)
-b_port=$(free_port); b_metrics=$(free_port)
+b_port=$(free_port); b_metrics=$(free_port); a_port=$(free_port); a_metrics=$(free_port)
 
 ESTATE_DB_PORT=$ESTATE_TEST_DB_PORT ESTATE_DB_USER=$schema ESTATE_DB_NAME=$schema ESTATE_DB_PASSWORD=pw-$$ \
   "$bindir/estate-tickets" --grpc_addr=127.0.0.1:$t_port --metrics_addr=127.0.0.1:$t_metrics \
   >"$work/tickets.log" 2>&1 &
 tickets_pid=$!
-# Billing shares the test's schema: its tables and migrations are its own.
+# Billing and archives share the test's schema: their tables and migrations
+# are their own.
 ESTATE_DB_PORT=$ESTATE_TEST_DB_PORT ESTATE_DB_USER=$schema ESTATE_DB_NAME=$schema ESTATE_DB_PASSWORD=pw-$$ \
   "$bindir/estate-billing" --grpc_addr=127.0.0.1:$b_port --metrics_addr=127.0.0.1:$b_metrics \
   >"$work/billing.log" 2>&1 &
 billing_pid=$!
-ESTATE_BACKENDS="billing=127.0.0.1:$b_port,tickets=127.0.0.1:$t_port" \
+ESTATE_DB_PORT=$ESTATE_TEST_DB_PORT ESTATE_DB_USER=$schema ESTATE_DB_NAME=$schema ESTATE_DB_PASSWORD=pw-$$ \
+  "$bindir/estate-archives" --grpc_addr=127.0.0.1:$a_port --metrics_addr=127.0.0.1:$a_metrics \
+  >"$work/archives.log" 2>&1 &
+archives_pid=$!
+ESTATE_BACKENDS="archives=127.0.0.1:$a_port,billing=127.0.0.1:$b_port,tickets=127.0.0.1:$t_port" \
   "$bindir/estate-gateway" --http_addr=127.0.0.1:$http_port --grpc_addr=127.0.0.1:$grpc_port \
   --jwt_hs256_secret_file="$work/secret" --api_keys_file="$work/keys.json" >"$work/gateway.log" 2>&1 &
 gw_pid=$!
 cleanup() {
-  kill -9 "$gw_pid" "$tickets_pid" "$billing_pid" 2>/dev/null
+  kill -9 "$gw_pid" "$tickets_pid" "$billing_pid" "$archives_pid" 2>/dev/null
   drop_schema
 }
 trap cleanup EXIT
@@ -61,6 +66,7 @@ check "reflection through the gateway lists tickets" grep -qx estate.tickets.v1.
 check "reflection through the gateway describes the methods" bash -c "'$probe' describe 127.0.0.1:$grpc_port estate.tickets.v1.TicketService | grep -qx 'CloseTicket(estate.tickets.v1.CloseTicketRequest) returns (estate.tickets.v1.Ticket)'"
 check "gateway gRPC health" "$probe" health 127.0.0.1:$grpc_port
 check "reflection through the gateway lists billing" grep -qx estate.billing.v1.BillingService <<<"$services"
+check "reflection through the gateway lists archives" grep -qx estate.archives.v1.ArchivesService <<<"$services"
 finance="$("$bindir/estatectl" token --secret_file="$work/secret" --site=north --role=finance --sub=cashier-wu)"
 check "billing answers through the gateway" bash -c "curl -fs -H 'Authorization: Bearer $finance' '$api/sites/north/billingSettings' | grep -q '\"currencyCode\":\"CNY\"'"
 check "staff may not take payments" test "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" -X POST "$api/sites/north/payments?request_id=$(cat /proc/sys/kernel/random/uuid)" -d '{}')" = 403
