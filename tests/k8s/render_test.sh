@@ -94,9 +94,11 @@ fi
 ok "promtool check rules $rules"
 # Unit tests of the alert expressions, one file per area, all run: the
 # gateway's (which series fire, with which labels, and that /readyz's by-design
-# 503s are not counted as errors) and billing's (a stuck bill run, the
-# collection ratio, reversal spikes, the shared gRPC alerts covering billing).
-for rules_tests in tests/k8s/gateway-rules.test.yaml tests/k8s/billing-rules.test.yaml; do
+# 503s are not counted as errors), billing's (a stuck bill run, the
+# collection ratio, reversal spikes, the shared gRPC alerts covering billing)
+# and archives' (keys overdue for an hour, the shared gRPC alerts covering
+# archives).
+for rules_tests in tests/k8s/gateway-rules.test.yaml tests/k8s/billing-rules.test.yaml tests/k8s/archives-rules.test.yaml; do
   [[ -f "$rules_tests" ]] || fail "$rules_tests is missing"
 done
 for rules_tests in tests/k8s/*-rules.test.yaml; do
@@ -172,7 +174,7 @@ def seconds(duration):
 # ports (DESIGN.md, "Running"). Each has the same shape: Deployment, headless
 # Service, PodDisruptionBudget, database user and schema estate_<name>, its
 # password in Secret estate-<name>-db, image estate/<name>.
-SERVICES = {"tickets": (50052, 9102), "billing": (50051, 9101)}
+SERVICES = {"tickets": (50052, 9102), "billing": (50051, 9101), "archives": (50053, 9103)}
 
 
 def service_flags(name):
@@ -630,6 +632,9 @@ DASHBOARD_METRICS = {
     "estate_billing_bill_lines_issued_total",
     "estate_billing_bill_runs_committing",
     "estate_billing_bill_run_commit_age_seconds",
+    "estate_archives_keys_out",
+    "estate_archives_keys_overdue",
+    "estate_archives_key_checkout_conflicts_total",
 }
 DASHBOARD_HISTOGRAMS = {
     "http_request_duration_seconds",
@@ -674,8 +679,8 @@ def check_dashboards(mon):
     p = "[dashboards]"
     files = sorted(glob.glob(os.path.join(dashboards_dir, "*.json")))
     names = [os.path.basename(f) for f in files]
-    check({"estate-billing.json", "estate-gateway.json", "estate-services.json"} <= set(names),
-          f"{p} {dashboards_dir} has estate-billing.json, estate-gateway.json and estate-services.json (got {names})")
+    want = {"estate-archives.json", "estate-billing.json", "estate-gateway.json", "estate-services.json"}
+    check(want <= set(names), f"{p} {dashboards_dir} has {', '.join(sorted(want))} (got {names})")
 
     # The ConfigMap the Grafana sidecar picks up: every dashboard file, as is.
     cm = find(mon, "ConfigMap", "estate-grafana-dashboards")
@@ -755,16 +760,23 @@ def check_dashboards(mon):
     check(not metricless, f"{p} every expression selects metrics by name (not: {metricless})")
     check(not unknown, f"{p} every expression uses only known metric names (unknown: {unknown})")
 
-    # The billing dashboard shows every metric billing exports of its own, and
-    # its gRPC panels are about BillingService.
-    billing_exprs = [e for w, e in exprs if w.startswith("estate-billing.json:")]
-    used = set().union(*(promql_metric_names(e) for e in billing_exprs))
-    used |= {re.sub(r"_(bucket|sum|count)$", "", n) for n in used}
-    own = {n for n in DASHBOARD_METRICS | DASHBOARD_HISTOGRAMS if n.startswith("estate_billing_")}
-    check(own <= used, f"{p} estate-billing.json uses every estate_billing_* metric (missing: {sorted(own - used)})")
-    grpc_exprs = [e for e in billing_exprs if "grpc_server_" in e]
-    check(grpc_exprs and all('grpc_service="estate.billing.v1.BillingService"' in e and 'job="billing"' in e for e in grpc_exprs),
-          f"{p} estate-billing.json's gRPC expressions select job=\"billing\" and grpc_service=\"estate.billing.v1.BillingService\"")
+    # Each service's own dashboard shows every metric the service exports of
+    # its own (estate_<name>_*), and its gRPC panels are about its service.
+    for name, grpc_service in (("billing", "estate.billing.v1.BillingService"),
+                               ("archives", "estate.archives.v1.ArchivesService")):
+        n = f"estate-{name}.json"
+        svc_exprs = [e for w, e in exprs if w.startswith(f"{n}:")]
+        used = set().union(*(promql_metric_names(e) for e in svc_exprs))
+        used |= {re.sub(r"_(bucket|sum|count)$", "", m) for m in used}
+        own = {m for m in DASHBOARD_METRICS | DASHBOARD_HISTOGRAMS if m.startswith(f"estate_{name}_")}
+        check(own and own <= used, f"{p} {n} uses every estate_{name}_* metric (missing: {sorted(own - used)})")
+        grpc_exprs = [e for e in svc_exprs if "grpc_server_" in e]
+        check(grpc_exprs and all(f'grpc_service="{grpc_service}"' in e and f'job="{name}"' in e for e in grpc_exprs),
+              f"{p} {n}'s gRPC expressions select job=\"{name}\" and grpc_service=\"{grpc_service}\"")
+        db_used = {m for m in used if m.startswith("estate_db_")}
+        check(db_used >= {"estate_db_up", "estate_db_pool_connections", "estate_db_query_duration_seconds"}
+              and all(f'job="{name}"' in e for e in svc_exprs if "estate_db_" in e),
+              f"{p} {n} has database panels (up, pool, query latency) for job=\"{name}\" (uses {sorted(db_used)})")
 
     # Each expression parses as PromQL (variables substituted).
     rule_file = f"{tmp}/dashboard-exprs.rules.yaml"
@@ -871,13 +883,27 @@ def main():
     alert("BillingPaymentReversalsSpike",
           ['increase(estate_billing_reversed_minor_total{job="billing"}[1h])',
            'increase(estate_billing_collected_minor_total{job="billing"}[1d])'], "warning")
-    # Every billing alert that reads billing's own metrics names job="billing"
-    # in each selector (so a second scrape job of the same pods does not double them).
-    for name, a in alerts.items():
-        if name.startswith("Billing"):
-            sels = re.findall(r"\b(\w+)\{([^}]*)\}", norm(a["expr"]))
-            bad = [m for m, labels in sels if 'job="billing"' not in labels]
-            check(sels and not bad, f"[rules] {name}: every selector has job=\"billing\" (not: {bad})")
+
+    # Archives.
+    alert("ArchivesDown", ['up{job="archives"}', "==0"], "critical", "2m")
+    alert("ArchivesAbsent", ['absent(up{job="archives"})'], "critical", "5m")
+    alert("ArchivesDatabaseDown", ['estate_db_up{job="archives"}', "==0"], "critical", "2m")
+    alert("ArchivesKeysOverdue", ['max by (job, site) (estate_archives_keys_overdue{job="archives"}) > 0'], "warning", "1h")
+
+    # Every alert of a service that reads the service's metrics names its job
+    # in each selector (so a second scrape job of the same pods does not
+    # double them).
+    for prefix, job in (("Billing", "billing"), ("Archives", "archives")):
+        for name, a in alerts.items():
+            if name.startswith(prefix):
+                sels = re.findall(r"\b(\w+)\{([^}]*)\}", norm(a["expr"]))
+                bad = [m for m, labels in sels if f'job="{job}"' not in labels]
+                check(sels and not bad, f"[rules] {name}: every selector has job=\"{job}\" (not: {bad})")
+    groups = {g.get("name"): g for g in rules.get("groups") or []}
+    for name, prefix in (("estate-billing", "Billing"), ("estate-archives", "Archives")):
+        names = [r.get("alert") for r in (groups.get(name) or {}).get("rules") or []]
+        check(names and all(n and n.startswith(prefix) for n in names),
+              f"[rules] group {name} holds the {prefix}* alerts (got {names})")
 
     rendered_rules = find(mon, "ConfigMap", "estate-prometheus-rules")
     check(rendered_rules is not None and yaml.safe_load(rendered_rules["data"]["prometheus-rules.yaml"]) == rules,
