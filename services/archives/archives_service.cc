@@ -20,12 +20,6 @@ using kit::ToGrpc;
 
 namespace {
 
-absl::StatusOr<std::pair<std::string, int64_t>> ParseKeyName(absl::string_view field,
-                                                             absl::string_view name) {
-  absl::StatusOr<std::vector<std::string>> ids = kit::ParseName(field, name, {"sites", "keys"});
-  if (!ids.ok()) return ids.status();
-  return std::make_pair((*ids)[0], kit::IdOf((*ids)[1]));
-}
 
 // sites/{site}/units/{unit} of `site`.
 absl::Status CheckUnitName(absl::string_view field, absl::string_view name,
@@ -143,10 +137,10 @@ grpc::Status ArchivesService::CreateKey(grpc::ServerContext* ctx, const v1::Crea
 
 grpc::Status ArchivesService::GetKey(grpc::ServerContext* ctx, const v1::GetKeyRequest* req,
                                      v1::Key* resp) {
-  absl::StatusOr<std::pair<std::string, int64_t>> ref = ParseKeyName("name", req->name());
+  absl::StatusOr<kit::SiteId> ref = kit::ParseSiteId("name", req->name(), "keys");
   if (!ref.ok()) return ToGrpc(ref.status());
   return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(store::KeyRow k, store::ReadKey(c, ref->first, ref->second, false));
+    ASSIGN_OR_RETURN(store::KeyRow k, store::ReadKey(c, ref->site, ref->id, false));
     *resp = KeyView(k, clock_.Now());
     return absl::OkStatus();
   }));
@@ -177,7 +171,7 @@ grpc::Status ArchivesService::Move(grpc::ServerContext* ctx, const char* method,
                                    const google::protobuf::Message& req, const std::string& name,
                                    const std::string& request_id, KeyMove move,
                                    const Apply& apply, v1::Key* resp) {
-  absl::StatusOr<std::pair<std::string, int64_t>> ref = ParseKeyName("name", name);
+  absl::StatusOr<kit::SiteId> ref = kit::ParseSiteId("name", name, "keys");
   if (!ref.ok()) return ToGrpc(ref.status());
   RETURN_GRPC_IF_ERROR(kit::CheckRequestId(request_id));
   bool conflict = false;
@@ -186,18 +180,18 @@ grpc::Status ArchivesService::Move(grpc::ServerContext* ctx, const char* method,
       [&](kit::Conn& c) -> absl::Status {
         conflict = false;
         const absl::Time now = clock_.Now();
-        ASSIGN_OR_RETURN(store::KeyRow k, store::ReadKey(c, ref->first, ref->second, true));
+        ASSIGN_OR_RETURN(store::KeyRow k, store::ReadKey(c, ref->site, ref->id, true));
         if (absl::Status ok = CheckMove(k.state, k.master, move); !ok.ok()) {
           conflict = move == KeyMove::kCheckOut && k.state == v1::CHECKED_OUT;
           return ok;
         }
         RETURN_IF_ERROR(apply(c, k, now));
         RETURN_IF_ERROR(store::SetState(c, k, StateAfter(move), now));
-        ASSIGN_OR_RETURN(store::KeyRow after, store::ReadKey(c, ref->first, ref->second, false));
+        ASSIGN_OR_RETURN(store::KeyRow after, store::ReadKey(c, ref->site, ref->id, false));
         *resp = KeyView(after, now);
         return absl::OkStatus();
       }));
-  if (conflict) conflicts_.Add({{"site", ref->first}}).Increment();
+  if (conflict) conflicts_.Add({{"site", ref->site}}).Increment();
   return s;
 }
 
@@ -285,13 +279,13 @@ grpc::Status ArchivesService::HandOverKey(grpc::ServerContext* ctx,
 grpc::Status ArchivesService::ListKeyCustody(grpc::ServerContext* ctx,
                                              const v1::ListKeyCustodyRequest* req,
                                              v1::ListKeyCustodyResponse* resp) {
-  absl::StatusOr<std::pair<std::string, int64_t>> ref = ParseKeyName("name", req->name());
+  absl::StatusOr<kit::SiteId> ref = kit::ParseSiteId("name", req->name(), "keys");
   if (!ref.ok()) return ToGrpc(ref.status());
   absl::StatusOr<kit::Page> page = kit::PageOf(*req);
   if (!page.ok()) return ToGrpc(page.status());
   return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    RETURN_IF_ERROR(store::ReadKey(c, ref->first, ref->second, false).status());
-    ASSIGN_OR_RETURN(auto rows, store::ListCustody(c, ref->second, page->after, page->size + 1));
+    RETURN_IF_ERROR(store::ReadKey(c, ref->site, ref->id, false).status());
+    ASSIGN_OR_RETURN(auto rows, store::ListCustody(c, ref->id, page->after, page->size + 1));
     const std::string next =
         kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.id; });
     for (const store::CustodyRow& row : rows) SetCustody(resp->add_custody(), row);

@@ -68,13 +68,6 @@ v1::DebitItem ItemView(const std::string& site, const store::DebitItemRow& i) {
   return out;
 }
 
-absl::StatusOr<std::pair<std::string, int64_t>> ParseBatchName(absl::string_view field,
-                                                               absl::string_view name) {
-  absl::StatusOr<std::vector<std::string>> ids =
-      kit::ParseName(field, name, {"sites", "debitBatches"});
-  if (!ids.ok()) return ids.status();
-  return std::make_pair((*ids)[0], kit::IdOf((*ids)[1]));
-}
 
 }  // namespace
 
@@ -129,10 +122,10 @@ grpc::Status BillingService::CreateDebitBatch(grpc::ServerContext* ctx,
 grpc::Status BillingService::GetDebitBatch(grpc::ServerContext* ctx,
                                            const v1::GetDebitBatchRequest* req,
                                            v1::DebitBatch* resp) {
-  absl::StatusOr<std::pair<std::string, int64_t>> ref = ParseBatchName("name", req->name());
+  absl::StatusOr<kit::SiteId> ref = kit::ParseSiteId("name", req->name(), "debitBatches");
   if (!ref.ok()) return ToGrpc(ref.status());
   return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(store::DebitBatchRow b, store::ReadDebitBatch(c, ref->first, ref->second));
+    ASSIGN_OR_RETURN(store::DebitBatchRow b, store::ReadDebitBatch(c, ref->site, ref->id));
     *resp = BatchView(b);
     return absl::OkStatus();
   }));
@@ -141,18 +134,18 @@ grpc::Status BillingService::GetDebitBatch(grpc::ServerContext* ctx,
 grpc::Status BillingService::ListDebitItems(grpc::ServerContext* ctx,
                                             const v1::ListDebitItemsRequest* req,
                                             v1::ListDebitItemsResponse* resp) {
-  absl::StatusOr<std::pair<std::string, int64_t>> ref = ParseBatchName("parent", req->parent());
+  absl::StatusOr<kit::SiteId> ref = kit::ParseSiteId("parent", req->parent(), "debitBatches");
   if (!ref.ok()) return ToGrpc(ref.status());
   absl::StatusOr<kit::Page> page = kit::PageOf(*req);
   if (!page.ok()) return ToGrpc(page.status());
   if (!v1::DebitStatus_IsValid(req->status())) return ToGrpc(FieldError("status", "unknown"));
   return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    RETURN_IF_ERROR(store::ReadDebitBatch(c, ref->first, ref->second).status());
-    ASSIGN_OR_RETURN(auto rows, store::ListDebitItems(c, ref->second, req->status(), page->after,
+    RETURN_IF_ERROR(store::ReadDebitBatch(c, ref->site, ref->id).status());
+    ASSIGN_OR_RETURN(auto rows, store::ListDebitItems(c, ref->id, req->status(), page->after,
                                                       page->size + 1));
     const std::string next =
         kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.id; });
-    for (const store::DebitItemRow& i : rows) *resp->add_items() = ItemView(ref->first, i);
+    for (const store::DebitItemRow& i : rows) *resp->add_items() = ItemView(ref->site, i);
     resp->set_next_page_token(next);
     return absl::OkStatus();
   }));
@@ -161,9 +154,9 @@ grpc::Status BillingService::ListDebitItems(grpc::ServerContext* ctx,
 grpc::Status BillingService::ImportDebitResults(grpc::ServerContext* ctx,
                                                 const v1::ImportDebitResultsRequest* req,
                                                 v1::DebitBatch* resp) {
-  absl::StatusOr<std::pair<std::string, int64_t>> ref = ParseBatchName("name", req->name());
+  absl::StatusOr<kit::SiteId> ref = kit::ParseSiteId("name", req->name(), "debitBatches");
   if (!ref.ok()) return ToGrpc(ref.status());
-  const std::string& site = ref->first;
+  const std::string& site = ref->site;
   RETURN_GRPC_IF_ERROR(kit::CheckRequestId(req->request_id()));
   if (req->results().empty()) return ToGrpc(FieldError("results", "required"));
   if (req->results_size() > kMaxResultsPerImport) {
@@ -183,7 +176,7 @@ grpc::Status BillingService::ImportDebitResults(grpc::ServerContext* ctx,
     absl::StatusOr<std::vector<std::string>> ids =
         kit::ParseName(f + ".item", r.item(), {"sites", "debitBatches", "items"});
     if (!ids.ok()) return ToGrpc(ids.status());
-    if ((*ids)[0] != site || kit::IdOf((*ids)[1]) != ref->second) {
+    if ((*ids)[0] != site || kit::IdOf((*ids)[1]) != ref->id) {
       return ToGrpc(FieldError(f + ".item", "must be an item of this batch"));
     }
     if (r.status() != v1::DEBIT_PAID && r.status() != v1::DEBIT_FAILED &&
@@ -205,13 +198,13 @@ grpc::Status BillingService::ImportDebitResults(grpc::ServerContext* ctx,
       [&](kit::Conn& c) -> absl::Status {
         collected_by_code.clear();
         failures.clear();
-        ASSIGN_OR_RETURN(store::DebitBatchRow batch, store::ReadDebitBatch(c, site, ref->second));
+        ASSIGN_OR_RETURN(store::DebitBatchRow batch, store::ReadDebitBatch(c, site, ref->id));
         // Accounts are locked in id order, as every other writer would, so
         // that imports and runs do not deadlock on the order of a bank file.
         std::vector<std::pair<int64_t, int>> order;
         for (int i = 0; i < req->results_size(); ++i) {
           absl::StatusOr<store::DebitItemRow> peek =
-              store::ReadDebitItem(c, ref->second, item_ids[i], false);
+              store::ReadDebitItem(c, ref->id, item_ids[i], false);
           if (absl::IsNotFound(peek.status())) {
             return FieldError(absl::StrCat("results[", i, "].item"), "no such item");
           }
@@ -225,7 +218,7 @@ grpc::Status BillingService::ImportDebitResults(grpc::ServerContext* ctx,
           // Account first, then the item: the lock order of payments.
           ASSIGN_OR_RETURN(store::AccountRow a, store::ReadAccountById(c, account_id, true));
           ASSIGN_OR_RETURN(store::DebitItemRow item,
-                           store::ReadDebitItem(c, ref->second, item_ids[i], true));
+                           store::ReadDebitItem(c, ref->id, item_ids[i], true));
           if (item.status == v1::MANDATE_EXPIRED) {
             return absl::FailedPreconditionError(
                 absl::StrCat(f, ": the item was not sent (its mandate had expired)"));
@@ -252,7 +245,7 @@ grpc::Status BillingService::ImportDebitResults(grpc::ServerContext* ctx,
           }
           RETURN_IF_ERROR(store::SetDebitResult(c, item));
         }
-        ASSIGN_OR_RETURN(store::DebitBatchRow after, store::ReadDebitBatch(c, site, ref->second));
+        ASSIGN_OR_RETURN(store::DebitBatchRow after, store::ReadDebitBatch(c, site, ref->id));
         *resp = BatchView(after);
         return absl::OkStatus();
       }));

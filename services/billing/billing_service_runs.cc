@@ -71,13 +71,6 @@ void AddAmount(std::map<std::string, v1::Amount>& m, const std::string& key, int
   a.set_amount_minor(a.amount_minor() + amount);
 }
 
-absl::StatusOr<std::pair<std::string, int64_t>> ParseRunName(absl::string_view field,
-                                                             absl::string_view name) {
-  absl::StatusOr<std::vector<std::string>> ids =
-      kit::ParseName(field, name, {"sites", "billRuns"});
-  if (!ids.ok()) return ids.status();
-  return std::make_pair((*ids)[0], kit::IdOf((*ids)[1]));
-}
 
 constexpr int kPlanPage = 2000;
 // Line positions in a draft's page token: account id x this + line index.
@@ -151,10 +144,10 @@ grpc::Status BillingService::CreateBillRun(grpc::ServerContext* ctx,
 
 grpc::Status BillingService::GetBillRun(grpc::ServerContext* ctx,
                                         const v1::GetBillRunRequest* req, v1::BillRun* resp) {
-  absl::StatusOr<std::pair<std::string, int64_t>> ref = ParseRunName("name", req->name());
+  absl::StatusOr<kit::SiteId> ref = kit::ParseSiteId("name", req->name(), "billRuns");
   if (!ref.ok()) return ToGrpc(ref.status());
   return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(store::RunRow r, store::ReadRun(c, ref->first, ref->second, false));
+    ASSIGN_OR_RETURN(store::RunRow r, store::ReadRun(c, ref->site, ref->id, false));
     *resp = RunView(r);
     return absl::OkStatus();
   }));
@@ -180,13 +173,13 @@ grpc::Status BillingService::ListBillRuns(grpc::ServerContext* ctx,
 grpc::Status BillingService::ListBillRunLines(grpc::ServerContext* ctx,
                                               const v1::ListBillRunLinesRequest* req,
                                               v1::ListBillRunLinesResponse* resp) {
-  absl::StatusOr<std::pair<std::string, int64_t>> ref = ParseRunName("name", req->name());
+  absl::StatusOr<kit::SiteId> ref = kit::ParseSiteId("name", req->name(), "billRuns");
   if (!ref.ok()) return ToGrpc(ref.status());
   absl::StatusOr<kit::Page> page = kit::PageOf(*req);
   if (!page.ok()) return ToGrpc(page.status());
-  const std::string& site = ref->first;
+  const std::string& site = ref->site;
   return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(store::RunRow run, store::ReadRun(c, site, ref->second, false));
+    ASSIGN_OR_RETURN(store::RunRow run, store::ReadRun(c, site, ref->id, false));
     if (run.state != v1::DRAFT) {
       // What the run issued, in line order.
       ASSIGN_OR_RETURN(auto rows, store::RunLines(c, run.id, page->after, page->size + 1));
@@ -250,13 +243,13 @@ grpc::Status BillingService::ListBillRunLines(grpc::ServerContext* ctx,
 grpc::Status BillingService::CommitBillRun(grpc::ServerContext* ctx,
                                            const v1::CommitBillRunRequest* req,
                                            v1::BillRun* resp) {
-  absl::StatusOr<std::pair<std::string, int64_t>> ref = ParseRunName("name", req->name());
+  absl::StatusOr<kit::SiteId> ref = kit::ParseSiteId("name", req->name(), "billRuns");
   if (!ref.ok()) return ToGrpc(ref.status());
   RETURN_GRPC_IF_ERROR(kit::CheckRequestId(req->request_id()));
   grpc::Status s = ToGrpc(kit::IdempotentWrite(
       db_, kit::DeadlineOf(*ctx), "CommitBillRun", req->request_id(), *req, resp,
       [&](kit::Conn& c) -> absl::Status {
-        ASSIGN_OR_RETURN(store::RunRow run, store::ReadRun(c, ref->first, ref->second, true));
+        ASSIGN_OR_RETURN(store::RunRow run, store::ReadRun(c, ref->site, ref->id, true));
         if (run.state != v1::DRAFT) {
           return absl::FailedPreconditionError("the bill run is already committed");
         }

@@ -138,4 +138,11 @@ bool IsValidUnitId(absl::string_view id) {
   return true;
 }
 
+absl::StatusOr<SiteId> ParseSiteId(absl::string_view field, absl::string_view name,
+                                   absl::string_view collection) {
+  absl::StatusOr<std::vector<std::string>> ids = ParseName(field, name, {"sites", collection});
+  if (!ids.ok()) return ids.status();
+  return SiteId{(*ids)[0], IdOf((*ids)[1])};
+}
+
 }  // namespace kit

@@ -32,6 +32,15 @@ absl::StatusOr<std::vector<std::string>> ParseName(
     absl::string_view field, absl::string_view name,
     const std::vector<absl::string_view>& collections);
 
+// A name "sites/{site}/{collection}/{id}" with a numeric id, the shape of
+// most resources: {site, id}, or INVALID_ARGUMENT naming `field`.
+struct SiteId {
+  std::string site;
+  int64_t id = 0;
+};
+absl::StatusOr<SiteId> ParseSiteId(absl::string_view field, absl::string_view name,
+                                   absl::string_view collection);
+
 // Parses the numeric id returned by ParseName.
 int64_t IdOf(const std::string& id);
 

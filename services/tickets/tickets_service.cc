@@ -29,16 +29,10 @@ using kit::ToGrpc;
 
 namespace {
 
-struct TicketRef {
-  std::string site;
-  int64_t id;
-};
+using TicketRef = kit::SiteId;
 
 absl::StatusOr<TicketRef> ParseTicketName(absl::string_view field, absl::string_view name) {
-  absl::StatusOr<std::vector<std::string>> ids =
-      kit::ParseName(field, name, {"sites", "tickets"});
-  if (!ids.ok()) return ids.status();
-  return TicketRef{(*ids)[0], kit::IdOf((*ids)[1])};
+  return kit::ParseSiteId(field, name, "tickets");
 }
 
 absl::Status CheckEtag(absl::string_view etag) {
