@@ -266,8 +266,9 @@ absl::StatusOr<store::PaymentRow> BillingService::PostPayment(
   p.recorded_by = in.actor;
   p.created_at = clock_.Now();
   ASSIGN_OR_RETURN(p.id, store::InsertPayment(c, p));
+  store::Totals totals;
   RETURN_IF_ERROR(store::ApplyAllocations(c, a.site, a.id, p.id, res.allocations, in.received_on,
-                                          by_id));
+                                          by_id, &totals));
   for (const Allocation& al : res.allocations) {
     (*collected_by_code)[by_id.at(al.line_id).code] += al.amount_minor;
   }
@@ -283,9 +284,10 @@ absl::StatusOr<store::PaymentRow> BillingService::PostPayment(
     }
     ASSIGN_OR_RETURN(AllocationResult from_credit, Allocate(left, credit));
     RETURN_IF_ERROR(store::ApplyAllocations(c, a.site, a.id, 0, from_credit.allocations,
-                                            in.received_on, by_id));
+                                            in.received_on, by_id, &totals));
     credit = from_credit.to_credit_minor;
   }
+  RETURN_IF_ERROR(store::AddTotals(c, a.site, totals));
   if (credit + res.to_credit_minor != a.credit_minor) {
     RETURN_IF_ERROR(store::SetCredit(c, a.id, credit + res.to_credit_minor));
   }
@@ -455,7 +457,9 @@ grpc::Status BillingService::ReversePayment(grpc::ServerContext* ctx,
           ids.push_back(line);
         }
         ASSIGN_OR_RETURN(auto undone, store::LinesByIds(c, ids));
-        RETURN_IF_ERROR(store::ApplyAllocations(c, site, a.id, p.id, undo, today, undone));
+        store::Totals totals;
+        RETURN_IF_ERROR(
+            store::ApplyAllocations(c, site, a.id, p.id, undo, today, undone, &totals));
         // Its credit comes back out; what later bills already consumed of it
         // is taken back from those lines, newest first.
         int64_t take = p.to_credit_minor;
@@ -475,8 +479,10 @@ grpc::Status BillingService::ReversePayment(grpc::ServerContext* ctx,
           std::vector<int64_t> back_ids;
           for (const Allocation& b : back) back_ids.push_back(b.line_id);
           ASSIGN_OR_RETURN(auto reopened, store::LinesByIds(c, back_ids));
-          RETURN_IF_ERROR(store::ApplyAllocations(c, site, a.id, 0, back, today, reopened));
+          RETURN_IF_ERROR(
+              store::ApplyAllocations(c, site, a.id, 0, back, today, reopened, &totals));
         }
+        RETURN_IF_ERROR(store::AddTotals(c, site, totals));
         if (from_credit > 0) {
           RETURN_IF_ERROR(store::SetCredit(c, a.id, a.credit_minor - from_credit));
         }

@@ -309,8 +309,11 @@ absl::StatusOr<bool> BillingService::CommitStep() {
       bills.back().lines.push_back(&l);
       run.issued_minor += l.amount_minor;
     }
+    // The batch's share of the report totals is written once, last.
+    store::Totals totals;
     RETURN_IF_ERROR(store::IssueBills(c, run.site, run.id, period, run.draft.currency_code(),
-                                      DayOfTime(now), bills, lo, hi, run.created_by, now)
+                                      DayOfTime(now), bills, lo, hi, run.created_by, now,
+                                      &totals)
                         .status());
     for (const auto& [account_id, credit] : credits) {
       ASSIGN_OR_RETURN(std::vector<store::LineRow> open,
@@ -319,9 +322,10 @@ absl::StatusOr<bool> BillingService::CommitStep() {
       ASSIGN_OR_RETURN(AllocationResult res, Allocate(OpenLinesOf(open, &by_id), credit));
       if (res.allocations.empty()) continue;
       RETURN_IF_ERROR(store::ApplyAllocations(c, run.site, account_id, 0, res.allocations,
-                                              DayOfTime(now), by_id));
+                                              DayOfTime(now), by_id, &totals));
       RETURN_IF_ERROR(store::SetCredit(c, account_id, res.to_credit_minor));
     }
+    RETURN_IF_ERROR(store::AddTotals(c, run.site, totals));
     run.cursor_account = hi;
     run.accounts_done += page.accounts.size();
     run.lines_issued += page.lines.size();

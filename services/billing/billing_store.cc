@@ -600,7 +600,8 @@ absl::StatusOr<std::set<std::tuple<int64_t, int64_t, std::string>>> IssuedLines(
 absl::StatusOr<std::map<std::pair<int64_t, int64_t>, int64_t>> IssueBills(
     Conn& c, const std::string& site, int64_t run_id, const Period& period,
     const std::string& currency, absl::CivilDay issue_date, const std::vector<NewBill>& bills,
-    int64_t lo, int64_t hi, const std::string& actor, absl::Time now) {
+    int64_t lo, int64_t hi, const std::string& actor, absl::Time now,
+    Totals* totals) {
   std::map<std::pair<int64_t, int64_t>, int64_t> line_ids;
   if (bills.empty()) return line_ids;
   std::vector<SqlParam> params;
@@ -627,7 +628,6 @@ absl::StatusOr<std::map<std::pair<int64_t, int64_t>, int64_t>> IssueBills(
 
   params.clear();
   const std::string start = DayText(period.start);
-  Totals totals;
   for (const NewBill& b : bills) {
     for (const ChargeLine* l : b.lines) {
       for (SqlParam p :
@@ -637,7 +637,7 @@ absl::StatusOr<std::map<std::pair<int64_t, int64_t>, int64_t>> IssueBills(
             SqlParam(l->amount_minor), SqlParam(DayText(l->due))}) {
         params.push_back(std::move(p));
       }
-      TotalsDelta& d = totals[{period.label, b.building, l->item_id, false}];
+      TotalsDelta& d = (*totals)[{period.label, b.building, l->item_id, false}];
       d.lines += 1;
       d.billed += l->amount_minor;
     }
@@ -648,7 +648,6 @@ absl::StatusOr<std::map<std::pair<int64_t, int64_t>, int64_t>> IssueBills(
                                   "amount_minor, due_date) VALUES",
                                   11, params)
                       .status());
-  RETURN_IF_ERROR(AddTotals(c, site, totals));
   ASSIGN_OR_RETURN(std::vector<Row> lines,
                    c.Query("SELECT l.account_id, l.item_id, l.id, l.amount_minor FROM bills b "
                            "JOIN bill_lines l ON l.bill_id = b.id "
@@ -948,11 +947,11 @@ absl::Status MarkReversed(Conn& c, int64_t payment_id, const std::string& reason
 
 absl::Status ApplyAllocations(Conn& c, const std::string& site, int64_t account_id,
                               int64_t payment_id, const std::vector<Allocation>& allocations,
-                              absl::CivilDay applied_on, const std::map<int64_t, LineRow>& lines) {
+                              absl::CivilDay applied_on, const std::map<int64_t, LineRow>& lines,
+                              Totals* totals) {
   if (allocations.empty()) return absl::OkStatus();
   std::vector<SqlParam> params;
   const std::string day = DayText(applied_on);
-  Totals totals;
   for (const Allocation& a : allocations) {
     auto line = lines.find(a.line_id);
     if (line == lines.end()) return absl::InternalError("allocation to a line not read");
@@ -965,14 +964,13 @@ absl::Status ApplyAllocations(Conn& c, const std::string& site, int64_t account_
     RETURN_IF_ERROR(c.Exec("UPDATE bill_lines SET paid_minor = paid_minor + ? WHERE id = ?",
                            {a.amount_minor, a.line_id})
                         .status());
-    totals[KeyOf(line->second)].collected += a.amount_minor;
+    (*totals)[KeyOf(line->second)].collected += a.amount_minor;
   }
-  RETURN_IF_ERROR(kit::InsertRows(c,
+  return kit::InsertRows(c,
                                   "INSERT INTO allocations (site, account_id, line_id, payment_id, "
                                   "amount_minor, applied_on, line_period_start) VALUES",
                                   7, params)
-                      .status());
-  return AddTotals(c, site, totals);
+      .status();
 }
 
 absl::StatusOr<std::vector<Allocation>> CreditAllocationsNewestFirst(Conn& c,

@@ -169,6 +169,7 @@ struct TotalsDelta {
   int64_t written_off = 0;
 };
 using Totals = std::map<TotalsKey, TotalsDelta>;
+// Writes the totals of a transaction: call once, after its last line change.
 absl::Status AddTotals(kit::Conn& c, const std::string& site, const Totals& totals);
 
 // Issuing: the (account, item, label) lines that exist for accounts in
@@ -182,11 +183,14 @@ struct NewBill {
   std::vector<const ChargeLine*> lines;
 };
 // Inserts bills, their lines and a CHARGE ledger entry per line, in a few
-// multi-row statements. Returns the new line ids by (account, item).
+// multi-row statements; adds the lines to `totals` (for the caller to write
+// once, with AddTotals, at the end of its transaction). Returns the new line
+// ids by (account, item).
 absl::StatusOr<std::map<std::pair<int64_t, int64_t>, int64_t>> IssueBills(
     kit::Conn& c, const std::string& site, int64_t run_id, const Period& period,
     const std::string& currency, absl::CivilDay issue_date, const std::vector<NewBill>& bills,
-    int64_t lo, int64_t hi, const std::string& actor, absl::Time now);
+    int64_t lo, int64_t hi, const std::string& actor, absl::Time now,
+    Totals* totals);
 
 // Bills and lines.
 struct LineRow {
@@ -279,13 +283,16 @@ absl::StatusOr<std::vector<PaymentRow>> ListPayments(kit::Conn& c, const std::st
                                                      int64_t account_id, int64_t after,
                                                      int limit);
 absl::Status MarkReversed(kit::Conn& c, int64_t payment_id, const std::string& reason);
-// Moves money onto (or, negative, off) lines: allocation rows, the lines'
-// paid sums and the collection totals, together.
+// Moves money onto (or, negative, off) lines: allocation rows and the lines'
+// paid sums; the collection totals' share goes into `totals`, which the
+// caller writes once (AddTotals) so that a transaction locks totals rows in
+// one ordered statement.
 // payment_id 0: from (or back to) the account's credit. `lines` holds every
 // line named, as read in this transaction.
 absl::Status ApplyAllocations(kit::Conn& c, const std::string& site, int64_t account_id,
                               int64_t payment_id, const std::vector<Allocation>& allocations,
-                              absl::CivilDay applied_on, const std::map<int64_t, LineRow>& lines);
+                              absl::CivilDay applied_on, const std::map<int64_t, LineRow>& lines,
+                              Totals* totals);
 // Lines credit has paid (net of earlier take-backs), newest first.
 absl::StatusOr<std::vector<Allocation>> CreditAllocationsNewestFirst(kit::Conn& c,
                                                                      int64_t account_id);
