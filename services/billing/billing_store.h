@@ -3,8 +3,9 @@
 
 // Every SQL statement of the billing service. Functions taking a Conn run
 // inside the caller's transaction; `for_update` locks what it reads until the
-// transaction ends. Lock order, everywhere: account, then its lines, then a
-// bill run.
+// transaction ends. Lock order, everywhere: a bill run's row (only its commit
+// batch takes it), then accounts, then their lines, then the report totals
+// (one ordered upsert, last).
 
 #include <cstdint>
 #include <map>
