@@ -200,11 +200,10 @@ grpc::Status BillingService::CreateChargeItem(grpc::ServerContext* ctx,
 grpc::Status BillingService::GetChargeItem(grpc::ServerContext* ctx,
                                            const v1::GetChargeItemRequest* req,
                                            v1::ChargeItem* resp) {
-  absl::StatusOr<std::vector<std::string>> ids =
-      kit::ParseName("name", req->name(), {"sites", "chargeItems"});
-  if (!ids.ok()) return ToGrpc(ids.status());
+  absl::StatusOr<kit::SiteId> ref = kit::ParseSiteId("name", req->name(), "chargeItems");
+  if (!ref.ok()) return ToGrpc(ref.status());
   return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(*resp, store::ReadChargeItem(c, (*ids)[0], kit::IdOf((*ids)[1])));
+    ASSIGN_OR_RETURN(*resp, store::ReadChargeItem(c, ref->site, ref->id));
     return absl::OkStatus();
   }));
 }

@@ -33,11 +33,10 @@ absl::StatusOr<LineRef> ParseLineName(absl::string_view field, absl::string_view
 
 grpc::Status BillingService::GetBill(grpc::ServerContext* ctx, const v1::GetBillRequest* req,
                                      v1::Bill* resp) {
-  absl::StatusOr<std::vector<std::string>> ids =
-      kit::ParseName("name", req->name(), {"sites", "bills"});
-  if (!ids.ok()) return ToGrpc(ids.status());
+  absl::StatusOr<kit::SiteId> ref = kit::ParseSiteId("name", req->name(), "bills");
+  if (!ref.ok()) return ToGrpc(ref.status());
   return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(store::BillRow b, store::ReadBill(c, (*ids)[0], kit::IdOf((*ids)[1])));
+    ASSIGN_OR_RETURN(store::BillRow b, store::ReadBill(c, ref->site, ref->id));
     *resp = BillView(b);
     return absl::OkStatus();
   }));
@@ -346,10 +345,10 @@ grpc::Status BillingService::RecordPayment(grpc::ServerContext* ctx,
   std::vector<int64_t> named_bills;
   for (int i = 0; i < in.bills_size(); ++i) {
     const std::string f = absl::StrCat("payment.bills[", i, "]");
-    absl::StatusOr<std::vector<std::string>> ids = kit::ParseName(f, in.bills(i), {"sites", "bills"});
-    if (!ids.ok()) return ToGrpc(ids.status());
-    if ((*ids)[0] != *site) return ToGrpc(FieldError(f, "must be a bill of the parent site"));
-    const int64_t id = kit::IdOf((*ids)[1]);
+    absl::StatusOr<kit::SiteId> bill = kit::ParseSiteId(f, in.bills(i), "bills");
+    if (!bill.ok()) return ToGrpc(bill.status());
+    if (bill->site != *site) return ToGrpc(FieldError(f, "must be a bill of the parent site"));
+    const int64_t id = bill->id;
     if (std::find(named_bills.begin(), named_bills.end(), id) != named_bills.end()) {
       return ToGrpc(FieldError(f, "named twice"));
     }
@@ -382,12 +381,10 @@ grpc::Status BillingService::RecordPayment(grpc::ServerContext* ctx,
 
 grpc::Status BillingService::GetPayment(grpc::ServerContext* ctx,
                                         const v1::GetPaymentRequest* req, v1::Payment* resp) {
-  absl::StatusOr<std::vector<std::string>> ids =
-      kit::ParseName("name", req->name(), {"sites", "payments"});
-  if (!ids.ok()) return ToGrpc(ids.status());
+  absl::StatusOr<kit::SiteId> ref = kit::ParseSiteId("name", req->name(), "payments");
+  if (!ref.ok()) return ToGrpc(ref.status());
   return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(store::PaymentRow p,
-                     store::ReadPayment(c, (*ids)[0], kit::IdOf((*ids)[1]), false));
+    ASSIGN_OR_RETURN(store::PaymentRow p, store::ReadPayment(c, ref->site, ref->id, false));
     *resp = PaymentView(p);
     return absl::OkStatus();
   }));
@@ -429,13 +426,12 @@ grpc::Status BillingService::ListPayments(grpc::ServerContext* ctx,
 grpc::Status BillingService::ReversePayment(grpc::ServerContext* ctx,
                                             const v1::ReversePaymentRequest* req,
                                             v1::Payment* resp) {
-  absl::StatusOr<std::vector<std::string>> ids =
-      kit::ParseName("name", req->name(), {"sites", "payments"});
-  if (!ids.ok()) return ToGrpc(ids.status());
+  absl::StatusOr<kit::SiteId> ref = kit::ParseSiteId("name", req->name(), "payments");
+  if (!ref.ok()) return ToGrpc(ref.status());
   RETURN_GRPC_IF_ERROR(kit::CheckRequestId(req->request_id()));
   RETURN_GRPC_IF_ERROR(kit::CheckText("reason", req->reason(), 500, true));
-  const std::string& site = (*ids)[0];
-  const int64_t id = kit::IdOf((*ids)[1]);
+  const std::string& site = ref->site;
+  const int64_t id = ref->id;
   const std::string actor = kit::CallerOf(*ctx);
   int64_t reversed_amount = 0;
   v1::PaymentMethod method = v1::PAYMENT_METHOD_UNSPECIFIED;

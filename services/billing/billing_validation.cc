@@ -179,11 +179,9 @@ absl::StatusOr<AccountInput> CheckAccount(const v1::Account& a, const std::strin
   std::set<int64_t> seen;
   for (int i = 0; i < a.charge_items_size(); ++i) {
     const std::string f = absl::StrCat("account.charge_items[", i, "]");
-    absl::StatusOr<std::vector<std::string>> ids =
-        kit::ParseName(f, a.charge_items(i), {"sites", "chargeItems"});
-    if (!ids.ok()) return ids.status();
-    if ((*ids)[0] != site) return FieldError(f, "must be a charge item of the account's site");
-    const int64_t id = kit::IdOf((*ids)[1]);
+    ASSIGN_OR_RETURN(kit::SiteId item, kit::ParseSiteId(f, a.charge_items(i), "chargeItems"));
+    if (item.site != site) return FieldError(f, "must be a charge item of the account's site");
+    const int64_t id = item.id;
     if (!seen.insert(id).second) return FieldError(f, "named twice");
     in.items.push_back(id);
   }
