@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "services/archives/document_store.h"
+#include "services/archives/register.h"
 #include "services/kit/errors.h"
 #include "services/kit/etag.h"
 #include "services/kit/idempotency.h"
@@ -19,19 +21,6 @@ using kit::FieldError;
 using kit::ToGrpc;
 
 namespace {
-
-
-// sites/{site}/units/{unit} of `site`.
-absl::Status CheckUnitName(absl::string_view field, absl::string_view name,
-                           const std::string& site) {
-  std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
-  if (parts.size() != 4 || parts[0] != "sites" || parts[2] != "units" ||
-      !kit::IsValidUnitId(parts[3])) {
-    return FieldError(field, "must be sites/{site}/units/{unit}");
-  }
-  if (parts[1] != site) return FieldError(field, "must be a unit of the key's site");
-  return absl::OkStatus();
-}
 
 absl::Status CheckHolder(absl::string_view field, const v1::Holder& h) {
   if (h.kind() < v1::STAFF || h.kind() > v1::OWNER) {
@@ -94,7 +83,21 @@ ArchivesService::ArchivesService(kit::Db& db, const kit::Clock& clock,
       conflicts_(prometheus::BuildCounter()
                      .Name("estate_archives_key_checkout_conflicts_total")
                      .Help("Check-outs refused because the key was not in the cabinet.")
-                     .Register(registry)) {}
+                     .Register(registry)),
+      documents_lent_(prometheus::BuildGauge()
+                          .Name("estate_archives_documents_lent")
+                          .Help("Archive documents out on loan, by site; read from the "
+                                "database (use max across replicas).")
+                          .Register(registry)),
+      documents_overdue_(prometheus::BuildGauge()
+                             .Name("estate_archives_documents_overdue")
+                             .Help("Archive documents on loan past their due time, by site.")
+                             .Register(registry)),
+      documents_missing_(prometheus::BuildGauge()
+                             .Name("estate_archives_documents_missing")
+                             .Help("Archive documents an audit expected and did not find, "
+                                   "not yet recovered, by site.")
+                             .Register(registry)) {}
 
 grpc::Status ArchivesService::CreateKey(grpc::ServerContext* ctx, const v1::CreateKeyRequest* req,
                                         v1::Key* resp) {
@@ -372,6 +375,12 @@ absl::Status ArchivesService::RefreshGauges() {
       out_.Add({{"site", s.Str(0)}}).Set(static_cast<double>(out));
       overdue_.Add({{"site", s.Str(0)}}).Set(static_cast<double>(overdue));
     }
+    ASSIGN_OR_RETURN(std::vector<store::DocumentCounts> docs, store::CountDocuments(c, now));
+    for (const store::DocumentCounts& d : docs) {
+      documents_lent_.Add({{"site", d.site}}).Set(static_cast<double>(d.lent));
+      documents_overdue_.Add({{"site", d.site}}).Set(static_cast<double>(d.overdue));
+      documents_missing_.Add({{"site", d.site}}).Set(static_cast<double>(d.missing));
+    }
     return absl::OkStatus();
   });
 }
@@ -382,7 +391,7 @@ ArchivesService* RegisterArchives(kit::ServiceHost& host, const kit::Clock& cloc
   ArchivesService* raw = service.get();
   host.AddService(std::move(service),
                   v1::Key::descriptor()->file()->FindServiceByName("ArchivesService"));
-  host.AddJob("key-gauges", job_interval, [raw] { return raw->RefreshGauges(); });
+  host.AddJob("archive-gauges", job_interval, [raw] { return raw->RefreshGauges(); });
   return raw;
 }
 

@@ -16,9 +16,9 @@
 
 namespace archives {
 
-// gRPC layer of estate.archives.v1 (key custody so far): validates requests,
-// applies the cabinet's rules inside store transactions, maps outcomes to
-// status codes.
+// gRPC layer of estate.archives.v1: validates requests, applies the
+// register's, archive room's and cabinet's rules inside store transactions,
+// maps outcomes to status codes. Keys are in archives_service.cc.
 class ArchivesService final : public v1::ArchivesService::Service {
  public:
   ArchivesService(kit::Db& db, const kit::Clock& clock, prometheus::Registry& registry);
@@ -46,7 +46,60 @@ class ArchivesService final : public v1::ArchivesService::Service {
   grpc::Status GetKeyCounts(grpc::ServerContext* ctx, const v1::GetKeyCountsRequest* req,
                             v1::KeyCounts* resp) override;
 
-  // Refreshes the keys-out and keys-overdue gauges per site.
+
+  // The register (register_service.cc).
+  grpc::Status CreateUnit(grpc::ServerContext* ctx, const v1::CreateUnitRequest* req,
+      v1::Unit* resp) override;
+  grpc::Status GetUnit(grpc::ServerContext* ctx, const v1::GetUnitRequest* req,
+      v1::Unit* resp) override;
+  grpc::Status ListUnits(grpc::ServerContext* ctx, const v1::ListUnitsRequest* req,
+      v1::ListUnitsResponse* resp) override;
+  grpc::Status UpdateUnit(grpc::ServerContext* ctx, const v1::UpdateUnitRequest* req,
+      v1::Unit* resp) override;
+  grpc::Status CreateParty(grpc::ServerContext* ctx, const v1::CreatePartyRequest* req,
+      v1::Party* resp) override;
+  grpc::Status GetParty(grpc::ServerContext* ctx, const v1::GetPartyRequest* req,
+      v1::Party* resp) override;
+  grpc::Status ListParties(grpc::ServerContext* ctx, const v1::ListPartiesRequest* req,
+      v1::ListPartiesResponse* resp) override;
+  grpc::Status UpdateParty(grpc::ServerContext* ctx, const v1::UpdatePartyRequest* req,
+      v1::Party* resp) override;
+  grpc::Status ListUnitHistory(grpc::ServerContext* ctx, const v1::ListRecordHistoryRequest* req,
+      v1::ListRecordHistoryResponse* resp) override;
+  grpc::Status ListPartyHistory(grpc::ServerContext* ctx, const v1::ListRecordHistoryRequest* req,
+      v1::ListRecordHistoryResponse* resp) override;
+  grpc::Status ListPersonalDataReveals(grpc::ServerContext* ctx, const v1::ListPersonalDataRevealsRequest* req,
+      v1::ListPersonalDataRevealsResponse* resp) override;
+  grpc::Status ImportUnits(grpc::ServerContext* ctx, const v1::ImportUnitsRequest* req,
+      v1::ImportUnitsResponse* resp) override;
+  grpc::Status ExportUnits(grpc::ServerContext* ctx, const v1::ExportUnitsRequest* req,
+      v1::ExportUnitsResponse* resp) override;
+
+  // The archive room (documents_service.cc).
+  grpc::Status CreateDocument(grpc::ServerContext* ctx, const v1::CreateDocumentRequest* req,
+      v1::Document* resp) override;
+  grpc::Status GetDocument(grpc::ServerContext* ctx, const v1::GetDocumentRequest* req,
+      v1::Document* resp) override;
+  grpc::Status ListDocuments(grpc::ServerContext* ctx, const v1::ListDocumentsRequest* req,
+      v1::ListDocumentsResponse* resp) override;
+  grpc::Status UpdateDocument(grpc::ServerContext* ctx, const v1::UpdateDocumentRequest* req,
+      v1::Document* resp) override;
+  grpc::Status LendDocument(grpc::ServerContext* ctx, const v1::LendDocumentRequest* req,
+      v1::Loan* resp) override;
+  grpc::Status ReturnDocument(grpc::ServerContext* ctx, const v1::ReturnDocumentRequest* req,
+      v1::Loan* resp) override;
+  grpc::Status ListLoans(grpc::ServerContext* ctx, const v1::ListLoansRequest* req,
+      v1::ListLoansResponse* resp) override;
+  grpc::Status StartArchiveAudit(grpc::ServerContext* ctx, const v1::StartArchiveAuditRequest* req,
+      v1::ArchiveAudit* resp) override;
+  grpc::Status GetArchiveAudit(grpc::ServerContext* ctx, const v1::GetArchiveAuditRequest* req,
+      v1::ArchiveAudit* resp) override;
+  grpc::Status MarkDocumentFound(grpc::ServerContext* ctx, const v1::MarkDocumentFoundRequest* req,
+      v1::ArchiveAudit* resp) override;
+  grpc::Status CloseArchiveAudit(grpc::ServerContext* ctx, const v1::CloseArchiveAuditRequest* req,
+      v1::ArchiveAudit* resp) override;
+
+  // Refreshes the key and document gauges per site.
   absl::Status RefreshGauges();
 
  private:
@@ -57,12 +110,19 @@ class ArchivesService final : public v1::ArchivesService::Service {
                     const google::protobuf::Message& req, const std::string& name,
                     const std::string& request_id, KeyMove move, const Apply& apply,
                     v1::Key* resp);
+  grpc::Status ListHistoryOf(grpc::ServerContext* ctx, const v1::ListRecordHistoryRequest* req,
+                             absl::string_view collection, v1::ListRecordHistoryResponse* resp);
+  // The audit as the API shows it, report lists included once closed.
+  absl::StatusOr<v1::ArchiveAudit> AuditView(kit::Conn& c, const std::string& site, int64_t id);
 
   kit::Db& db_;
   const kit::Clock& clock_;
   prometheus::Family<prometheus::Gauge>& out_;
   prometheus::Family<prometheus::Gauge>& overdue_;
   prometheus::Family<prometheus::Counter>& conflicts_;
+  prometheus::Family<prometheus::Gauge>& documents_lent_;
+  prometheus::Family<prometheus::Gauge>& documents_overdue_;
+  prometheus::Family<prometheus::Gauge>& documents_missing_;
 };
 
 ArchivesService* RegisterArchives(kit::ServiceHost& host, const kit::Clock& clock,

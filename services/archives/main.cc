@@ -1,4 +1,4 @@
-// The archives service: the key cabinet (so far). Wiring only.
+// The archives service: the register, the archive room and the key cabinet. Wiring only.
 #include "services/archives/archives_service.h"
 #include "services/kit/clock.h"
 #include "services/kit/service_main.h"

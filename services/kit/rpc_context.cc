@@ -6,16 +6,30 @@
 
 namespace kit {
 
-std::string CallerOf(const grpc::ServerContext& context) {
+namespace {
+
+// A metadata value cut to 128 bytes of printable ASCII; "" if absent.
+std::string MetadataText(const grpc::ServerContext& context, const char* key) {
   const auto& md = context.client_metadata();
-  auto it = md.find(kCallerMetadataKey);
-  if (it == md.end() || it->second.empty()) return kAnonymousCaller;
-  std::string caller;
+  auto it = md.find(key);
+  if (it == md.end()) return "";
+  std::string out;
   for (char c : it->second) {
-    if (caller.size() == 128) break;
-    caller.push_back(c >= 0x21 && c <= 0x7E ? c : '_');
+    if (out.size() == 128) break;
+    out.push_back(c >= 0x21 && c <= 0x7E ? c : '_');
   }
-  return caller;
+  return out;
+}
+
+}  // namespace
+
+std::string CallerOf(const grpc::ServerContext& context) {
+  std::string caller = MetadataText(context, kCallerMetadataKey);
+  return caller.empty() ? kAnonymousCaller : caller;
+}
+
+std::string RolesOf(const grpc::ServerContext& context) {
+  return MetadataText(context, kRolesMetadataKey);
 }
 
 absl::Time DeadlineOf(const grpc::ServerContext& context) {

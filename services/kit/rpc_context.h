@@ -20,6 +20,14 @@ inline constexpr char kAnonymousCaller[] = "anonymous";
 // The caller of the current RPC, cut to 128 bytes of printable ASCII.
 std::string CallerOf(const grpc::ServerContext& context);
 
+// gRPC metadata with the caller's roles as the gateway authenticated them,
+// comma-separated ("staff,finance"). The gateway never forwards a client's
+// own copy. Without it (a direct call) the caller has no roles.
+inline constexpr char kRolesMetadataKey[] = "x-estate-roles";
+
+// The caller's roles, cut like CallerOf; "" when none were passed.
+std::string RolesOf(const grpc::ServerContext& context);
+
 // The client's deadline, or now + 30 s if it set none: every wait a call
 // makes (a pooled connection, a lock) ends by then.
 absl::Time DeadlineOf(const grpc::ServerContext& context);

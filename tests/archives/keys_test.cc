@@ -10,21 +10,10 @@
 #include "services/archives/archives_service.h"
 #include "services/archives/key.h"
 #include "services/kit/proto_time.h"
-#include "tests/support/in_process.h"
-#include "tests/support/recount.h"
-#include "tests/support/test_db.h"
-
-std::vector<kit::Migration> estate_archives_migrations();
+#include "tests/archives/archives_fixture.h"
 
 namespace archives {
 namespace {
-
-using testing_support::Context;
-using testing_support::NewRequestId;
-
-absl::Time At(int month, int day, int hour) {
-  return absl::FromCivil(absl::CivilSecond(2026, month, day, hour, 0, 0), absl::UTCTimeZone());
-}
 
 TEST(KeyRules, OnlyAKeyInTheCabinetGoesOutAndNeverAMaster) {
   EXPECT_TRUE(CheckMove(v1::IN_CABINET, false, KeyMove::kCheckOut).ok());
@@ -45,32 +34,8 @@ TEST(KeyRules, OnlyAKeyInTheCabinetGoesOutAndNeverAMaster) {
   EXPECT_TRUE(Overlaps(At(3, 1, 9), std::nullopt, At(3, 2, 11), At(3, 2, 13)));
 }
 
-class KeysTest : public ::testing::Test {
+class KeysTest : public ArchivesTest {
  protected:
-  static void SetUpTestSuite() {
-    clock_ = new kit::FakeClock(At(3, 2, 9));
-    db_ = new kit::DbOptions(testing_support::TestDatabase::Shared().FreshSchema("archives"));
-    server_ = testing_support::InProcessService::Start(
-                  "archives", *db_, estate_archives_migrations(),
-                  [](kit::ServiceHost& host) {
-                    service_ = RegisterArchives(host, *clock_, absl::Hours(1000));
-                  })
-                  .release();
-    ASSERT_NE(server_, nullptr);
-    stub_ = v1::ArchivesService::NewStub(server_->channel()).release();
-    sql_ = new testing_support::Recount(*db_);
-  }
-  static void TearDownTestSuite() {
-    delete sql_;
-    delete stub_;
-    delete server_;
-  }
-  void TearDown() override { clock_->Set(At(3, 2, 9)); }
-
-  std::string NewSite() {
-    static int n = 0;
-    return absl::StrCat("estate-", ++n);
-  }
   v1::Key NewKey(const std::string& site, const std::string& tag, const std::string& unit,
                  bool master = false, v1::KeyKind kind = v1::UNIT_KEY) {
     v1::CreateKeyRequest req;
@@ -112,19 +77,7 @@ class KeysTest : public ::testing::Test {
     return stub_->CheckInKey(Context().get(), req, &tmp);
   }
 
-  static kit::FakeClock* clock_;
-  static kit::DbOptions* db_;
-  static testing_support::InProcessService* server_;
-  static v1::ArchivesService::Stub* stub_;
-  static ArchivesService* service_;
-  static testing_support::Recount* sql_;
 };
-kit::FakeClock* KeysTest::clock_;
-kit::DbOptions* KeysTest::db_;
-testing_support::InProcessService* KeysTest::server_;
-v1::ArchivesService::Stub* KeysTest::stub_;
-ArchivesService* KeysTest::service_;
-testing_support::Recount* KeysTest::sql_;
 
 TEST_F(KeysTest, AHundredConcurrentCheckOutsOfOneKeyLetExactlyOneThrough) {
   const std::string site = NewSite();
