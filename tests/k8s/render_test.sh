@@ -635,6 +635,9 @@ DASHBOARD_METRICS = {
     "estate_archives_keys_out",
     "estate_archives_keys_overdue",
     "estate_archives_key_checkout_conflicts_total",
+    "estate_archives_documents_lent",
+    "estate_archives_documents_overdue",
+    "estate_archives_documents_missing",
 }
 DASHBOARD_HISTOGRAMS = {
     "http_request_duration_seconds",

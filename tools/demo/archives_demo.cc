@@ -1,14 +1,18 @@
-// estate-archives-demo: loads a demo site's key cabinet into a running
-// archives service.
+// estate-archives-demo: loads a demo site's register, archive room and key
+// cabinet into a running archives service.
 //
 //   estate-archives-demo --archives_addr=127.0.0.1:50053 --site=demo
 //
-// Two keys and an access card per unit of building 1, a master set, and a
-// day's traffic: keys out for repairs and a vacant-unit inspection (one past
+// Building 1's twelve units from a buyer list (owners, one tenant), an owner
+// file per unit boxed per floor plus a confidential sales contract, two
+// files lent, and a closed audit of the first floor's box that found one
+// file missing. Then two keys and an access card per unit, a master set, and
+// a day's traffic: keys out for repairs and a vacant-unit inspection (one past
 // its due time), one back, one handed over to its owner, one lost. Every
 // write carries a request id derived from the site and the step, so an
 // interrupted load replays what it did and does the rest.
 
+#include <functional>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -54,10 +58,133 @@ void Must(const grpc::Status& s, const std::string& what) {
   }
 }
 
+using StepId = std::function<std::string(const std::string&)>;
+
+// The unit ids the key cabinet uses too: 1-{entrance}-{floor}{room}.
+std::string UnitId(int floor, int room) {
+  return absl::StrFormat("1-%d-%02d%02d", room % 2 + 1, floor, room);
+}
+
+void LoadRegister(Stub& stub, const std::string& parent, const StepId& id) {
+  std::string csv =
+      "unit,building,floor,number,area_m2,layout,occupancy,party_role,party_name,party_phone,"
+      "party_id_number\n";
+  const char* owners[] = {"Zhou Li",  "Wang Fang", "Li Na",   "Zhang Wei", "Liu Yang", "Chen Jing",
+                          "Yang Min", "Zhao Lei",  "Huang Yu", "Wu Tao",    "Xu Li",    "Sun Hao"};
+  int n = 0;
+  for (int floor = 1; floor <= 3; ++floor) {
+    for (int room = 1; room <= 4; ++room, ++n) {
+      const std::string unit = UnitId(floor, room);
+      const char* area = room % 2 ? "89.35" : "118.60";
+      const char* layout = room % 2 ? "\"2 bed, 1 living\"" : "\"3 bed, 2 living\"";
+      const char* occupancy = n == 5 ? "rented" : n == 9 ? "vacant" : "owner_occupied";
+      absl::StrAppend(&csv, unit, ",1,", floor, ",", absl::StrFormat("%02d%02d", floor, room), ",",
+                      area, ",", layout, ",", occupancy, ",owner,", owners[n], ",1380000",
+                      absl::StrFormat("%04d", 1000 + n), ",11010119850101",
+                      absl::StrFormat("%04d", 2000 + n), "\n");
+      if (n == 5) {
+        absl::StrAppend(&csv, unit, ",1,", floor, ",", absl::StrFormat("%02d%02d", floor, room),
+                        ",", area, ",", layout, ",", occupancy,
+                        ",tenant,Ma Jun,13900005555,\n");
+      }
+    }
+  }
+  v1::ImportUnitsRequest req;
+  req.set_parent(parent);
+  req.set_csv(csv);
+  req.set_request_id(id("register/import"));
+  v1::ImportUnitsResponse report;
+  Must(Call(stub, &Stub::ImportUnits, req, &report), "ImportUnits");
+  if (report.errors_size() > 0) {
+    Must(grpc::Status(grpc::StatusCode::INTERNAL, report.errors(0).DebugString()), "ImportUnits");
+  }
+  std::cout << "register: 12 units of building 1, their owners and one tenant\n";
+}
+
+void LoadArchiveRoom(Stub& stub, const std::string& parent, const StepId& id) {
+  std::vector<v1::Document> files;
+  auto create = [&](const std::string& step, v1::DocumentCategory category,
+                    const std::string& title, const std::string& unit, const std::string& box,
+                    v1::Confidentiality level) {
+    v1::CreateDocumentRequest req;
+    req.set_parent(parent);
+    req.set_request_id(id("doc/" + step));
+    v1::Document& d = *req.mutable_document();
+    d.set_category(category);
+    d.set_title(title);
+    d.set_unit(absl::StrCat(parent, "/units/", unit));
+    d.mutable_location()->set_building("1");
+    d.mutable_location()->set_box(box);
+    d.mutable_location()->set_shelf("A");
+    d.set_confidentiality(level);
+    v1::Document out;
+    Must(Call(stub, &Stub::CreateDocument, req, &out), "CreateDocument " + title);
+    files.push_back(out);
+    return out;
+  };
+  for (int floor = 1; floor <= 3; ++floor) {
+    for (int room = 1; room <= 4; ++room) {
+      const std::string unit = UnitId(floor, room);
+      create("owner/" + unit, v1::OWNER_FILE, "Owner file " + unit, unit,
+             absl::StrCat("1-F", floor), v1::INTERNAL);
+    }
+  }
+  const v1::Document contract = create("contract/1-2-0101", v1::CONTRACT,
+                                       "Sales contract 1-2-0101", UnitId(1, 1), "1-SAFE",
+                                       v1::CONFIDENTIAL);
+  create("order/1-1-0202", v1::MAINTENANCE_ORDER, "Maintenance order: leak under the sink",
+         UnitId(2, 2), "1-F2", v1::INTERNAL);
+
+  const int64_t next_hour = (absl::ToUnixSeconds(absl::Now()) / 3600 + 1) * 3600;
+  auto lend = [&](const v1::Document& d, const std::string& borrower, const std::string& approver,
+                  int64_t due_hours) {
+    v1::GetDocumentRequest get;
+    get.set_name(d.name());
+    v1::Document now;
+    Must(Call(stub, &Stub::GetDocument, get, &now), "GetDocument");
+    if (now.state() != v1::ON_SHELF) return;
+    v1::LendDocumentRequest req;
+    req.set_name(d.name());
+    req.set_borrower(borrower);
+    req.set_department("engineering");
+    req.set_purpose("check before the repair");
+    req.mutable_due_time()->set_seconds(next_hour + due_hours * 3600);
+    req.set_approver(approver);
+    req.set_request_id(id("lend/" + d.name()));
+    v1::Loan loan;
+    Must(Call(stub, &Stub::LendDocument, req, &loan), "LendDocument");
+  };
+  lend(files[5], "Lao Li", "", 48);
+  lend(contract, "Legal: Sun Hao", "Manager Zhao", 24);
+
+  // The first floor's box checked: one file not found.
+  v1::StartArchiveAuditRequest start;
+  start.set_parent(parent);
+  start.mutable_audit()->set_building("1");
+  start.mutable_audit()->set_box("1-F1");
+  start.set_request_id(id("audit/start"));
+  v1::ArchiveAudit audit;
+  Must(Call(stub, &Stub::StartArchiveAudit, start, &audit), "StartArchiveAudit");
+  for (int i = 0; i < 3; ++i) {
+    v1::MarkDocumentFoundRequest found;
+    found.set_name(audit.name());
+    found.set_document(files[i].name());
+    found.set_request_id(id(absl::StrCat("audit/found/", i)));
+    v1::ArchiveAudit after;
+    Must(Call(stub, &Stub::MarkDocumentFound, found, &after), "MarkDocumentFound");
+  }
+  v1::CloseArchiveAuditRequest close;
+  close.set_name(audit.name());
+  close.set_request_id(id("audit/close"));
+  Must(Call(stub, &Stub::CloseArchiveAudit, close, &audit), "CloseArchiveAudit");
+  std::cout << "archive room: " << files.size() << " files, 2 lent (one confidential), an audit "
+            << "of box 1-F1 with " << audit.missing_documents_size() << " missing\n";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("Loads a demo site's key cabinet into a running archives service.");
+  absl::SetProgramUsageMessage("Loads a demo site's register, archive room and key cabinet into a running archives service.");
   absl::ParseCommandLine(argc, argv);
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
@@ -78,7 +205,9 @@ int main(int argc, char** argv) {
     std::cout << "demo keys already loaded: " << parent << " has its cabinet\n";
     return 0;
   }
-  std::cout << "loading the key cabinet of " << parent << " into " << addr << std::endl;
+  std::cout << "loading the archives of " << parent << " into " << addr << std::endl;
+  LoadRegister(*stub, parent, id);
+  LoadArchiveRoom(*stub, parent, id);
   std::vector<v1::Key> keys;
   auto create = [&](const std::string& tag, const std::string& unit, v1::KeyKind kind,
                     bool master) {
@@ -99,7 +228,7 @@ int main(int argc, char** argv) {
   std::vector<v1::Key> unit_keys;
   for (int floor = 1; floor <= 3; ++floor) {
     for (int room = 1; room <= 4; ++room) {
-      const std::string unit = absl::StrFormat("1-%d-%02d%02d", room % 2 + 1, floor, room);
+      const std::string unit = UnitId(floor, room);
       unit_keys.push_back(create(absl::StrCat("K-", unit, "-A"), unit, v1::UNIT_KEY, false));
       create(absl::StrCat("K-", unit, "-M"), unit, v1::UNIT_KEY, true);
       create(absl::StrCat("C-", unit), unit, v1::ACCESS_CARD, false);
