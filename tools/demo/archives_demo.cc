@@ -195,19 +195,21 @@ int main(int argc, char** argv) {
   const std::string parent = "sites/" + site;
   auto id = [&](const std::string& step) { return demo::StepRequestId(site, "archives/" + step); };
 
-  // Loaded when the last step (a key lost) is done.
+  // Every step replays safely (request ids derived from the site and the
+  // step), so the register and the archive room are always loaded; the
+  // cabinet is skipped once its last step (a key lost) is done.
   v1::ListKeysRequest lost;
   lost.set_parent(parent);
   lost.set_state(v1::LOST);
   v1::ListKeysResponse lost_keys;
   Must(Call(*stub, &Stub::ListKeys, lost, &lost_keys, absl::GetFlag(FLAGS_wait)), "ListKeys");
+  std::cout << "loading the archives of " << parent << " into " << addr << std::endl;
+  LoadRegister(*stub, parent, id);
+  LoadArchiveRoom(*stub, parent, id);
   if (lost_keys.keys_size() > 0) {
     std::cout << "demo keys already loaded: " << parent << " has its cabinet\n";
     return 0;
   }
-  std::cout << "loading the archives of " << parent << " into " << addr << std::endl;
-  LoadRegister(*stub, parent, id);
-  LoadArchiveRoom(*stub, parent, id);
   std::vector<v1::Key> keys;
   auto create = [&](const std::string& tag, const std::string& unit, v1::KeyKind kind,
                     bool master) {
