@@ -77,16 +77,18 @@ absl::StatusOr<std::vector<CsvRecord>> ParseCsv(absl::string_view field, absl::s
   return out;
 }
 
+std::string CsvField(absl::string_view f) {
+  if (f.find_first_of(",\"\r\n") != absl::string_view::npos || (!f.empty() && f.front() == ' ')) {
+    return absl::StrCat("\"", absl::StrReplaceAll(f, {{"\"", "\"\""}}), "\"");
+  }
+  return std::string(f);
+}
+
 std::string CsvLine(const std::vector<std::string>& fields) {
   std::string out;
   for (size_t i = 0; i < fields.size(); ++i) {
     if (i > 0) out.push_back(',');
-    const std::string& f = fields[i];
-    if (f.find_first_of(",\"\r\n") != std::string::npos || (!f.empty() && f.front() == ' ')) {
-      absl::StrAppend(&out, "\"", absl::StrReplaceAll(f, {{"\"", "\"\""}}), "\"");
-    } else {
-      out += f;
-    }
+    out += CsvField(fields[i]);
   }
   out += "\r\n";
   return out;

@@ -24,6 +24,10 @@ struct CsvRecord {
 // INVALID_ARGUMENT naming `field` and the line.
 absl::StatusOr<std::vector<CsvRecord>> ParseCsv(absl::string_view field, absl::string_view text);
 
+// One field, in quotes if it holds a comma, quote, line break or leading
+// space.
+std::string CsvField(absl::string_view value);
+
 // One record, quoting fields that need it, ending in CRLF.
 std::string CsvLine(const std::vector<std::string>& fields);
 

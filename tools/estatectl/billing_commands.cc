@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "nlohmann/json.hpp"
+#include "services/kit/csv.h"
 #include "services/kit/uuid.h"
 
 namespace estatectl {
@@ -29,13 +30,7 @@ std::string Str(const json& j, const char* key) {
   return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
 }
 
-// A CSV field: quoted when it holds a comma, quote or newline.
-std::string Csv(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
+std::string Csv(const std::string& s) { return kit::CsvField(s); }
 
 // The body of a successful call, or exits after printing the error.
 json Ok(const HttpReply& r) {

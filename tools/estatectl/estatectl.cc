@@ -5,6 +5,8 @@
 //   estatectl call GET /v1/sites/demo/tickets [BODY]      (uses $ESTATE_TOKEN)
 //   estatectl bill-run demo MONTHLY 2026-12-01 [--commit]  (a progress bar)
 //   estatectl export collection demo 2026-11 > collection.csv
+//   estatectl import units demo buyers.csv               (all or nothing)
+//   estatectl export units demo [BUILDING] [--reveal_reason=WHY] > register.csv
 //
 // Tokens are HS256, signed with the gateway's development secret
 // (var/secrets/gateway-jwt-hs256 from tools/up).
@@ -27,6 +29,7 @@
 #include "gateway/jwt.h"
 #include "services/kit/hash.h"
 #include "services/kit/uuid.h"
+#include "tools/estatectl/archives_commands.h"
 #include "tools/estatectl/billing_commands.h"
 
 ABSL_FLAG(std::string, secret_file, "var/secrets/gateway-jwt-hs256", "The gateway's HS256 secret.");
@@ -37,6 +40,8 @@ ABSL_FLAG(absl::Duration, ttl, absl::Hours(12), "Token lifetime.");
 ABSL_FLAG(std::string, issuer, "estate", "iss claim.");
 ABSL_FLAG(std::string, audience, "estate-api", "aud claim.");
 ABSL_FLAG(std::string, name, "", "API key name (apikey).");
+ABSL_FLAG(std::string, reveal_reason, "",
+          "export units: why full personal data is needed (recorded); empty: masked.");
 ABSL_FLAG(std::string, gateway, "127.0.0.1:8080", "Gateway HTTP host:port (call).");
 ABSL_FLAG(std::string, token, "", "Bearer token for call (default: $ESTATE_TOKEN).");
 ABSL_FLAG(bool, commit, false, "bill-run: commit the run after the dry run, with progress.");
@@ -131,12 +136,20 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "estatectl token --site=demo --role=staff | apikey --name=N --role=R --site=S | "
       "call METHOD PATH [JSON] | bill-run SITE CYCLE DATE [--commit] | "
-      "export collection SITE PERIOD | export aging SITE [AS_OF] | export run-lines RUN");
+      "export collection SITE PERIOD | export aging SITE [AS_OF] | export run-lines RUN | "
+      "import units SITE FILE | export units SITE [BUILDING] [--reveal_reason=WHY]");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() >= 2 && std::string(args[1]) == "token") return Token();
   if (args.size() >= 2 && std::string(args[1]) == "apikey") return ApiKey();
   if (args.size() >= 2 && std::string(args[1]) == "bill-run") {
     return estatectl::BillRun(Request, {args.begin() + 2, args.end()}, absl::GetFlag(FLAGS_commit));
+  }
+  if (args.size() >= 3 && std::string(args[1]) == "import" && std::string(args[2]) == "units") {
+    return estatectl::ImportUnits(Request, {args.begin() + 3, args.end()});
+  }
+  if (args.size() >= 3 && std::string(args[1]) == "export" && std::string(args[2]) == "units") {
+    return estatectl::ExportUnits(Request, {args.begin() + 3, args.end()},
+                                  absl::GetFlag(FLAGS_reveal_reason));
   }
   if (args.size() >= 2 && std::string(args[1]) == "export") {
     return estatectl::Export(Request, {args.begin() + 2, args.end()});
