@@ -1,0 +1,24 @@
+// The cleaning service: the cleaning plan and the supplies warehouse. Wiring only.
+#include "absl/flags/flag.h"
+#include "grpcpp/create_channel.h"
+#include "services/cleaning/cleaning_service.h"
+#include "services/kit/clock.h"
+#include "services/kit/service_main.h"
+
+ABSL_FLAG(std::string, tickets_addr, "127.0.0.1:50052",
+          "host:port of the tickets service, where failed inspections open rectification "
+          "tickets (through the outbox).");
+
+std::vector<kit::Migration> estate_cleaning_migrations();
+
+int main(int argc, char** argv) {
+  return kit::RunService(argc, argv, {"cleaning", "127.0.0.1:50055", "127.0.0.1:9105"},
+                         estate_cleaning_migrations(), [](kit::ServiceHost& host) {
+                           cleaning::CleaningOptions options;
+                           options.tickets = grpc::CreateChannel(
+                               absl::GetFlag(FLAGS_tickets_addr),
+                               grpc::InsecureChannelCredentials());
+                           cleaning::RegisterCleaning(host, kit::RealClock(), options);
+                           return absl::OkStatus();
+                         });
+}
