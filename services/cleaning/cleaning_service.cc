@@ -1,13 +1,20 @@
 #include "services/cleaning/cleaning_service.h"
 
 #include "absl/strings/str_cat.h"
-#include "estate/tickets/v1/tickets.pb.h"
+#include "estate/cleaning/v1/cleaning.pb.h"
 #include "services/cleaning/schedule.h"
 #include "services/cleaning/work_store.h"
 #include "services/kit/errors.h"
 #include "services/kit/status_macros.h"
 
 namespace cleaning {
+
+// cleaning.proto declares no message, so nothing else makes the linker keep
+// it (and its registration in the generated pool, where RegisterCleaning
+// finds the service): this names its table, with external linkage so the
+// reference survives optimisation.
+extern const void* const kCleaningProtoTable;
+const void* const kCleaningProtoTable = &descriptor_table_estate_2fcleaning_2fv1_2fcleaning_2eproto;
 
 namespace {
 
@@ -173,8 +180,8 @@ CleaningService* RegisterCleaning(kit::ServiceHost& host, const kit::Clock& cloc
   raw->relay_ = std::make_unique<kit::OutboxRelay>(host.db(), clock, std::move(targets),
                                                    &host.registry());
   host.AddService(std::move(service),
-                  v1::Zone::descriptor()->file()->pool()->FindServiceByName(
-                      "estate.cleaning.v1.CleaningService"));
+                  google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+                      v1::CleaningService::service_full_name()));
   host.AddJob("cleaning-tasks", options.job_interval, [raw] { return raw->RunTaskJobs(); });
   host.AddJob("cleaning-gauges", options.job_interval, [raw] { return raw->RefreshGauges(); });
   if (options.tickets) {

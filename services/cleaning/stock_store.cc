@@ -89,7 +89,7 @@ TransferRow TransferOf(const Row& r) {
 }
 
 constexpr char kSlipColumns[] =
-    "id, site, warehouse_id, team_id, zone_id, purpose, lines, state, version, value_minor, "
+    "id, site, warehouse_id, team_id, zone_id, purpose, body, state, version, value_minor, "
     "posted_by, posted_at, created_at";
 
 SlipRow SlipOf(const Row& r) {
@@ -380,7 +380,7 @@ absl::StatusOr<int64_t> InsertSlip(Conn& c, const std::string& site, SlipRow& s,
   *lines_only.mutable_lines() = s.slip.lines();
   ASSIGN_OR_RETURN(s.id, c.InsertReturningId(
                              "INSERT INTO issue_slips (site, warehouse_id, team_id, zone_id, "
-                             "purpose, lines, state, version, created_at, created_by) "
+                             "purpose, body, state, version, created_at, created_by) "
                              "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING id",
                              {site, s.warehouse_id, s.team_id, IdOrNull(s.zone_id),
                               s.slip.purpose(), lines_only.SerializeAsString(),
@@ -592,13 +592,14 @@ absl::StatusOr<std::vector<ConsumptionSums>> SumConsumption(Conn& c, const std::
 }
 
 absl::StatusOr<std::vector<SiteStock>> StockBySite(Conn& c) {
-  ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   c.Query("SELECT i.site, i.id, i.reorder_point, COALESCE(SUM(m.balance_after), 0), "
-                           "COALESCE(SUM(m.value_after), 0) FROM items i LEFT JOIN "
-                           "(SELECT MAX(id) id FROM stock_moves GROUP BY warehouse_id, item_id) "
-                           "last JOIN stock_moves m ON m.id = last.id ON m.item_id = i.id "
-                           "GROUP BY i.site, i.id, i.reorder_point ORDER BY i.site",
-                           {}));
+  ASSIGN_OR_RETURN(
+      std::vector<Row> rows,
+      c.Query("SELECT i.site, i.id, i.reorder_point, COALESCE(t.quantity, 0), "
+              "COALESCE(t.value, 0) FROM items i LEFT JOIN (SELECT m.item_id, "
+              "SUM(m.balance_after) quantity, SUM(m.value_after) value FROM stock_moves m "
+              "JOIN (SELECT MAX(id) id FROM stock_moves GROUP BY warehouse_id, item_id) last "
+              "ON last.id = m.id GROUP BY m.item_id) t ON t.item_id = i.id ORDER BY i.site",
+              {}));
   std::vector<SiteStock> out;
   for (const Row& r : rows) {
     if (out.empty() || out.back().site != r.Str(0)) out.push_back({r.Str(0), 0, 0});

@@ -74,7 +74,7 @@ CREATE TABLE issue_slips (
   team_id BIGINT NOT NULL,
   zone_id BIGINT NULL,
   purpose VARCHAR(500) NOT NULL DEFAULT '',
-  lines BLOB NOT NULL,  -- estate.cleaning.v1.IssueSlip with its lines only
+  body BLOB NOT NULL,  -- estate.cleaning.v1.IssueSlip with its lines only
   state TINYINT NOT NULL,
   version BIGINT NOT NULL,
   value_minor BIGINT NOT NULL DEFAULT 0,
