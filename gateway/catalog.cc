@@ -43,7 +43,8 @@ absl::StatusOr<std::vector<const FieldDescriptor*>> ResolveFieldPath(
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Catalog>> Catalog::FromLinkedProtos(
-    absl::string_view package_prefix, const std::vector<std::string>& excluded_packages) {
+    absl::string_view package_prefix, const std::vector<std::string>& excluded_packages,
+    const std::vector<std::string>& only_packages) {
   auto catalog = std::make_unique<Catalog>();
   if (estate::SuiteProtoFileCount() == 0) return absl::InternalError("no service protos linked");
   std::vector<std::string> files;
@@ -55,6 +56,11 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::FromLinkedProtos(
     if (file == nullptr || !absl::StartsWith(file->package(), package_prefix)) continue;
     if (std::find(excluded_packages.begin(), excluded_packages.end(), file->package()) !=
         excluded_packages.end()) {
+      continue;
+    }
+    if (!only_packages.empty() &&
+        std::find(only_packages.begin(), only_packages.end(), file->package()) ==
+            only_packages.end()) {
       continue;
     }
     for (int i = 0; i < file->service_count(); ++i) {

@@ -44,9 +44,11 @@ struct Route {
 class Catalog {
  public:
   // Reads the services of every linked file whose package starts with
-  // `package_prefix` ("estate."), except those in `excluded_packages`.
+  // `package_prefix` ("estate."), except those in `excluded_packages` and,
+  // if `only_packages` is set, those not in it.
   static absl::StatusOr<std::unique_ptr<Catalog>> FromLinkedProtos(
-      absl::string_view package_prefix, const std::vector<std::string>& excluded_packages);
+      absl::string_view package_prefix, const std::vector<std::string>& excluded_packages,
+      const std::vector<std::string>& only_packages = {});
 
   const MethodInfo* FindMethod(absl::string_view path) const;
 

@@ -61,7 +61,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
   p->options = std::move(options);
   const GatewayOptions& o = p->options;
 
-  auto catalog = Catalog::FromLinkedProtos("estate.", o.excluded_packages);
+  auto catalog = Catalog::FromLinkedProtos("estate.", o.excluded_packages, o.only_packages);
   if (!catalog.ok()) return catalog.status();
   p->catalog = *std::move(catalog);
   auto backends = Backends::Create(o.backends, p->catalog->backends(), o.channels_per_backend,

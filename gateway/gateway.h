@@ -42,6 +42,9 @@ struct GatewayOptions {
   absl::Duration shutdown_grace = absl::Seconds(5);
   // Packages under "estate." that are not services of the suite.
   std::vector<std::string> excluded_packages = {"estate.testing"};
+  // If set, only these packages are served (a test of one service behind
+  // the gateway names it here rather than excluding every other).
+  std::vector<std::string> only_packages;
 };
 
 // The front door: HTTP/JSON (+ /healthz, /readyz, /metrics, /openapi.json)

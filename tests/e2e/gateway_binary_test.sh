@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The built estate-gateway, estate-tickets and estate-billing binaries as processes, driven
+# The built estate-gateway and every service binary as processes, driven
 # the way the README tells people to: curl with a token from estatectl, an
 # API key, tools/grpcprobe (python3-grpcio) for reflection through the
 # gateway. Needs the private test MariaDB (ESTATE_TEST_DB_PORT).
@@ -15,6 +15,7 @@ api_key="$(sed -n 's/^key (.*): //p' <<<"$key_out")"
 printf '{"api_keys": [%s]}\n' "$(sed -n 's/^entry for --api_keys_file: //p' <<<"$key_out")" > "$work/keys.json"
 t_port=$(free_port); t_metrics=$(free_port); http_port=$(free_port); grpc_port=$(free_port)
 b_port=$(free_port); b_metrics=$(free_port); a_port=$(free_port); a_metrics=$(free_port)
+c_port=$(free_port); c_metrics=$(free_port)
 
 ESTATE_DB_PORT=$ESTATE_TEST_DB_PORT ESTATE_DB_USER=$schema ESTATE_DB_NAME=$schema ESTATE_DB_PASSWORD=pw-$$ \
   "$bindir/estate-tickets" --grpc_addr=127.0.0.1:$t_port --metrics_addr=127.0.0.1:$t_metrics \
@@ -30,18 +31,22 @@ ESTATE_DB_PORT=$ESTATE_TEST_DB_PORT ESTATE_DB_USER=$schema ESTATE_DB_NAME=$schem
   "$bindir/estate-archives" --grpc_addr=127.0.0.1:$a_port --metrics_addr=127.0.0.1:$a_metrics \
   >"$work/archives.log" 2>&1 &
 archives_pid=$!
-ESTATE_BACKENDS="archives=127.0.0.1:$a_port,billing=127.0.0.1:$b_port,tickets=127.0.0.1:$t_port" \
+ESTATE_DB_PORT=$ESTATE_TEST_DB_PORT ESTATE_DB_USER=$schema ESTATE_DB_NAME=$schema ESTATE_DB_PASSWORD=pw-$$ \
+  "$bindir/estate-cleaning" --grpc_addr=127.0.0.1:$c_port --metrics_addr=127.0.0.1:$c_metrics \
+  --tickets_addr=127.0.0.1:$t_port >"$work/cleaning.log" 2>&1 &
+cleaning_pid=$!
+ESTATE_BACKENDS="archives=127.0.0.1:$a_port,billing=127.0.0.1:$b_port,cleaning=127.0.0.1:$c_port,tickets=127.0.0.1:$t_port" \
   "$bindir/estate-gateway" --http_addr=127.0.0.1:$http_port --grpc_addr=127.0.0.1:$grpc_port \
   --jwt_hs256_secret_file="$work/secret" --api_keys_file="$work/keys.json" >"$work/gateway.log" 2>&1 &
 gw_pid=$!
 cleanup() {
-  kill -9 "$gw_pid" "$tickets_pid" "$billing_pid" "$archives_pid" 2>/dev/null
+  kill -9 "$gw_pid" "$tickets_pid" "$billing_pid" "$archives_pid" "$cleaning_pid" 2>/dev/null
   drop_schema
 }
 trap cleanup EXIT
 
 for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$http_port/readyz" >/dev/null && break; sleep 0.1; done
-check "readyz once tickets and billing serve" curl -fs "http://127.0.0.1:$http_port/readyz"
+check "readyz once every service serves" curl -fs "http://127.0.0.1:$http_port/readyz"
 check "healthz" curl -fs "http://127.0.0.1:$http_port/healthz"
 
 token="$("$bindir/estatectl" token --secret_file="$work/secret" --site=north --role=staff --sub=desk-zhao)"
@@ -67,6 +72,8 @@ check "reflection through the gateway describes the methods" bash -c "'$probe' d
 check "gateway gRPC health" "$probe" health 127.0.0.1:$grpc_port
 check "reflection through the gateway lists billing" grep -qx estate.billing.v1.BillingService <<<"$services"
 check "reflection through the gateway lists archives" grep -qx estate.archives.v1.ArchivesService <<<"$services"
+check "reflection through the gateway lists cleaning" grep -qx estate.cleaning.v1.CleaningService <<<"$services"
+check "cleaning answers through the gateway" bash -c "curl -fs -H 'Authorization: Bearer $token' '$api/sites/north/cleaningSettings' | grep -q '\"timeZone\":\"UTC\"'"
 finance="$("$bindir/estatectl" token --secret_file="$work/secret" --site=north --role=finance --sub=cashier-wu)"
 check "billing answers through the gateway" bash -c "curl -fs -H 'Authorization: Bearer $finance' '$api/sites/north/billingSettings' | grep -q '\"currencyCode\":\"CNY\"'"
 check "staff may not take payments" test "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" -X POST "$api/sites/north/payments?request_id=$(cat /proc/sys/kernel/random/uuid)" -d '{}')" = 403

@@ -26,7 +26,7 @@ class GatewayArchives : public ::testing::Test {
                     })
                     .release();
     gateway::GatewayOptions o = TestOptions({{"archives", archives_->address()}}, nullptr);
-    o.excluded_packages = {"estate.testing", "estate.tickets.v1", "estate.billing.v1"};
+    o.only_packages = {"estate.archives.v1"};
     auto gw = gateway::Gateway::Start(std::move(o), &kit::RealClock());
     ASSERT_TRUE(gw.ok()) << gw.status();
     gateway_ = gw->release();

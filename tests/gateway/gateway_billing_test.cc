@@ -23,7 +23,7 @@ class GatewayBilling : public ::testing::Test {
                    [](kit::ServiceHost& host) { billing::RegisterBilling(host, kit::RealClock()); })
                    .release();
     gateway::GatewayOptions o = TestOptions({{"billing", billing_->address()}}, nullptr);
-    o.excluded_packages = {"estate.testing", "estate.tickets.v1", "estate.archives.v1"};
+    o.only_packages = {"estate.billing.v1"};
     auto gw = gateway::Gateway::Start(std::move(o), &kit::RealClock());
     ASSERT_TRUE(gw.ok()) << gw.status();
     gateway_ = gw->release();
