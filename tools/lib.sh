@@ -16,6 +16,7 @@ ESTATE_PACKAGES=(
   mariadb-server mariadb-client
   libboost-dev nlohmann-json3-dev golang-github-grpc-ecosystem-grpc-gateway-dev
   python3 python3-grpcio python3-yaml curl wrk
+  tzdata  # site time zones (cleaning schedules)
 )
 # Installed without recommends: prometheus is here only for promtool.
 ESTATE_PACKAGES_NO_RECOMMENDS=(prometheus)

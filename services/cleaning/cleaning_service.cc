@@ -118,6 +118,22 @@ absl::StatusOr<int64_t> CleaningService::Generate(kit::Conn& c, const std::strin
   return created;
 }
 
+absl::StatusOr<CleaningService::DisplayNames> CleaningService::NamesOf(kit::Conn& c,
+                                                                      const std::string& site) {
+  DisplayNames out;
+  for (int64_t after = 0;;) {
+    ASSIGN_OR_RETURN(std::vector<store::ZoneRow> zones, store::ListZones(c, site, after, 500));
+    for (const store::ZoneRow& z : zones) out.zones[after = z.id] = z.zone.display_name();
+    if (zones.size() < 500) break;
+  }
+  for (int64_t after = 0;;) {
+    ASSIGN_OR_RETURN(auto teams, store::ListTeams(c, site, after, 500));
+    for (const auto& [id, t] : teams) out.teams[after = id] = t.display_name();
+    if (teams.size() < 500) break;
+  }
+  return out;
+}
+
 absl::StatusOr<v1::StockMove> CleaningService::Post(kit::Conn& c, store::MoveRow& m) {
   ASSIGN_OR_RETURN(Position now, store::ReadPosition(c, m.warehouse_id, m.item_id));
   if (now.quantity + m.quantity < 0) {

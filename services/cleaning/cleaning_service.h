@@ -1,6 +1,7 @@
 #ifndef ESTATE_SERVICES_CLEANING_CLEANING_SERVICE_H_
 #define ESTATE_SERVICES_CLEANING_CLEANING_SERVICE_H_
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -144,6 +145,11 @@ class CleaningService final : public v1::CleaningService::Service {
   // Creates the tasks of every template of the site for the days.
   absl::StatusOr<int64_t> Generate(kit::Conn& c, const std::string& site, absl::CivilDay from,
                                    absl::CivilDay to);
+  // The display names of the site's zones and teams, by id (for reports).
+  struct DisplayNames {
+    std::map<int64_t, std::string> zones, teams;
+  };
+  absl::StatusOr<DisplayNames> NamesOf(kit::Conn& c, const std::string& site);
   // Appends a move of `m.quantity` (signed) at `m.value` (signed) after the
   // current position (the item must be locked). FAILED_PRECONDITION if it
   // would take more than is held.

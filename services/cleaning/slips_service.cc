@@ -464,14 +464,21 @@ grpc::Status CleaningService::GetConsumptionReport(grpc::ServerContext* ctx,
                      store::SumConsumption(c, *site, first, absl::CivilDay(*month + 1) - 1));
     ASSIGN_OR_RETURN(auto budgets, store::ReadBudgets(c, *site, req->month()));
     std::map<int64_t, int64_t> budget_of(budgets.begin(), budgets.end());
+    ASSIGN_OR_RETURN(DisplayNames names, NamesOf(c, *site));
     std::map<int64_t, int64_t> consumed_by_team;
     int64_t consumed = 0;
     resp->set_month(req->month());
     resp->set_currency(settings.currency);
     for (const store::ConsumptionSums& s : sums) {
       v1::ConsumptionRow* row = resp->add_rows();
-      if (s.team_id != 0) row->set_team(NameOf(*site, "teams", s.team_id));
-      if (s.zone_id != 0) row->set_zone(NameOf(*site, "zones", s.zone_id));
+      if (s.team_id != 0) {
+        row->set_team(NameOf(*site, "teams", s.team_id));
+        row->set_team_display_name(names.teams[s.team_id]);
+      }
+      if (s.zone_id != 0) {
+        row->set_zone(NameOf(*site, "zones", s.zone_id));
+        row->set_zone_display_name(names.zones[s.zone_id]);
+      }
       row->set_issued_minor(s.issued);
       row->set_returned_minor(s.returned);
       row->set_consumed_minor(s.issued - s.returned);
@@ -483,7 +490,10 @@ grpc::Status CleaningService::GetConsumptionReport(grpc::ServerContext* ctx,
     }
     for (const auto& [team, amount] : consumed_by_team) {
       v1::TeamConsumption* t = resp->add_teams();
-      if (team != 0) t->set_team(NameOf(*site, "teams", team));
+      if (team != 0) {
+        t->set_team(NameOf(*site, "teams", team));
+        t->set_team_display_name(names.teams[team]);
+      }
       t->set_consumed_minor(amount);
       const int64_t budget = team != 0 && budget_of.count(team) ? budget_of[team] : 0;
       t->set_budget_minor(budget);

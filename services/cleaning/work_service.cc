@@ -504,12 +504,17 @@ grpc::Status CleaningService::GetCleaningReport(grpc::ServerContext* ctx,
       row->set_tasks_missed(static_cast<int32_t>(s.missed));
       row->set_on_time_rate_bp(RateBp(s.on_time, s.tasks));
     };
+    ASSIGN_OR_RETURN(DisplayNames names, NamesOf(c, *site));
     Sums total;
     resp->set_month(req->month());
     for (const auto& [key, s] : by) {
       v1::CleaningReportRow* row = resp->add_rows();
       row->set_zone(NameOf(*site, "zones", key.first));
-      if (key.second != 0) row->set_team(NameOf(*site, "teams", key.second));
+      row->set_zone_display_name(names.zones[key.first]);
+      if (key.second != 0) {
+        row->set_team(NameOf(*site, "teams", key.second));
+        row->set_team_display_name(names.teams[key.second]);
+      }
       fill(row, s);
       total.inspections += s.inspections;
       total.passed += s.passed;

@@ -431,9 +431,11 @@ TEST_F(StockTest, ConsumptionIsReportedByTeamAndZoneAgainstTheBudget) {
   EXPECT_EQ(report.currency(), "CNY");
   ASSERT_EQ(report.rows_size(), 1);
   EXPECT_EQ(report.rows(0).zone(), s.zone.name());
+  EXPECT_EQ(report.rows(0).zone_display_name(), "Lobby, building 4");
   EXPECT_EQ(report.rows(0).consumed_minor(), 3000);
   ASSERT_EQ(report.teams_size(), 1);
   EXPECT_EQ(report.teams(0).budget_minor(), 4000);
+  EXPECT_EQ(report.teams(0).team_display_name(), "Team A");
   EXPECT_EQ(report.teams(0).budget_used_bp(), 7500);
   EXPECT_EQ(report.budget_used_bp(), 3000);
   req.set_month("2026-04");

@@ -203,6 +203,7 @@ TEST_F(WorkTest, FailedInspectionsOpenOneTicketEachEvenWhenTicketsWasDown) {
   ASSERT_EQ(report.rows_size(), 1);
   EXPECT_EQ(report.rows(0).zone(), s.zone.name());
   EXPECT_EQ(report.rows(0).team(), s.team.name());
+  EXPECT_EQ(report.rows(0).team_display_name(), "Team A");
   EXPECT_EQ(report.rows(0).inspections(), 4);
   EXPECT_EQ(report.rows(0).passed(), 1);
   EXPECT_EQ(report.rows(0).pass_rate_bp(), 2500);
