@@ -195,6 +195,7 @@ CleaningService* RegisterCleaning(kit::ServiceHost& host, const kit::Clock& cloc
   if (options.tickets) targets["tickets"] = options.tickets;
   raw->relay_ = std::make_unique<kit::OutboxRelay>(host.db(), clock, std::move(targets),
                                                    &host.registry());
+  raw->relay_->set_caller("service:cleaning");
   host.AddService(std::move(service),
                   google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
                       v1::CleaningService::service_full_name()));

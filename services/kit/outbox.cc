@@ -4,6 +4,7 @@
 #include "absl/synchronization/notification.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/support/byte_buffer.h"
+#include "services/kit/rpc_context.h"
 #include "services/kit/uuid.h"
 #include "spdlog/spdlog.h"
 
@@ -108,6 +109,7 @@ absl::Status OutboxRelay::RunOnce(int batch) {
       grpc::GenericStub stub(channel->second);
       grpc::ClientContext ctx;
       ctx.set_deadline(absl::ToChronoTime(absl::Now() + call_timeout_));
+      ctx.AddMetadata(kCallerMetadataKey, caller_);
       grpc::Slice slice(r.Str(3));
       grpc::ByteBuffer request(&slice, 1), response;
       absl::Notification done;

@@ -43,11 +43,16 @@ class OutboxRelay {
   // One pass over due rows (at most `batch`). Fails only if the database does.
   absl::Status RunOnce(int batch = 50);
 
+  // Who the receivers record as the caller (x-estate-caller), e.g.
+  // "service:cleaning"; before the first RunOnce.
+  void set_caller(std::string caller) { caller_ = std::move(caller); }
+
  private:
   Db& db_;
   const Clock& clock_;
   std::map<std::string, std::shared_ptr<grpc::Channel>> targets_;
   absl::Duration call_timeout_;
+  std::string caller_ = "service:outbox";
   prometheus::Family<prometheus::Counter>* outcomes_ = nullptr;
   prometheus::Gauge* pending_ = nullptr;
 };

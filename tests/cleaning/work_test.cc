@@ -184,6 +184,7 @@ TEST_F(WorkTest, FailedInspectionsOpenOneTicketEachEvenWhenTicketsWasDown) {
   for (const auto& t : tickets) {
     EXPECT_EQ(t.kind(), estate::tickets::v1::RECTIFICATION);
     EXPECT_EQ(t.channel(), estate::tickets::v1::INSPECTION);
+    EXPECT_EQ(t.created_by(), "service:cleaning");
     ASSERT_GE(t.links_size(), 1);
     inspections.insert(t.links(0));
   }
