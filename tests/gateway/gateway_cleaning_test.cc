@@ -1,0 +1,111 @@
+// Cleaning behind the gateway, over real HTTP: the storekeeper's day. The
+// three signatures of an issue slip come from three tokens, and the manager
+// signature needs the manager role, which only the gateway can vouch for.
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+#include "services/cleaning/cleaning_service.h"
+#include "tests/gateway/gateway_fixture.h"
+#include "tests/support/in_process.h"
+#include "tests/support/test_db.h"
+
+std::vector<kit::Migration> estate_cleaning_migrations();
+
+namespace gateway_test {
+namespace {
+
+using nlohmann::json;
+
+class GatewayCleaning : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    db_ = new kit::DbOptions(testing_support::TestDatabase::Shared().FreshSchema("gwcleaning"));
+    cleaning_ = testing_support::InProcessService::Start(
+                    "cleaning", *db_, estate_cleaning_migrations(),
+                    [](kit::ServiceHost& host) {
+                      cleaning::CleaningOptions options;
+                      options.job_interval = absl::Hours(1000);
+                      cleaning::RegisterCleaning(host, kit::RealClock(), options);
+                    })
+                    .release();
+    gateway::GatewayOptions o = TestOptions({{"cleaning", cleaning_->address()}}, nullptr);
+    o.only_packages = {"estate.cleaning.v1"};
+    auto gw = gateway::Gateway::Start(std::move(o), &kit::RealClock());
+    ASSERT_TRUE(gw.ok()) << gw.status();
+    gateway_ = gw->release();
+    for (int i = 0; i < 100 && Http(gateway_->http_port(), "GET", "/readyz").status != 200; ++i) {
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+  }
+  static void TearDownTestSuite() {
+    delete gateway_;
+    delete cleaning_;
+    delete db_;
+  }
+
+  HttpResult Call(const std::string& token, const std::string& method, const std::string& target,
+                  const json& body = nullptr) {
+    return Http(gateway_->http_port(), method, target, body.is_null() ? "" : body.dump(),
+                Bearer(token));
+  }
+  std::string Create(const std::string& token, const std::string& target, const json& body) {
+    const HttpResult r = Call(token, "POST", target + "?requestId=" + RequestId(), body);
+    EXPECT_EQ(r.status, 200) << target << ": " << r.body;
+    return json::parse(r.body, nullptr, false).value("name", "");
+  }
+  static std::string RequestId() { return testing_support::NewRequestId(); }
+
+  static kit::DbOptions* db_;
+  static testing_support::InProcessService* cleaning_;
+  static gateway::Gateway* gateway_;
+};
+kit::DbOptions* GatewayCleaning::db_;
+testing_support::InProcessService* GatewayCleaning::cleaning_;
+gateway::Gateway* GatewayCleaning::gateway_;
+
+TEST_F(GatewayCleaning, ASlipSignedByThreePeopleOverHttp) {
+  const std::string manager = Token({"east"}, {"manager"}, "manager-zhao");
+  const std::string cleaner = Token({"east"}, {"staff"}, "cleaner-li");
+  const std::string monitor = Token({"east"}, {"staff"}, "monitor-wu");
+  const std::string store = Create(manager, "/v1/sites/east/warehouses",
+                                   {{"displayName", "Main store"}, {"kind", "STORE"}});
+  const std::string team = Create(manager, "/v1/sites/east/teams", {{"displayName", "Team A"}});
+  const std::string mops = Create(manager, "/v1/sites/east/items",
+                                  {{"sku", "MOP-HEAD"}, {"displayName", "Mop head"},
+                                   {"unitOfMeasure", "piece"}, {"reorderPoint", "5"}});
+  EXPECT_EQ(Call(cleaner, "POST", "/v1/sites/east/items?requestId=" + RequestId(),
+                 {{"sku", "X"}, {"displayName", "X"}, {"unitOfMeasure", "piece"}})
+                .status,
+            403)
+      << "items are defined by managers";
+  HttpResult r = Call(cleaner, "POST", "/v1/sites/east/stockMoves:receive",
+                      {{"warehouse", store}, {"item", mops}, {"quantity", "10"},
+                       {"unitCostMinor", "1250"}, {"supplier", "Harbin Supplies"},
+                       {"requestId", RequestId()}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string slip =
+      Create(cleaner, "/v1/sites/east/issueSlips",
+             {{"warehouse", store}, {"team", team}, {"lines", {{{"item", mops}, {"quantity", "4"}}}}});
+  const auto sign = [&](const std::string& token, const char* role) {
+    return Call(token, "POST", "/v1/" + slip + ":sign", {{"role", role}, {"requestId", RequestId()}});
+  };
+  ASSERT_EQ(sign(cleaner, "RECIPIENT").status, 200);
+  ASSERT_EQ(sign(monitor, "MONITOR").status, 200);
+  EXPECT_EQ(sign(Token({"east"}, {"staff"}, "clerk-sun"), "MANAGER").status, 403)
+      << "a staff token cannot sign as manager";
+  EXPECT_EQ(sign(cleaner, "MANAGER").status, 400) << "nor can the recipient sign twice";
+  r = sign(manager, "MANAGER");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json signed_slip = json::parse(r.body);
+  ASSERT_EQ(signed_slip["signatures"].size(), 3u);
+  EXPECT_EQ(signed_slip["signatures"][2]["signer"], "user:manager-zhao");
+  r = Call(cleaner, "POST", "/v1/" + slip + ":post", {{"requestId", RequestId()}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["valueMinor"], "5000");
+  r = Call(cleaner, "GET", "/v1/sites/east/stock");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["levels"][0]["onHand"], "6");
+  EXPECT_EQ(Call(cleaner, "GET", "/v1/sites/west/stock").status, 403) << "another site";
+}
+
+}  // namespace
+}  // namespace gateway_test
