@@ -95,10 +95,12 @@ ok "promtool check rules $rules"
 # Unit tests of the alert expressions, one file per area, all run: the
 # gateway's (which series fire, with which labels, and that /readyz's by-design
 # 503s are not counted as errors), billing's (a stuck bill run, the
-# collection ratio, reversal spikes, the shared gRPC alerts covering billing)
-# and archives' (keys overdue for an hour, the shared gRPC alerts covering
-# archives).
-for rules_tests in tests/k8s/gateway-rules.test.yaml tests/k8s/billing-rules.test.yaml tests/k8s/archives-rules.test.yaml; do
+# collection ratio, reversal spikes, the shared gRPC alerts covering billing),
+# archives' (keys overdue for an hour, the shared gRPC alerts covering
+# archives) and cleaning's (items below their reorder point, signed slips not
+# posted, the outbox backlog to tickets, the shared gRPC alerts covering
+# cleaning).
+for rules_tests in tests/k8s/gateway-rules.test.yaml tests/k8s/billing-rules.test.yaml tests/k8s/archives-rules.test.yaml tests/k8s/cleaning-rules.test.yaml; do
   [[ -f "$rules_tests" ]] || fail "$rules_tests is missing"
 done
 for rules_tests in tests/k8s/*-rules.test.yaml; do
@@ -174,7 +176,8 @@ def seconds(duration):
 # ports (DESIGN.md, "Running"). Each has the same shape: Deployment, headless
 # Service, PodDisruptionBudget, database user and schema estate_<name>, its
 # password in Secret estate-<name>-db, image estate/<name>.
-SERVICES = {"tickets": (50052, 9102), "billing": (50051, 9101), "archives": (50053, 9103)}
+SERVICES = {"tickets": (50052, 9102), "billing": (50051, 9101), "archives": (50053, 9103),
+            "cleaning": (50055, 9105)}
 
 
 def service_flags(name):
@@ -638,6 +641,10 @@ DASHBOARD_METRICS = {
     "estate_archives_documents_lent",
     "estate_archives_documents_overdue",
     "estate_archives_documents_missing",
+    "estate_cleaning_items_below_reorder",
+    "estate_cleaning_stock_value_minor",
+    "estate_cleaning_issue_slips_waiting",
+    "estate_cleaning_tasks_missed_total",
 }
 DASHBOARD_HISTOGRAMS = {
     "http_request_duration_seconds",
@@ -646,6 +653,7 @@ DASHBOARD_HISTOGRAMS = {
     "estate_db_query_duration_seconds",
     "estate_tickets_time_to_resolve_seconds",
     "estate_billing_bill_run_commit_seconds",
+    "estate_cleaning_inspection_score",
 }
 PROMQL_KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or",
                    "unless", "offset", "inf", "nan"}
@@ -682,7 +690,8 @@ def check_dashboards(mon):
     p = "[dashboards]"
     files = sorted(glob.glob(os.path.join(dashboards_dir, "*.json")))
     names = [os.path.basename(f) for f in files]
-    want = {"estate-archives.json", "estate-billing.json", "estate-gateway.json", "estate-services.json"}
+    want = {"estate-archives.json", "estate-billing.json", "estate-cleaning.json", "estate-gateway.json",
+            "estate-services.json"}
     check(want <= set(names), f"{p} {dashboards_dir} has {', '.join(sorted(want))} (got {names})")
 
     # The ConfigMap the Grafana sidecar picks up: every dashboard file, as is.
@@ -766,7 +775,8 @@ def check_dashboards(mon):
     # Each service's own dashboard shows every metric the service exports of
     # its own (estate_<name>_*), and its gRPC panels are about its service.
     for name, grpc_service in (("billing", "estate.billing.v1.BillingService"),
-                               ("archives", "estate.archives.v1.ArchivesService")):
+                               ("archives", "estate.archives.v1.ArchivesService"),
+                               ("cleaning", "estate.cleaning.v1.CleaningService")):
         n = f"estate-{name}.json"
         svc_exprs = [e for w, e in exprs if w.startswith(f"{n}:")]
         used = set().union(*(promql_metric_names(e) for e in svc_exprs))
@@ -893,17 +903,27 @@ def main():
     alert("ArchivesDatabaseDown", ['estate_db_up{job="archives"}', "==0"], "critical", "2m")
     alert("ArchivesKeysOverdue", ['max by (job, site) (estate_archives_keys_overdue{job="archives"}) > 0'], "warning", "1h")
 
+    # Cleaning.
+    alert("CleaningDown", ['up{job="cleaning"}', "==0"], "critical", "2m")
+    alert("CleaningAbsent", ['absent(up{job="cleaning"})'], "critical", "5m")
+    alert("CleaningDatabaseDown", ['estate_db_up{job="cleaning"}', "==0"], "critical", "2m")
+    alert("CleaningItemsBelowReorder",
+          ['max by (job, site) (estate_cleaning_items_below_reorder{job="cleaning"}) > 0'], "warning", "1h")
+    alert("CleaningIssueSlipsStuck",
+          ['max by (job, site) (estate_cleaning_issue_slips_waiting{job="cleaning", stage="posting"}) > 0'], "warning", "4h")
+    alert("CleaningOutboxBacklog", ['max by (job) (estate_outbox_pending{job="cleaning"}) > 0'], "warning", "15m")
+
     # Every alert of a service that reads the service's metrics names its job
     # in each selector (so a second scrape job of the same pods does not
     # double them).
-    for prefix, job in (("Billing", "billing"), ("Archives", "archives")):
+    for prefix, job in (("Billing", "billing"), ("Archives", "archives"), ("Cleaning", "cleaning")):
         for name, a in alerts.items():
             if name.startswith(prefix):
                 sels = re.findall(r"\b(\w+)\{([^}]*)\}", norm(a["expr"]))
                 bad = [m for m, labels in sels if f'job="{job}"' not in labels]
                 check(sels and not bad, f"[rules] {name}: every selector has job=\"{job}\" (not: {bad})")
     groups = {g.get("name"): g for g in rules.get("groups") or []}
-    for name, prefix in (("estate-billing", "Billing"), ("estate-archives", "Archives")):
+    for name, prefix in (("estate-billing", "Billing"), ("estate-archives", "Archives"), ("estate-cleaning", "Cleaning")):
         names = [r.get("alert") for r in (groups.get(name) or {}).get("rules") or []]
         check(names and all(n and n.startswith(prefix) for n in names),
               f"[rules] group {name} holds the {prefix}* alerts (got {names})")
