@@ -1,8 +1,8 @@
 // estate-cleaning-demo: last month of the demo site's cleaning and
 // warehouse, played through the cleaning service's own API.
 //
-//   ESTATE_DB_PORT=13306 ESTATE_DB_PASSWORD_FILE=var/secrets/cleaning.db-password \
-//     estate-cleaning-demo --site=demo
+//   ESTATE_DB_PORT=13306 ESTATE_DB_PASSWORD_FILE=var/secrets/cleaning.db-password
+//   estate-cleaning-demo --site=demo   (both on one line; tools/up runs it)
 //
 // A month cannot be lived through in a second, and the service stamps work
 // with its clock; so this runs the service in-process on the cleaning
