@@ -88,6 +88,20 @@ const std::map<std::string, v1::PartyRole>& RoleNames() {
   return *names;
 }
 
+// A spreadsheet takes a cell that starts with = + - @ for a formula (an
+// owner named "=HYPERLINK(...)" would run when the export is opened); such
+// cells go out behind a quote, which the import takes off again.
+bool LooksLikeFormula(absl::string_view s) {
+  return !s.empty() && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@');
+}
+std::string Neutralize(absl::string_view s) {
+  return LooksLikeFormula(s) ? absl::StrCat("'", s) : std::string(s);
+}
+std::string Unneutralize(absl::string_view s) {
+  if (s.size() > 1 && s[0] == '\'' && LooksLikeFormula(s.substr(1))) s.remove_prefix(1);
+  return std::string(s);
+}
+
 template <typename E>
 std::string NameOf(const std::map<std::string, E>& names, E value) {
   for (const auto& [name, v] : names) {
@@ -151,7 +165,8 @@ absl::StatusOr<int64_t> ParseAreaM2(absl::string_view field, absl::string_view t
   const absl::string_view whole = parts.first;
   absl::string_view frac = parts.second;
   const bool has_dot = text.find('.') != absl::string_view::npos;
-  if (whole.empty() || whole.size() > 7 || (has_dot && (frac.empty() || frac.size() > 2))) {
+  if (whole.empty() || whole.size() > 7 || (has_dot && (frac.empty() || frac.size() > 2)) ||
+      std::count(text.begin(), text.end(), '.') > 1) {
     return FieldError(f, "square metres with at most two decimals, like 89.35");
   }
   for (char c : absl::StrCat(whole, frac)) {
@@ -219,18 +234,18 @@ const std::vector<std::string>& RegisterCsvColumns() {
 
 std::vector<std::string> RegisterCsvRow(const v1::Unit& u, const v1::Party* p) {
   std::vector<std::string> row = {UnitIdOf(u.name()),
-                                  u.building(),
+                                  Neutralize(u.building()),
                                   absl::StrCat(u.floor()),
-                                  u.number(),
+                                  Neutralize(u.number()),
                                   FormatAreaM2(u.area_centi_m2()),
-                                  u.layout(),
+                                  Neutralize(u.layout()),
                                   NameOf(OccupancyNames(), u.occupancy())};
   if (p == nullptr) {
     row.resize(RegisterCsvColumns().size());
   } else {
     for (const std::string& v : {NameOf(RoleNames(), p->role()), p->display_name(), p->phone(),
                                  p->id_number(), p->email()}) {
-      row.push_back(v);
+      row.push_back(Neutralize(v));
     }
   }
   return row;
@@ -283,7 +298,7 @@ ImportPlan PlanImport(absl::string_view csv, const std::string& site) {
     const auto cell = [&](const char* column) -> std::string {
       auto it = at.find(column);
       if (it == at.end() || it->second >= static_cast<int>(rec.fields.size())) return "";
-      return std::string(absl::StripAsciiWhitespace(rec.fields[it->second]));
+      return Unneutralize(absl::StripAsciiWhitespace(rec.fields[it->second]));
     };
     if (rec.fields.size() != header.fields.size()) {
       error(rec.line, "", absl::StrCat("has ", rec.fields.size(), " fields; the header has ",

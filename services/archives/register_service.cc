@@ -320,7 +320,6 @@ grpc::Status ArchivesService::ImportUnits(grpc::ServerContext* ctx,
         resp->Clear();
         for (const v1::ImportError& e : plan.errors) *resp->add_errors() = e;
         if (!plan.errors.empty()) return absl::OkStatus();
-        // Locks the site's unit ids: a concurrent import waits, then sees ours.
         ASSIGN_OR_RETURN(std::set<std::string> existing, store::ExistingUnitIds(c, *site));
         for (const ImportRow* row : plan.units) {
           if (existing.count(row->unit_id)) {
@@ -334,7 +333,13 @@ grpc::Status ArchivesService::ImportUnits(grpc::ServerContext* ctx,
         const absl::Time now = clock_.Now();
         for (const ImportRow* row : plan.units) {
           v1::Unit unit = row->unit;
-          RETURN_IF_ERROR(store::InsertUnit(c, *site, row->unit_id, unit, actor, now));
+          absl::Status inserted = store::InsertUnit(c, *site, row->unit_id, unit, actor, now);
+          if (absl::IsAlreadyExists(inserted)) {
+            // Registered by someone else since the check: all of it rolls back.
+            return absl::AbortedError(absl::StrCat("unit ", row->unit_id,
+                                                   " was registered meanwhile; import again"));
+          }
+          RETURN_IF_ERROR(inserted);
           RETURN_IF_ERROR(store::AddHistory(c, *site, unit.name(), actor, "imported", {}, unit, now));
           resp->set_units_created(resp->units_created() + 1);
         }

@@ -150,7 +150,7 @@ absl::StatusOr<std::vector<UnitRow>> ListUnits(Conn& c, const std::string& site,
 
 absl::StatusOr<std::set<std::string>> ExistingUnitIds(Conn& c, const std::string& site) {
   ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   c.Query("SELECT unit_id FROM units WHERE site = ? FOR UPDATE", {site}));
+                   c.Query("SELECT unit_id FROM units WHERE site = ?", {site}));
   std::set<std::string> out;
   for (const Row& r : rows) out.insert(r.Str(0));
   return out;

@@ -1,5 +1,7 @@
 #include "services/cleaning/cleaning_service.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "estate/cleaning/v1/cleaning.pb.h"
 #include "services/cleaning/schedule.h"
@@ -76,6 +78,9 @@ absl::StatusOr<absl::CivilDay> CleaningService::TodayAt(kit::Conn& c, const std:
 
 absl::Status CleaningService::CheckOpenPeriod(kit::Conn& c, const std::string& site,
                                               absl::CivilDay day, absl::string_view field) {
+  // Shared with other writers, exclusive with a period close: a close cannot
+  // slip in between this check and the write's commit.
+  RETURN_IF_ERROR(store::LockSettings(c, site, false));
   ASSIGN_OR_RETURN(std::optional<absl::CivilMonth> closed, store::ClosedThrough(c, site));
   if (closed && absl::CivilMonth(day) <= *closed) {
     return absl::FailedPreconditionError(
@@ -105,7 +110,10 @@ absl::StatusOr<int64_t> CleaningService::Generate(kit::Conn& c, const std::strin
         team_of_zone[t.zone_id] = z.team_id;
       }
       const store::ShiftRow& shift = shifts[t.shift_id];
-      for (absl::CivilDay day : DueDays(t.tmpl.schedule(), from, to)) {
+      // Nothing before the template existed.
+      const absl::CivilDay created =
+          absl::ToCivilDay(absl::FromUnixSeconds(t.tmpl.create_time().seconds()), tz);
+      for (absl::CivilDay day : DueDays(t.tmpl.schedule(), std::max(from, created), to)) {
         const TaskTimes times = TimesOn(day, t.tmpl.schedule(), shift.start, shift.end, tz);
         tasks.push_back({t.id, t.zone_id, team_of_zone[t.zone_id], t.shift_id, t.tmpl.title(),
                          day, times.due, times.miss});
@@ -135,6 +143,7 @@ absl::StatusOr<CleaningService::DisplayNames> CleaningService::NamesOf(kit::Conn
 }
 
 absl::StatusOr<v1::StockMove> CleaningService::Post(kit::Conn& c, store::MoveRow& m) {
+  RETURN_IF_ERROR(CheckOpenPeriod(c, m.site, m.effective, "effective_date"));
   ASSIGN_OR_RETURN(Position now, store::ReadPosition(c, m.warehouse_id, m.item_id));
   if (now.quantity + m.quantity < 0) {
     return absl::FailedPreconditionError(
@@ -157,11 +166,14 @@ absl::Status CleaningService::RunTaskJobs() {
       return Generate(c, site, today, today + 1).status();
     }));
   }
-  return db_.Transact(deadline, [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(int64_t missed, store::MarkMissed(c, clock_.Now()));
-    tasks_missed_.Add({}).Increment(static_cast<double>(missed));
+  int64_t missed = 0;
+  RETURN_IF_ERROR(db_.Transact(deadline, [&](kit::Conn& c) -> absl::Status {
+    ASSIGN_OR_RETURN(missed, store::MarkMissed(c, clock_.Now()));
     return absl::OkStatus();
-  });
+  }));
+  // Counted once committed: a retried transaction would count them again.
+  tasks_missed_.Add({}).Increment(static_cast<double>(missed));
+  return absl::OkStatus();
 }
 
 absl::Status CleaningService::RefreshGauges() {

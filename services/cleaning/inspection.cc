@@ -1,5 +1,6 @@
 #include "services/cleaning/inspection.h"
 
+#include <limits>
 #include <map>
 #include <set>
 
@@ -78,7 +79,10 @@ absl::StatusOr<Scored> ScoreInspection(
 
 int32_t RateBp(int64_t part, int64_t whole) {
   if (whole <= 0) return 0;
-  return static_cast<int32_t>(DivideHalfUp(part * 10000, whole));
+  const __int128 bp = (static_cast<__int128>(part) * 20000 + whole) / (2 * whole);
+  if (bp > std::numeric_limits<int32_t>::max()) return std::numeric_limits<int32_t>::max();
+  if (bp < std::numeric_limits<int32_t>::min()) return std::numeric_limits<int32_t>::min();
+  return static_cast<int32_t>(bp);
 }
 
 }  // namespace cleaning

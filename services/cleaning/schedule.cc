@@ -104,7 +104,10 @@ TaskTimes TimesOn(absl::CivilDay day, const v1::Schedule& s, int shift_start, in
   };
   absl::Time due;
   if (std::optional<int> by = ParseClock(s.due_by())) {
-    due = at(day, *by);
+    // On a shift that runs past midnight, a time before its start is the
+    // next morning's.
+    const bool next_morning = shift_end <= shift_start && *by < shift_start;
+    due = at(next_morning ? day + 1 : day, *by);
   } else {
     due = at(shift_end <= shift_start ? day + 1 : day, shift_end);
   }

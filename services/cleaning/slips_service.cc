@@ -182,7 +182,7 @@ grpc::Status CleaningService::PostIssueSlip(grpc::ServerContext* ctx,
           ASSIGN_OR_RETURN(int64_t id, IdIn("lines.item", l.item(), "items", ref->site));
           items.push_back(id);
         }
-        RETURN_IF_ERROR(store::LockItems(c, items));
+        RETURN_IF_ERROR(store::LockItems(c, ref->site, items));
         ASSIGN_OR_RETURN(absl::CivilDay today, TodayAt(c, ref->site));
         const absl::Time now = clock_.Now();
         int64_t total = 0;
@@ -323,7 +323,7 @@ grpc::Status CleaningService::CloseStocktake(grpc::ServerContext* ctx,
           return absl::FailedPreconditionError(
               absl::StrCat("not counted yet: ", absl::StrJoin(uncounted, ", ")));
         }
-        RETURN_IF_ERROR(store::LockItems(c, t.line_items));
+        RETURN_IF_ERROR(store::LockItems(c, ref->site, t.line_items));
         ASSIGN_OR_RETURN(absl::CivilDay today, TodayAt(c, ref->site));
         const absl::Time now = clock_.Now();
         std::vector<store::LineOutcome> outcomes;
@@ -333,8 +333,10 @@ grpc::Status CleaningService::CloseStocktake(grpc::ServerContext* ctx,
           ASSIGN_OR_RETURN(Position p, store::ReadPosition(c, t.warehouse_id, item));
           store::LineOutcome o;
           o.item_id = item;
+          // The count is of the shelf as the count opened; what moved since
+          // is in the ledger already (and flags the line).
           o.moved = p.quantity - l.book_quantity();
-          o.variance = l.counted_quantity() - p.quantity;
+          o.variance = l.counted_quantity() - l.book_quantity();
           if (o.variance != 0) {
             ASSIGN_OR_RETURN(int64_t last_cost, store::LastAverageCost(c, t.warehouse_id, item));
             ASSIGN_OR_RETURN(o.variance_value, DeltaValue(p, o.variance, last_cost));
@@ -347,7 +349,7 @@ grpc::Status CleaningService::CloseStocktake(grpc::ServerContext* ctx,
             m.value = o.variance_value;
             m.effective = today;
             m.reference = t.take.name();
-            m.reason = absl::StrCat("stocktake: ", req->reason());
+            m.reason = req->reason();  // the reference names the stocktake
             m.approver = req->approver();
             m.posted_by = actor;
             m.posted_at = now;
@@ -397,8 +399,9 @@ grpc::Status CleaningService::CloseInventoryPeriod(grpc::ServerContext* ctx,
         if (*month >= absl::CivilMonth(today)) {
           return FieldError("month", "only a month that has ended can be closed");
         }
-        // Serializes closers of the site: they read the latest closed month.
-        RETURN_IF_ERROR(store::ReadSettings(c, *site, true).status());
+        // Exclusive with every ledger write of the site (they hold it shared
+        // from their period check to their commit).
+        RETURN_IF_ERROR(store::LockSettings(c, *site, true));
         ASSIGN_OR_RETURN(std::optional<absl::CivilMonth> closed, store::ClosedThrough(c, *site));
         if (closed && *month <= *closed) {
           return absl::FailedPreconditionError(

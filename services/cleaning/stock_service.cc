@@ -211,7 +211,7 @@ grpc::Status CleaningService::ReceiveStock(grpc::ServerContext* ctx,
         const absl::CivilDay day = dated.value_or(today);
         if (day > today) return FieldError("effective_date", "must not be after today");
         RETURN_IF_ERROR(CheckOpenPeriod(c, *site, day, "effective_date"));
-        RETURN_IF_ERROR(store::LockItems(c, {*item}));
+        RETURN_IF_ERROR(store::LockItems(c, *site, {*item}));
         store::MoveRow m;
         m.site = *site;
         m.warehouse_id = *warehouse;
@@ -248,9 +248,11 @@ grpc::Status CleaningService::ReturnStock(grpc::ServerContext* ctx,
       db_, kit::DeadlineOf(*ctx), "ReturnStock", req->request_id(), *req, resp,
       [&](kit::Conn& c) -> absl::Status {
         RETURN_IF_ERROR(store::ReadWarehouse(c, *site, *warehouse).status());
+        RETURN_IF_ERROR(store::ReadItem(c, *site, *item).status());
         RETURN_IF_ERROR(store::CheckTeam(c, *site, *team));
+        if (*zone != 0) RETURN_IF_ERROR(store::ReadZone(c, *site, *zone, false).status());
         ASSIGN_OR_RETURN(absl::CivilDay today, TodayAt(c, *site));
-        RETURN_IF_ERROR(store::LockItems(c, {*item}));
+        RETURN_IF_ERROR(store::LockItems(c, *site, {*item}));
         ASSIGN_OR_RETURN(Position p, store::ReadPosition(c, *warehouse, *item));
         ASSIGN_OR_RETURN(int64_t last_cost, store::LastAverageCost(c, *warehouse, *item));
         ASSIGN_OR_RETURN(int64_t value, DeltaValue(p, req->quantity(), last_cost));
@@ -289,8 +291,9 @@ grpc::Status CleaningService::AdjustStock(grpc::ServerContext* ctx,
       db_, kit::DeadlineOf(*ctx), "AdjustStock", req->request_id(), *req, resp,
       [&](kit::Conn& c) -> absl::Status {
         RETURN_IF_ERROR(store::ReadWarehouse(c, *site, *warehouse).status());
+        RETURN_IF_ERROR(store::ReadItem(c, *site, *item).status());
         ASSIGN_OR_RETURN(absl::CivilDay today, TodayAt(c, *site));
-        RETURN_IF_ERROR(store::LockItems(c, {*item}));
+        RETURN_IF_ERROR(store::LockItems(c, *site, {*item}));
         ASSIGN_OR_RETURN(Position p, store::ReadPosition(c, *warehouse, *item));
         ASSIGN_OR_RETURN(int64_t last_cost, store::LastAverageCost(c, *warehouse, *item));
         ASSIGN_OR_RETURN(int64_t value, DeltaValue(p, req->quantity(), last_cost));
@@ -336,9 +339,19 @@ grpc::Status CleaningService::TransferStock(grpc::ServerContext* ctx,
         absl::Status dest = store::ReadWarehouse(c, to->site, to->id).status();
         if (absl::IsNotFound(dest)) return FieldError("transfer.to_warehouse", "no such warehouse");
         RETURN_IF_ERROR(dest);
+        if (to->site != *site) {
+          // Values travel at cost; another currency would need a rate.
+          ASSIGN_OR_RETURN(store::Settings from_settings, store::ReadSettings(c, *site, false));
+          ASSIGN_OR_RETURN(store::Settings to_settings, store::ReadSettings(c, to->site, false));
+          if (from_settings.currency != to_settings.currency) {
+            return absl::FailedPreconditionError(absl::StrCat(
+                "the sites keep stock in different currencies (", from_settings.currency, ", ",
+                to_settings.currency, ")"));
+          }
+        }
         ASSIGN_OR_RETURN(store::ItemRow item_row, store::ReadItem(c, *site, *item));
         ASSIGN_OR_RETURN(absl::CivilDay today, TodayAt(c, *site));
-        RETURN_IF_ERROR(store::LockItems(c, {*item}));
+        RETURN_IF_ERROR(store::LockItems(c, *site, {*item}));
         ASSIGN_OR_RETURN(Position p, store::ReadPosition(c, *from, *item));
         ASSIGN_OR_RETURN(int64_t value, OutValue(p, in.quantity()));
         const absl::Time now = clock_.Now();
@@ -404,7 +417,7 @@ grpc::Status CleaningService::ReceiveStockTransfer(grpc::ServerContext* ctx,
         }
         RETURN_IF_ERROR(item.status());
         ASSIGN_OR_RETURN(absl::CivilDay today, TodayAt(c, *site));
-        RETURN_IF_ERROR(store::LockItems(c, {item->id}));
+        RETURN_IF_ERROR(store::LockItems(c, *site, {item->id}));
         const absl::Time now = clock_.Now();
         store::MoveRow into;
         into.site = *site;
@@ -429,8 +442,12 @@ grpc::Status CleaningService::ListIncomingTransfers(grpc::ServerContext* ctx,
                                                     v1::ListIncomingTransfersResponse* resp) {
   absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
   if (!site.ok()) return ToGrpc(site.status());
+  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
+  if (!page.ok()) return ToGrpc(page.status());
   return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(auto rows, store::ListIncoming(c, *site, req->in_transit_only()));
+    ASSIGN_OR_RETURN(auto rows, store::ListIncoming(c, *site, req->in_transit_only(), page->after,
+                                                    page->size + 1));
+    resp->set_next_page_token(kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.id; }));
     for (const store::TransferRow& t : rows) *resp->add_transfers() = store::TransferView(t);
     return absl::OkStatus();
   }));

@@ -174,12 +174,13 @@ absl::StatusOr<std::vector<ItemRow>> ListItems(Conn& c, const std::string& site,
   return out;
 }
 
-absl::Status LockItems(Conn& c, std::vector<int64_t> ids) {
+absl::Status LockItems(Conn& c, const std::string& site, std::vector<int64_t> ids) {
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   for (int64_t id : ids) {
-    RETURN_IF_ERROR(
-        c.QueryOne("SELECT id FROM items WHERE id = ? FOR UPDATE", {id}, "item not found").status());
+    RETURN_IF_ERROR(c.QueryOne("SELECT id FROM items WHERE id = ? AND site = ? FOR UPDATE",
+                               {id, site}, "item not found")
+                        .status());
   }
   return absl::OkStatus();
 }
@@ -347,13 +348,15 @@ absl::Status MarkReceived(Conn& c, TransferRow& t, const std::string& actor, abs
 }
 
 absl::StatusOr<std::vector<TransferRow>> ListIncoming(Conn& c, const std::string& dest_site,
-                                                      bool in_transit_only) {
+                                                      bool in_transit_only, int64_t before,
+                                                      int limit) {
+  if (before == 0) before = std::numeric_limits<int64_t>::max();
   ASSIGN_OR_RETURN(std::vector<Row> rows,
                    c.Query(absl::StrCat("SELECT ", kTransferColumns,
-                                        " FROM stock_transfers WHERE dest_site = ?",
+                                        " FROM stock_transfers WHERE dest_site = ? AND id < ?",
                                         in_transit_only ? " AND state = 1" : "",
-                                        " ORDER BY id DESC LIMIT 500"),
-                           {dest_site}));
+                                        " ORDER BY id DESC LIMIT ?"),
+                           {dest_site, before, limit}));
   std::vector<TransferRow> out;
   for (const Row& r : rows) out.push_back(TransferOf(r));
   return out;

@@ -35,7 +35,8 @@ absl::StatusOr<std::vector<ItemRow>> ListItems(kit::Conn& c, const std::string& 
                                                int64_t after, int limit);
 // Locks the items (ascending ids, so concurrent movers never deadlock on
 // them): every move of an item, in any warehouse, goes one at a time.
-absl::Status LockItems(kit::Conn& c, std::vector<int64_t> ids);
+// NOT_FOUND unless every item is the site's.
+absl::Status LockItems(kit::Conn& c, const std::string& site, std::vector<int64_t> ids);
 
 absl::StatusOr<int64_t> InsertWarehouse(kit::Conn& c, const std::string& site,
                                         v1::Warehouse& w, absl::Time now);
@@ -111,8 +112,10 @@ absl::StatusOr<TransferRow> ReadTransfer(kit::Conn& c, const std::string& site, 
                                          bool for_update);
 absl::Status MarkReceived(kit::Conn& c, TransferRow& t, const std::string& actor,
                           absl::Time now);
+// Newest first: transfers with id below `before` (0: from the newest).
 absl::StatusOr<std::vector<TransferRow>> ListIncoming(kit::Conn& c, const std::string& dest_site,
-                                                      bool in_transit_only);
+                                                      bool in_transit_only, int64_t before,
+                                                      int limit);
 v1::StockTransfer TransferView(const TransferRow& t);
 
 struct SlipRow {

@@ -1,5 +1,6 @@
 // The cleaning plan's RPCs: settings, zones, teams, shifts, task templates,
 // tasks, inspections and the cleaning report.
+#include <algorithm>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -15,6 +16,7 @@
 #include "services/kit/idempotency.h"
 #include "services/kit/outbox.h"
 #include "services/kit/paging.h"
+#include "services/kit/proto_time.h"
 #include "services/kit/rpc_context.h"
 #include "services/kit/status_macros.h"
 #include "services/kit/update_mask.h"
@@ -54,7 +56,11 @@ estate::tickets::v1::CreateTicketRequest RectificationTicket(const std::string& 
   }
   if (!in.note().empty()) absl::StrAppend(&description, "\n", in.note());
   for (const std::string& uri : in.photo_uris()) absl::StrAppend(&description, "\nphoto: ", uri);
-  t->set_description(description.substr(0, 4000));
+  // Cut on a character boundary: a split UTF-8 sequence would make the
+  // request one tickets refuses for good, and the ticket would never come.
+  size_t cut = std::min<size_t>(description.size(), 8000);
+  while (cut > 0 && cut < description.size() && (description[cut] & 0xC0) == 0x80) --cut;
+  t->set_description(description.substr(0, cut));
   t->set_department("cleaning");
   t->add_links(in.name());
   t->add_links(zone.name());
@@ -91,7 +97,8 @@ grpc::Status CleaningService::UpdateCleaningSettings(grpc::ServerContext* ctx,
   return ToGrpc(kit::IdempotentWrite(
       db_, kit::DeadlineOf(*ctx), "UpdateCleaningSettings", req->request_id(), *req, resp,
       [&](kit::Conn& c) -> absl::Status {
-        ASSIGN_OR_RETURN(store::Settings s, store::ReadSettings(c, site, true));
+        RETURN_IF_ERROR(store::LockSettings(c, site, true));
+        ASSIGN_OR_RETURN(store::Settings s, store::ReadSettings(c, site, false));
         if (!kit::EtagMatches(req->settings().etag(), s.version)) {
           return absl::AbortedError("settings.etag: the settings changed; read them again");
         }
@@ -325,7 +332,8 @@ grpc::Status CleaningService::GenerateTasks(grpc::ServerContext* ctx,
   }
   // Safe to repeat: a template's task of a day is created once.
   return ToGrpc(db_.Transact(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(int64_t n, Generate(c, *site, *from, *to));
+    ASSIGN_OR_RETURN(absl::CivilDay today, TodayAt(c, *site));
+    ASSIGN_OR_RETURN(int64_t n, Generate(c, *site, std::max(*from, today), *to));
     resp->set_tasks_created(static_cast<int32_t>(n));
     return absl::OkStatus();
   }));
@@ -373,10 +381,11 @@ grpc::Status CleaningService::CompleteTask(grpc::ServerContext* ctx,
       [&](kit::Conn& c) -> absl::Status {
         ASSIGN_OR_RETURN(v1::Task t, store::ReadTask(c, ref->site, ref->id, true));
         if (t.state() == v1::DONE) return absl::FailedPreconditionError("the task is done already");
-        if (t.state() == v1::MISSED) {
+        const absl::Time now = clock_.Now();
+        if (t.state() == v1::MISSED || now >= kit::FromTimestamp(t.miss_time())) {
           return absl::FailedPreconditionError("the task was missed: its day is over");
         }
-        RETURN_IF_ERROR(store::CompleteTask(c, ref->id, req->done_by(), clock_.Now()));
+        RETURN_IF_ERROR(store::CompleteTask(c, ref->id, req->done_by(), now));
         ASSIGN_OR_RETURN(*resp, store::ReadTask(c, ref->site, ref->id, false));
         return absl::OkStatus();
       }));

@@ -68,7 +68,7 @@ ZoneRow ZoneOf(const Row& r) {
 
 constexpr char kTaskColumns[] =
     "id, site, template_id, zone_id, team_id, shift_id, title, task_date, due_at, state, "
-    "done_at, done_by";
+    "done_at, done_by, miss_at";
 
 v1::Task TaskOf(const Row& r) {
   v1::Task t;
@@ -87,6 +87,7 @@ v1::Task TaskOf(const Row& r) {
     t.set_on_time(r.Time(10) <= r.Time(8));
   }
   t.set_done_by(r.Str(11));
+  kit::SetTimestamp(t.mutable_miss_time(), r.Time(12));
   return t;
 }
 
@@ -115,6 +116,21 @@ absl::Status WriteSettings(Conn& c, const std::string& site, Settings& s) {
             "currency = VALUES(currency), version = VALUES(version)",
             {site, s.time_zone, s.currency, s.version})
       .status();
+}
+
+absl::Status LockSettings(Conn& c, const std::string& site, bool exclusive) {
+  const std::string lock_sql = absl::StrCat("SELECT site FROM cleaning_settings WHERE site = ?",
+                                            exclusive ? " FOR UPDATE" : " LOCK IN SHARE MODE");
+  ASSIGN_OR_RETURN(std::vector<Row> rows, c.Query(lock_sql, {site}));
+  if (!rows.empty()) return absl::OkStatus();
+  // First use of the site: the row is made once (an upsert on every write
+  // would lock it exclusively and put all of a site's writes in one line).
+  const Settings defaults;
+  RETURN_IF_ERROR(c.Exec("INSERT INTO cleaning_settings (site, time_zone, currency, version) "
+                         "VALUES (?, ?, ?, 0) ON DUPLICATE KEY UPDATE site = site",
+                         {site, defaults.time_zone, defaults.currency})
+                      .status());
+  return c.QueryOne(lock_sql, {site}, "settings not found").status();
 }
 
 absl::StatusOr<std::vector<std::string>> Sites(Conn& c) {

@@ -27,6 +27,10 @@ struct Settings {
 };
 absl::StatusOr<Settings> ReadSettings(kit::Conn& c, const std::string& site, bool for_update);
 absl::Status WriteSettings(kit::Conn& c, const std::string& site, Settings& s);
+// Makes sure the site has its settings row (with the defaults), so that it
+// can be locked: shared by every ledger write (which must not be dated into
+// a closed period), exclusive by period closes and settings updates.
+absl::Status LockSettings(kit::Conn& c, const std::string& site, bool exclusive);
 // Every site that has cleaning settings or a task template.
 absl::StatusOr<std::vector<std::string>> Sites(kit::Conn& c);
 

@@ -39,7 +39,7 @@ TEST(Area, ExactHundredthsOfASquareMetre) {
   EXPECT_EQ(*ParseAreaM2("a", "89.5"), 8950);
   EXPECT_EQ(*ParseAreaM2("a", "89"), 8900);
   EXPECT_EQ(*ParseAreaM2("a", "0.07"), 7);
-  for (const char* bad : {"89.", ".5", "-1", "1.234", "abc", "1e3", "", "12,5"}) {
+  for (const char* bad : {"89.", ".5", "-1", "1.234", "abc", "1e3", "", "12,5", "89.35.7"}) {
     absl::StatusOr<int64_t> r = ParseAreaM2("area_m2", bad);
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_EQ(r.status().message().rfind("area_m2:", 0), 0u) << r.status().message();
@@ -137,8 +137,8 @@ TEST(BuyerList, AnExportedRowReadsBackAsTheSameUnitAndParty) {
   v1::Party p;
   p.set_unit(u.name());
   p.set_role(v1::TENANT);
-  p.set_display_name("Zhou Li");
-  p.set_phone("13812345678");
+  p.set_display_name("=HYPERLINK(\"http://x\")");  // a formula, as a name
+  p.set_phone("+86 138 1234 5678");
   const std::string csv = kit::CsvLine(RegisterCsvColumns()) + kit::CsvLine(RegisterCsvRow(u, &p)) +
                           kit::CsvLine(RegisterCsvRow(u, nullptr));
   const ImportPlan plan = PlanImport(csv, "a");
@@ -147,6 +147,9 @@ TEST(BuyerList, AnExportedRowReadsBackAsTheSameUnitAndParty) {
   EXPECT_EQ(plan.units[0]->unit.SerializeAsString(), u.SerializeAsString());
   ASSERT_TRUE(plan.rows[0].party.has_value());
   EXPECT_EQ(plan.rows[0].party->SerializeAsString(), p.SerializeAsString());
+  // No cell starts a formula: they go out behind a quote.
+  EXPECT_NE(csv.find("\"'=HYPERLINK("), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",'+86 138"), std::string::npos) << csv;
 }
 
 TEST(Lending, OnlyADocumentOnTheShelfAndConfidentialOnesWithAnotherApprover) {

@@ -1,5 +1,7 @@
 // The plan's and the warehouse's rules without a database: schedules, scores,
 // moving-average cost, variances, the order of signatures.
+#include <limits>
+
 #include "gtest/gtest.h"
 #include "services/cleaning/inspection.h"
 #include "services/cleaning/schedule.h"
@@ -55,6 +57,12 @@ TEST(Schedule, TimesAreLocalAndAnOvernightShiftEndsNextMorning) {
   t = TimesOn(day, night, 22 * 60, 6 * 60, tz);
   EXPECT_EQ(t.due, absl::FromCivil(absl::CivilMinute(2026, 3, 3, 6, 0), tz));
   EXPECT_EQ(t.miss, t.due);
+  night.set_due_by("05:00");  // on the 22:00-06:00 shift: the next morning
+  t = TimesOn(day, night, 22 * 60, 6 * 60, tz);
+  EXPECT_EQ(t.due, absl::FromCivil(absl::CivilMinute(2026, 3, 3, 5, 0), tz));
+  night.set_due_by("23:30");  // the same evening
+  EXPECT_EQ(TimesOn(day, night, 22 * 60, 6 * 60, tz).due,
+            absl::FromCivil(absl::CivilMinute(2026, 3, 2, 23, 30), tz));
 
   EXPECT_EQ(ParseClock("06:00"), 360);
   EXPECT_FALSE(ParseClock("24:00"));
@@ -119,6 +127,7 @@ TEST(Inspection, TheWeightedScoreDecidesAndEveryItemCounts) {
   EXPECT_EQ(RateBp(7, 8), 8750);
   EXPECT_EQ(RateBp(2, 3), 6667);
   EXPECT_EQ(RateBp(1, 0), 0);
+  EXPECT_EQ(RateBp(int64_t{1} << 40, 1), std::numeric_limits<int32_t>::max()) << "no wrap";
 }
 
 TEST(MovingAverage, IssuesLeaveAtTheAverageAndTheLastOneTakesWhatIsLeft) {

@@ -129,7 +129,7 @@ TEST_F(StockTest, TwentySlipsRacingForTheLastTenUnitsPostOnlyWhatFits) {
             10);
 }
 
-TEST_F(StockTest, AStocktakeIsBlindFlagsMovementsAndLeavesBookEqualToCounted) {
+TEST_F(StockTest, AStocktakeIsBlindComparesWithTheFrozenBookAndFlagsMovements) {
   const Site s = NewSite();
   const v1::Item gloves = NewItem(s, "GLOVES", 0);
   Receive(s, s.store, s.item, 50, 200);
@@ -162,7 +162,8 @@ TEST_F(StockTest, AStocktakeIsBlindFlagsMovementsAndLeavesBookEqualToCounted) {
     r.set_request_id(NewRequestId());
     return stub_->RecordCount(As("user:counter-ma").get(), r, &take);
   };
-  ASSERT_TRUE(count(s.item, 44).ok());  // 45 on the book now: one missing
+  // The counter counted the shelf before the five left: 49 of the 50 booked.
+  ASSERT_TRUE(count(s.item, 49).ok());
   v1::CloseStocktakeRequest close;
   close.set_name(take.name());
   close.set_reason("month-end count");
@@ -351,6 +352,38 @@ TEST_F(StockTest, TheLedgerBalancesMatchAnIndependentRecount) {
   ASSERT_TRUE(stub_->ReceiveStockTransfer(Context().get(), take, &taken).ok());
   EXPECT_EQ(taken.state(), v1::RECEIVED);
   EXPECT_EQ(OnHand(other, other.store, other_mops), 2);
+
+  // Another site's item, named as if it were this site's: refused, nothing moves.
+  const int64_t moves_before = Moves(s);
+  v1::AdjustStockRequest foreign;
+  foreign.set_parent(s.name);
+  foreign.set_warehouse(s.store.name());
+  foreign.set_item(absl::StrCat(s.name, "/items/", other.item.name().substr(other.item.name().rfind('/') + 1)));
+  foreign.set_quantity(100);
+  foreign.set_reason("test");
+  foreign.set_approver("Manager Zhao");
+  foreign.set_request_id(NewRequestId());
+  v1::StockMove none;
+  EXPECT_EQ(stub_->AdjustStock(As("user:boss", "manager").get(), foreign, &none).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Moves(s), moves_before);
+
+  // A site keeping stock in another currency takes no transfer at cost.
+  const Site dollars = NewSite();
+  v1::UpdateCleaningSettingsRequest usd;
+  usd.mutable_settings()->set_name(dollars.name + "/cleaningSettings");
+  usd.mutable_settings()->set_etag("\"1\"");
+  usd.mutable_settings()->set_currency("USD");
+  usd.mutable_update_mask()->add_paths("currency");
+  usd.set_request_id(NewRequestId());
+  v1::CleaningSettings usd_set;
+  ASSERT_TRUE(stub_->UpdateCleaningSettings(As("user:boss", "manager").get(), usd, &usd_set).ok());
+  v1::TransferStockRequest abroad = local;
+  abroad.mutable_transfer()->set_to_warehouse(dollars.store.name());
+  abroad.mutable_transfer()->set_quantity(1);
+  abroad.set_request_id(NewRequestId());
+  EXPECT_EQ(stub_->TransferStock(Context().get(), abroad, &moved).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
 
   v1::AdjustStockRequest adjust;
   adjust.set_parent(s.name);

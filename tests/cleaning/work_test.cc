@@ -112,6 +112,10 @@ TEST_F(WorkTest, TasksAreMadeOnceADayAndEndDoneOnTimeLateOrMissed) {
   EXPECT_EQ(made.tasks_created(), 9) << "7 daily + Monday and Thursday";
   ASSERT_TRUE(stub_->GenerateTasks(Context().get(), gen, &made).ok());
   EXPECT_EQ(made.tasks_created(), 0) << "a day's task of a template is made once";
+  gen.set_start_date("2026-02-20");
+  gen.set_end_date("2026-03-01");
+  ASSERT_TRUE(stub_->GenerateTasks(Context().get(), gen, &made).ok());
+  EXPECT_EQ(made.tasks_created(), 0) << "days already past get no tasks";
 
   std::vector<v1::Task> monday = Tasks(s, "2026-03-02", "2026-03-02");
   ASSERT_EQ(monday.size(), 2u);
@@ -132,6 +136,10 @@ TEST_F(WorkTest, TasksAreMadeOnceADayAndEndDoneOnTimeLateOrMissed) {
   EXPECT_FALSE(done.on_time()) << "done, but after 8:00";
 
   clock_->Set(Local(3, 5, 0, 1));
+  const std::vector<v1::Task> wednesday = Tasks(s, "2026-03-04", "2026-03-04");
+  ASSERT_EQ(wednesday.size(), 1u);
+  EXPECT_EQ(Complete(wednesday[0]).error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+      << "its day is over, even before the job has marked it";
   ASSERT_TRUE(service_->RunTaskJobs().ok());
   std::vector<v1::Task> missed;
   for (const v1::Task& t : Tasks(s, "2026-03-01", "2026-03-31")) {
