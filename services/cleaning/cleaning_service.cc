@@ -153,6 +153,13 @@ absl::StatusOr<v1::StockMove> CleaningService::Post(kit::Conn& c, store::MoveRow
   return store::InsertMove(c, m);
 }
 
+absl::StatusOr<v1::StockMove> CleaningService::PostAtAverage(kit::Conn& c, store::MoveRow& m) {
+  ASSIGN_OR_RETURN(Position p, store::ReadPosition(c, m.warehouse_id, m.item_id));
+  ASSIGN_OR_RETURN(int64_t last_cost, store::LastAverageCost(c, m.warehouse_id, m.item_id));
+  ASSIGN_OR_RETURN(m.value, DeltaValue(p, m.quantity, last_cost));
+  return Post(c, m);
+}
+
 absl::Status CleaningService::RunTaskJobs() {
   const absl::Time deadline = absl::Now() + absl::Seconds(60);
   std::vector<std::string> sites;

@@ -154,6 +154,9 @@ class CleaningService final : public v1::CleaningService::Service {
   // current position (the item must be locked). FAILED_PRECONDITION if it
   // would take more than is held.
   absl::StatusOr<v1::StockMove> Post(kit::Conn& c, store::MoveRow& m);
+  // The same for a change valued by the ledger: out at average cost, in at
+  // average cost (or the last average known, when nothing is held).
+  absl::StatusOr<v1::StockMove> PostAtAverage(kit::Conn& c, store::MoveRow& m);
 
   kit::Db& db_;
   const kit::Clock& clock_;

@@ -338,22 +338,20 @@ grpc::Status CleaningService::CloseStocktake(grpc::ServerContext* ctx,
           o.moved = p.quantity - l.book_quantity();
           o.variance = l.counted_quantity() - l.book_quantity();
           if (o.variance != 0) {
-            ASSIGN_OR_RETURN(int64_t last_cost, store::LastAverageCost(c, t.warehouse_id, item));
-            ASSIGN_OR_RETURN(o.variance_value, DeltaValue(p, o.variance, last_cost));
             store::MoveRow m;
             m.site = ref->site;
             m.warehouse_id = t.warehouse_id;
             m.item_id = item;
             m.kind = v1::ADJUSTMENT;
             m.quantity = o.variance;
-            m.value = o.variance_value;
             m.effective = today;
             m.reference = t.take.name();
             m.reason = req->reason();  // the reference names the stocktake
             m.approver = req->approver();
             m.posted_by = actor;
             m.posted_at = now;
-            RETURN_IF_ERROR(Post(c, m).status());
+            RETURN_IF_ERROR(PostAtAverage(c, m).status());
+            o.variance_value = m.value;
           }
           outcomes.push_back(o);
         }

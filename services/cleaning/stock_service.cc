@@ -253,23 +253,19 @@ grpc::Status CleaningService::ReturnStock(grpc::ServerContext* ctx,
         if (*zone != 0) RETURN_IF_ERROR(store::ReadZone(c, *site, *zone, false).status());
         ASSIGN_OR_RETURN(absl::CivilDay today, TodayAt(c, *site));
         RETURN_IF_ERROR(store::LockItems(c, *site, {*item}));
-        ASSIGN_OR_RETURN(Position p, store::ReadPosition(c, *warehouse, *item));
-        ASSIGN_OR_RETURN(int64_t last_cost, store::LastAverageCost(c, *warehouse, *item));
-        ASSIGN_OR_RETURN(int64_t value, DeltaValue(p, req->quantity(), last_cost));
         store::MoveRow m;
         m.site = *site;
         m.warehouse_id = *warehouse;
         m.item_id = *item;
         m.kind = v1::RETURN;
         m.quantity = req->quantity();
-        m.value = value;
         m.effective = today;
         m.team_id = *team;
         m.zone_id = *zone;
         m.reason = req->reason();
         m.posted_by = actor;
         m.posted_at = clock_.Now();
-        ASSIGN_OR_RETURN(*resp, Post(c, m));
+        ASSIGN_OR_RETURN(*resp, PostAtAverage(c, m));
         return absl::OkStatus();
       }));
 }
@@ -294,22 +290,18 @@ grpc::Status CleaningService::AdjustStock(grpc::ServerContext* ctx,
         RETURN_IF_ERROR(store::ReadItem(c, *site, *item).status());
         ASSIGN_OR_RETURN(absl::CivilDay today, TodayAt(c, *site));
         RETURN_IF_ERROR(store::LockItems(c, *site, {*item}));
-        ASSIGN_OR_RETURN(Position p, store::ReadPosition(c, *warehouse, *item));
-        ASSIGN_OR_RETURN(int64_t last_cost, store::LastAverageCost(c, *warehouse, *item));
-        ASSIGN_OR_RETURN(int64_t value, DeltaValue(p, req->quantity(), last_cost));
         store::MoveRow m;
         m.site = *site;
         m.warehouse_id = *warehouse;
         m.item_id = *item;
         m.kind = v1::ADJUSTMENT;
         m.quantity = req->quantity();
-        m.value = value;
         m.effective = today;
         m.reason = req->reason();
         m.approver = req->approver();
         m.posted_by = actor;
         m.posted_at = clock_.Now();
-        ASSIGN_OR_RETURN(*resp, Post(c, m));
+        ASSIGN_OR_RETURN(*resp, PostAtAverage(c, m));
         return absl::OkStatus();
       }));
 }

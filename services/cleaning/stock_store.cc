@@ -5,6 +5,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "services/cleaning/store_names.h"
 #include "services/kit/etag.h"
 #include "services/kit/proto_time.h"
 #include "services/kit/status_macros.h"
@@ -16,12 +17,6 @@ using kit::Row;
 using kit::SqlParam;
 
 namespace {
-
-std::string Name(const std::string& site, const char* collection, int64_t id) {
-  return absl::StrCat("sites/", site, "/", collection, "/", id);
-}
-std::string Day(absl::CivilDay d) { return absl::FormatCivilTime(d); }
-SqlParam IdOrNull(int64_t id) { return id == 0 ? SqlParam(nullptr) : SqlParam(id); }
 
 constexpr char kItemColumns[] =
     "id, site, sku, display_name, unit_of_measure, reorder_point, created_at";

@@ -1,14 +1,11 @@
 // The archive room against the real database: one open loan per document
 // (in the code and in the schema), confidential loans, overdue loans and
 // their gauges, audits that find what is missing and what came back.
-#include <atomic>
-#include <thread>
-
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/barrier.h"
 #include "gtest/gtest.h"
 #include "services/kit/proto_time.h"
 #include "tests/archives/archives_fixture.h"
+#include "tests/support/race.h"
 
 namespace archives {
 namespace {
@@ -88,26 +85,11 @@ TEST_F(DocumentsTest, TwentyClerksLendingOneFileAtOnceLendItOnce) {
   const std::string site = NewSite();
   const v1::Document doc = NewDocument(site, "Waterproofing order 2025-114", "BOX-01");
   constexpr int kThreads = 20;
-  std::atomic<int> ok{0}, refused{0}, other{0};
-  absl::Barrier* start = new absl::Barrier(kThreads);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kThreads; ++i) {
-    threads.emplace_back([&, i] {
-      if (start->Block()) delete start;
-      const grpc::Status s = Lend(doc, absl::StrCat("engineer ", i));
-      if (s.ok()) {
-        ++ok;
-      } else if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
-        ++refused;
-      } else {
-        ++other;
-      }
-    });
-  }
-  for (std::thread& t : threads) t.join();
-  EXPECT_EQ(ok.load(), 1);
-  EXPECT_EQ(refused.load(), kThreads - 1);
-  EXPECT_EQ(other.load(), 0);
+  const testing_support::RaceOutcome race = testing_support::Race(
+      kThreads, [&](int i) { return Lend(doc, absl::StrCat("engineer ", i)); });
+  EXPECT_EQ(race.ok, 1);
+  EXPECT_EQ(race.refused, kThreads - 1);
+  EXPECT_EQ(race.other, 0);
   EXPECT_EQ(sql_->Scalar("SELECT COUNT(*) FROM document_loans WHERE site = ?", {site}), 1);
   EXPECT_EQ(Get(doc).state(), v1::LENT);
 }
@@ -120,9 +102,11 @@ TEST_F(DocumentsTest, TheSchemaItselfRefusesASecondOpenLoan) {
   kit::Db db(*db_, nullptr);
   const absl::Status s = db.Run(absl::Now() + absl::Seconds(10), [&](kit::Conn& c) {
     return c
-        .Exec("INSERT INTO document_loans (site, document_id, borrower, purpose, due_at, "
-              "lent_by, lent_at) VALUES (?, ?, 'Li', 'bypass', ?, 'sql', ?)",
-              {site, id, clock_->Now(), clock_->Now()})
+        .Exec(
+            "INSERT INTO document_loans (site, document_id, borrower, "
+            "purpose, due_at, "
+            "lent_by, lent_at) VALUES (?, ?, 'Li', 'bypass', ?, 'sql', ?)",
+            {site, id, clock_->Now(), clock_->Now()})
         .status();
   });
   EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists) << s;
@@ -132,9 +116,9 @@ TEST_F(DocumentsTest, AReturnRecordsTheClerkAndPutsTheFileBack) {
   const std::string site = NewSite();
   const v1::Document doc = NewDocument(site, "Release order 7", "BOX-01");
   v1::Loan loan;
-  ASSERT_TRUE(stub_->LendDocument(As("staff", "user:clerk-zhou").get(), LendRequest(doc, "Wang"),
-                                  &loan)
-                  .ok());
+  ASSERT_TRUE(
+      stub_->LendDocument(As("staff", "user:clerk-zhou").get(), LendRequest(doc, "Wang"), &loan)
+          .ok());
   EXPECT_EQ(loan.lent_by(), "user:clerk-zhou");
   EXPECT_EQ(Get(doc).current_loan().borrower(), "Wang");
   clock_->Set(At(3, 3, 11));
@@ -199,9 +183,8 @@ TEST_F(DocumentsTest, OverdueLoansAreListedAndCounted) {
   const std::string metrics = testing_support::HttpGet(server_->metrics_port(), "/metrics");
   EXPECT_NE(metrics.find(absl::StrCat("estate_archives_documents_lent{site=\"", site, "\"} 2")),
             std::string::npos);
-  EXPECT_NE(
-      metrics.find(absl::StrCat("estate_archives_documents_overdue{site=\"", site, "\"} 1")),
-      std::string::npos);
+  EXPECT_NE(metrics.find(absl::StrCat("estate_archives_documents_overdue{site=\"", site, "\"} 1")),
+            std::string::npos);
 }
 
 TEST_F(DocumentsTest, AnAuditTurnsTheUnfoundMissingAndALaterOneFindsThemAgain) {

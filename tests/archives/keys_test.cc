@@ -1,16 +1,13 @@
 // The key cabinet against the real database: one holder at a time under
 // contention, the custody chain, who could enter a unit, counts, bad input.
-#include <atomic>
-#include <thread>
-
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/barrier.h"
 #include "estate/archives/v1/archives.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "services/archives/archives_service.h"
 #include "services/archives/key.h"
 #include "services/kit/proto_time.h"
 #include "tests/archives/archives_fixture.h"
+#include "tests/support/race.h"
 
 namespace archives {
 namespace {
@@ -76,33 +73,17 @@ class KeysTest : public ArchivesTest {
     v1::Key tmp;
     return stub_->CheckInKey(Context().get(), req, &tmp);
   }
-
 };
 
 TEST_F(KeysTest, AHundredConcurrentCheckOutsOfOneKeyLetExactlyOneThrough) {
   const std::string site = NewSite();
   const v1::Key key = NewKey(site, "A-0101", "1-1-101");
   constexpr int kThreads = 100;
-  std::atomic<int> ok{0}, refused{0}, other{0};
-  absl::Barrier* start = new absl::Barrier(kThreads);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kThreads; ++i) {
-    threads.emplace_back([&, i] {
-      if (start->Block()) delete start;
-      const grpc::Status s = Out(key, absl::StrCat("worker ", i));
-      if (s.ok()) {
-        ++ok;
-      } else if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
-        ++refused;
-      } else {
-        ++other;
-      }
-    });
-  }
-  for (std::thread& t : threads) t.join();
-  EXPECT_EQ(ok.load(), 1);
-  EXPECT_EQ(refused.load(), kThreads - 1);
-  EXPECT_EQ(other.load(), 0);
+  const testing_support::RaceOutcome race =
+      testing_support::Race(kThreads, [&](int i) { return Out(key, absl::StrCat("worker ", i)); });
+  EXPECT_EQ(race.ok, 1);
+  EXPECT_EQ(race.refused, kThreads - 1);
+  EXPECT_EQ(race.other, 0);
   EXPECT_EQ(sql_->Scalar("SELECT COUNT(*) FROM key_custody WHERE site = ?", {site}), 1);
 }
 
@@ -196,7 +177,8 @@ TEST_F(KeysTest, IllegalMovesAreRefusedAndCountsAnswerTheCabinetQuestion) {
   v1::KeyCounts counts;
   ASSERT_TRUE(stub_->GetKeyCounts(Context().get(), counts_req, &counts).ok());
   ASSERT_EQ(counts.kinds_size(), 2);
-  const v1::KindCount& keys = counts.kinds(0).kind() == v1::UNIT_KEY ? counts.kinds(0) : counts.kinds(1);
+  const v1::KindCount& keys =
+      counts.kinds(0).kind() == v1::UNIT_KEY ? counts.kinds(0) : counts.kinds(1);
   EXPECT_EQ(keys.total(), 3);
   EXPECT_EQ(keys.in_cabinet(), 2);
   EXPECT_EQ(keys.out(), 1);
@@ -222,10 +204,12 @@ TEST_F(KeysTest, BadInputIsRefusedNamingTheFieldAndNothingIsWritten) {
     std::string field;
   };
   const std::vector<Case> cases = {
-      {[](v1::CreateKeyRequest& r) { r.mutable_key()->set_kind(v1::KEY_KIND_UNSPECIFIED); }, "key.kind"},
+      {[](v1::CreateKeyRequest& r) { r.mutable_key()->set_kind(v1::KEY_KIND_UNSPECIFIED); },
+       "key.kind"},
       {[](v1::CreateKeyRequest& r) { r.mutable_key()->set_tag(""); }, "key.tag"},
       {[](v1::CreateKeyRequest& r) { r.mutable_key()->set_unit("units/1"); }, "key.unit"},
-      {[](v1::CreateKeyRequest& r) { r.mutable_key()->set_unit("sites/other/units/1"); }, "key.unit"},
+      {[](v1::CreateKeyRequest& r) { r.mutable_key()->set_unit("sites/other/units/1"); },
+       "key.unit"},
       {[](v1::CreateKeyRequest& r) { r.set_request_id("nope"); }, "request_id"},
   };
   for (const Case& c : cases) {

@@ -2,13 +2,10 @@
 // people, no negative stock under contention, blind stocktakes with
 // movements during the count, closed periods, transfers between sites, and
 // balances that an independent recount of the ledger agrees with.
-#include <atomic>
-#include <thread>
-
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/barrier.h"
 #include "gtest/gtest.h"
 #include "tests/cleaning/cleaning_fixture.h"
+#include "tests/support/race.h"
 
 namespace cleaning {
 namespace {
@@ -67,16 +64,19 @@ TEST_F(StockTest, ASlipIsSignedInOrderByThreeDifferentPeopleThenPosted) {
     return stub_->SignIssueSlip(As(who, roles).get(), r, &slip);
   };
   EXPECT_EQ(sign(v1::MONITOR, "user:monitor-wu").error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION) << "the recipient signs first";
+            grpc::StatusCode::FAILED_PRECONDITION)
+      << "the recipient signs first";
   clock_->Set(Local(3, 2, 9, 5));
   ASSERT_TRUE(sign(v1::RECIPIENT, "user:cleaner-li").ok());
   EXPECT_EQ(sign(v1::MONITOR, "user:cleaner-li").error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION) << "the recipient cannot also be the monitor";
+            grpc::StatusCode::FAILED_PRECONDITION)
+      << "the recipient cannot also be the monitor";
   ASSERT_TRUE(sign(v1::MONITOR, "user:monitor-wu").ok());
   EXPECT_EQ(sign(v1::MANAGER, "user:clerk-sun", "staff").error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(sign(v1::MANAGER, "user:monitor-wu", "manager").error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION) << "the monitor cannot also be the manager";
+            grpc::StatusCode::FAILED_PRECONDITION)
+      << "the monitor cannot also be the manager";
   EXPECT_EQ(OnHand(s, s.store, s.item), 10) << "signatures move no stock";
   ASSERT_TRUE(sign(v1::MANAGER, "user:manager-zhao", "manager").ok());
   EXPECT_EQ(slip.state(), v1::MANAGER_SIGNED);
@@ -100,28 +100,14 @@ TEST_F(StockTest, TwentySlipsRacingForTheLastTenUnitsPostOnlyWhatFits) {
   std::vector<v1::IssueSlip> slips;
   for (int i = 0; i < 20; ++i) slips.push_back(SignedSlip(s, s.item, 1));
   constexpr int kThreads = 20;
-  std::atomic<int> ok{0}, refused{0}, other{0};
-  absl::Barrier* start = new absl::Barrier(kThreads);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kThreads; ++i) {
-    threads.emplace_back([&, i] {
-      if (start->Block()) delete start;
-      const grpc::Status st = Post(slips[i]);
-      if (st.ok()) {
-        ++ok;
-      } else if (st.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
-        ++refused;
-      } else {
-        ++other;
-      }
-    });
-  }
-  for (std::thread& t : threads) t.join();
-  EXPECT_EQ(ok.load(), 10);
-  EXPECT_EQ(refused.load(), 10);
-  EXPECT_EQ(other.load(), 0);
+  const testing_support::RaceOutcome race =
+      testing_support::Race(kThreads, [&](int i) { return Post(slips[i]); });
+  EXPECT_EQ(race.ok, 10);
+  EXPECT_EQ(race.refused, 10);
+  EXPECT_EQ(race.other, 0);
   EXPECT_EQ(OnHand(s, s.store, s.item), 0);
-  EXPECT_EQ(sql_->Scalar("SELECT COUNT(*) FROM stock_moves WHERE site = ? AND balance_after < 0",
+  EXPECT_EQ(sql_->Scalar("SELECT COUNT(*) FROM stock_moves WHERE site = ? AND "
+                         "balance_after < 0",
                          {s.id}),
             0);
   EXPECT_EQ(sql_->Scalar("SELECT COUNT(*) FROM issue_slips WHERE site = ? AND state = ?",
@@ -239,15 +225,17 @@ TEST_F(StockTest, AClosedMonthTakesNoBackDatedEntries) {
   req.set_effective_date("2026-02-10");
   req.set_request_id(NewRequestId());
   EXPECT_EQ(stub_->ReceiveStock(Context().get(), req, &move).error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION) << "closing March closes what came before";
+            grpc::StatusCode::FAILED_PRECONDITION)
+      << "closing March closes what came before";
   EXPECT_EQ(Moves(s), before);
   req.set_effective_date("2026-04-01");
   req.set_request_id(NewRequestId());
   EXPECT_TRUE(stub_->ReceiveStock(Context().get(), req, &move).ok());
   close.set_request_id(NewRequestId());
-  EXPECT_EQ(stub_->CloseInventoryPeriod(As("user:boss", "manager").get(), close, &period)
-                .error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION) << "closed already";
+  EXPECT_EQ(
+      stub_->CloseInventoryPeriod(As("user:boss", "manager").get(), close, &period).error_code(),
+      grpc::StatusCode::FAILED_PRECONDITION)
+      << "closed already";
 }
 
 TEST_F(StockTest, BadInputNamesTheFieldAndWritesNothing) {
@@ -353,12 +341,14 @@ TEST_F(StockTest, TheLedgerBalancesMatchAnIndependentRecount) {
   EXPECT_EQ(taken.state(), v1::RECEIVED);
   EXPECT_EQ(OnHand(other, other.store, other_mops), 2);
 
-  // Another site's item, named as if it were this site's: refused, nothing moves.
+  // Another site's item, named as if it were this site's: refused, nothing
+  // moves.
   const int64_t moves_before = Moves(s);
   v1::AdjustStockRequest foreign;
   foreign.set_parent(s.name);
   foreign.set_warehouse(s.store.name());
-  foreign.set_item(absl::StrCat(s.name, "/items/", other.item.name().substr(other.item.name().rfind('/') + 1)));
+  foreign.set_item(
+      absl::StrCat(s.name, "/items/", other.item.name().substr(other.item.name().rfind('/') + 1)));
   foreign.set_quantity(100);
   foreign.set_reason("test");
   foreign.set_approver("Manager Zhao");
@@ -437,16 +427,16 @@ TEST_F(StockTest, TheLedgerBalancesMatchAnIndependentRecount) {
 
   ASSERT_TRUE(service_->RefreshGauges().ok());
   const std::string metrics = testing_support::HttpGet(server_->metrics_port(), "/metrics");
-  EXPECT_NE(metrics.find(absl::StrCat("estate_cleaning_items_below_reorder{site=\"", s.id,
-                                      "\"} 1")),
-            std::string::npos);
+  EXPECT_NE(
+      metrics.find(absl::StrCat("estate_cleaning_items_below_reorder{site=\"", s.id, "\"} 1")),
+      std::string::npos);
 }
 
 TEST_F(StockTest, ConsumptionIsReportedByTeamAndZoneAgainstTheBudget) {
   const Site s = NewSite();
   Receive(s, s.store, s.item, 100, 250);
-  ASSERT_TRUE(Post(SignedSlip(s, s.item, 8)).ok());   // 2000
-  ASSERT_TRUE(Post(SignedSlip(s, s.item, 4)).ok());   // 1000
+  ASSERT_TRUE(Post(SignedSlip(s, s.item, 8)).ok());  // 2000
+  ASSERT_TRUE(Post(SignedSlip(s, s.item, 4)).ok());  // 1000
   v1::SetBudgetRequest budget;
   budget.mutable_budget()->set_name(s.name + "/budgets/2026-03");
   budget.mutable_budget()->set_amount_minor(10000);

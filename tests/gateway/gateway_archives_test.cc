@@ -15,46 +15,14 @@ namespace {
 
 using nlohmann::json;
 
-class GatewayArchives : public ::testing::Test {
+class GatewayArchives : public OneServiceTest {
  protected:
   static void SetUpTestSuite() {
-    db_ = new kit::DbOptions(testing_support::TestDatabase::Shared().FreshSchema("gwarchives"));
-    archives_ = testing_support::InProcessService::Start(
-                    "archives", *db_, estate_archives_migrations(),
-                    [](kit::ServiceHost& host) {
-                      archives::RegisterArchives(host, kit::RealClock());
-                    })
-                    .release();
-    gateway::GatewayOptions o = TestOptions({{"archives", archives_->address()}}, nullptr);
-    o.only_packages = {"estate.archives.v1"};
-    auto gw = gateway::Gateway::Start(std::move(o), &kit::RealClock());
-    ASSERT_TRUE(gw.ok()) << gw.status();
-    gateway_ = gw->release();
-    for (int i = 0; i < 100 && Http(gateway_->http_port(), "GET", "/readyz").status != 200; ++i) {
-      absl::SleepFor(absl::Milliseconds(50));
-    }
+    StartBehindGateway(
+        "archives", "estate.archives.v1", estate_archives_migrations(),
+        [](kit::ServiceHost& host) { archives::RegisterArchives(host, kit::RealClock()); });
   }
-  static void TearDownTestSuite() {
-    delete gateway_;
-    delete archives_;
-    delete db_;
-  }
-
-  HttpResult Call(const std::string& token, const std::string& method, const std::string& target,
-                  const json& body = nullptr) {
-    return Http(gateway_->http_port(), method, target, body.is_null() ? "" : body.dump(),
-                Bearer(token));
-  }
-  static json Body(const HttpResult& r) { return json::parse(r.body, nullptr, false); }
-  static std::string RequestId() { return testing_support::NewRequestId(); }
-
-  static kit::DbOptions* db_;
-  static testing_support::InProcessService* archives_;
-  static gateway::Gateway* gateway_;
 };
-kit::DbOptions* GatewayArchives::db_;
-testing_support::InProcessService* GatewayArchives::archives_;
-gateway::Gateway* GatewayArchives::gateway_;
 
 TEST_F(GatewayArchives, TheFrontDeskRegisterOverHttp) {
   const std::string staff = Token({"east"}, {"staff"}, "front-desk-li");

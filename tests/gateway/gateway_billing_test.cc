@@ -14,44 +14,14 @@ namespace {
 
 using nlohmann::json;
 
-class GatewayBilling : public ::testing::Test {
+class GatewayBilling : public OneServiceTest {
  protected:
   static void SetUpTestSuite() {
-    db_ = new kit::DbOptions(testing_support::TestDatabase::Shared().FreshSchema("gwbilling"));
-    billing_ = testing_support::InProcessService::Start(
-                   "billing", *db_, estate_billing_migrations(),
-                   [](kit::ServiceHost& host) { billing::RegisterBilling(host, kit::RealClock()); })
-                   .release();
-    gateway::GatewayOptions o = TestOptions({{"billing", billing_->address()}}, nullptr);
-    o.only_packages = {"estate.billing.v1"};
-    auto gw = gateway::Gateway::Start(std::move(o), &kit::RealClock());
-    ASSERT_TRUE(gw.ok()) << gw.status();
-    gateway_ = gw->release();
-    for (int i = 0; i < 100 && Http(gateway_->http_port(), "GET", "/readyz").status != 200; ++i) {
-      absl::SleepFor(absl::Milliseconds(50));
-    }
+    StartBehindGateway(
+        "billing", "estate.billing.v1", estate_billing_migrations(),
+        [](kit::ServiceHost& host) { billing::RegisterBilling(host, kit::RealClock()); });
   }
-  static void TearDownTestSuite() {
-    delete gateway_;
-    delete billing_;
-    delete db_;
-  }
-
-  HttpResult Call(const std::string& token, const std::string& method, const std::string& target,
-                  const json& body = nullptr) {
-    return Http(gateway_->http_port(), method, target, body.is_null() ? "" : body.dump(),
-                Bearer(token));
-  }
-  static json Body(const HttpResult& r) { return json::parse(r.body, nullptr, false); }
-  static std::string RequestId() { return testing_support::NewRequestId(); }
-
-  static kit::DbOptions* db_;
-  static testing_support::InProcessService* billing_;
-  static gateway::Gateway* gateway_;
 };
-kit::DbOptions* GatewayBilling::db_;
-testing_support::InProcessService* GatewayBilling::billing_;
-gateway::Gateway* GatewayBilling::gateway_;
 
 TEST_F(GatewayBilling, ACashierDayOverHttp) {
   const std::string admin = Token({"east"}, {"admin"}, "manager-zhao");
@@ -69,14 +39,13 @@ TEST_F(GatewayBilling, ACashierDayOverHttp) {
                        {"dueDays", 14}});
   ASSERT_EQ(r.status, 200) << r.body;
   const std::string item = Body(r)["name"];
-  EXPECT_EQ(Call(staff, "POST", "/v1/sites/east/chargeItems?requestId=" + RequestId(),
-                 {{"code", "x"}})
-                .status,
-            403)
+  EXPECT_EQ(
+      Call(staff, "POST", "/v1/sites/east/chargeItems?requestId=" + RequestId(), {{"code", "x"}})
+          .status,
+      403)
       << "only managers define charges";
 
-  r = Call(staff, "POST",
-           "/v1/sites/east/accounts?accountId=3-2-1502&requestId=" + RequestId(),
+  r = Call(staff, "POST", "/v1/sites/east/accounts?accountId=3-2-1502&requestId=" + RequestId(),
            {{"building", "3"},
             {"payerName", "Mr. Wang"},
             {"payerKind", "OWNER"},
@@ -87,8 +56,9 @@ TEST_F(GatewayBilling, ACashierDayOverHttp) {
 
   // A bill run is a money movement: staff may not, finance may.
   const json run_body = {{"cycle", "MONTHLY"}, {"periodDate", "2026-03-01"}};
-  EXPECT_EQ(Call(staff, "POST", "/v1/sites/east/billRuns?requestId=" + RequestId(), run_body).status,
-            403);
+  EXPECT_EQ(
+      Call(staff, "POST", "/v1/sites/east/billRuns?requestId=" + RequestId(), run_body).status,
+      403);
   r = Call(finance, "POST", "/v1/sites/east/billRuns?requestId=" + RequestId(), run_body);
   ASSERT_EQ(r.status, 200) << r.body;
   const std::string run = Body(r)["name"];
@@ -125,7 +95,8 @@ TEST_F(GatewayBilling, ACashierDayOverHttp) {
   r = Call(viewer, "GET", "/v1/sites/east/collectionReport?period=2026-03");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(Body(r)["allLines"]["total"]["collectedMinor"], "10000");
-  EXPECT_EQ(Body(r)["allLines"]["total"]["rateBasisPoints"], 3910);  // 10000 / 25576
+  EXPECT_EQ(Body(r)["allLines"]["total"]["rateBasisPoints"],
+            3910);  // 10000 / 25576
 
   // Bad money is a 400 naming the field; another site's data is a 403.
   json bad = payment;
@@ -139,12 +110,14 @@ TEST_F(GatewayBilling, ACashierDayOverHttp) {
 TEST_F(GatewayBilling, APortfolioOnlyCoversSitesTheCallerMaySee) {
   const std::string regional = Token({"east", "north"}, {"viewer"}, "regional-manager");
   HttpResult r = Call(regional, "GET",
-                      "/v1/portfolio/collectionReport?period=2026-03&sites=sites/east&sites=sites/north");
+                      "/v1/portfolio/collectionReport?period=2026-03&sites=sites/"
+                      "east&sites=sites/north");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(Body(r)["sites"].size(), 2u);
   EXPECT_EQ(Body(r)["sites"][1]["site"], "sites/north");
   EXPECT_EQ(Call(regional, "GET",
-                 "/v1/portfolio/collectionReport?period=2026-03&sites=sites/east&sites=sites/west")
+                 "/v1/portfolio/collectionReport?period=2026-03&sites=sites/"
+                 "east&sites=sites/west")
                 .status,
             403)
       << "one site out of reach refuses the whole roll-up";
@@ -155,9 +128,10 @@ TEST_F(GatewayBilling, OpenApiListsTheBillingRoutes) {
   HttpResult r = Http(gateway_->http_port(), "GET", "/openapi.json");
   ASSERT_EQ(r.status, 200);
   const json doc = Body(r);
-  for (const char* path : {"/v1/sites/{siteId}/payments", "/v1/sites/{siteId}/billRuns/{billRunId}:commit",
-                           "/v1/sites/{siteId}/bills/{billId}/lines/{lineId}:hold",
-                           "/v1/sites/{siteId}/collectionReport"}) {
+  for (const char* path :
+       {"/v1/sites/{siteId}/payments", "/v1/sites/{siteId}/billRuns/{billRunId}:commit",
+        "/v1/sites/{siteId}/bills/{billId}/lines/{lineId}:hold",
+        "/v1/sites/{siteId}/collectionReport"}) {
     EXPECT_TRUE(doc["paths"].contains(path)) << path;
   }
 }

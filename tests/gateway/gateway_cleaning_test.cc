@@ -15,52 +15,22 @@ namespace {
 
 using nlohmann::json;
 
-class GatewayCleaning : public ::testing::Test {
+class GatewayCleaning : public OneServiceTest {
  protected:
-  static void SetUpTestSuite() {
-    db_ = new kit::DbOptions(testing_support::TestDatabase::Shared().FreshSchema("gwcleaning"));
-    cleaning_ = testing_support::InProcessService::Start(
-                    "cleaning", *db_, estate_cleaning_migrations(),
-                    [](kit::ServiceHost& host) {
-                      cleaning::CleaningOptions options;
-                      options.job_interval = absl::Hours(1000);
-                      cleaning::RegisterCleaning(host, kit::RealClock(), options);
-                    })
-                    .release();
-    gateway::GatewayOptions o = TestOptions({{"cleaning", cleaning_->address()}}, nullptr);
-    o.only_packages = {"estate.cleaning.v1"};
-    auto gw = gateway::Gateway::Start(std::move(o), &kit::RealClock());
-    ASSERT_TRUE(gw.ok()) << gw.status();
-    gateway_ = gw->release();
-    for (int i = 0; i < 100 && Http(gateway_->http_port(), "GET", "/readyz").status != 200; ++i) {
-      absl::SleepFor(absl::Milliseconds(50));
-    }
-  }
-  static void TearDownTestSuite() {
-    delete gateway_;
-    delete cleaning_;
-    delete db_;
-  }
-
-  HttpResult Call(const std::string& token, const std::string& method, const std::string& target,
-                  const json& body = nullptr) {
-    return Http(gateway_->http_port(), method, target, body.is_null() ? "" : body.dump(),
-                Bearer(token));
-  }
-  std::string Create(const std::string& token, const std::string& target, const json& body) {
+  static std::string Create(const std::string& token, const std::string& target, const json& body) {
     const HttpResult r = Call(token, "POST", target + "?requestId=" + RequestId(), body);
     EXPECT_EQ(r.status, 200) << target << ": " << r.body;
     return json::parse(r.body, nullptr, false).value("name", "");
   }
-  static std::string RequestId() { return testing_support::NewRequestId(); }
-
-  static kit::DbOptions* db_;
-  static testing_support::InProcessService* cleaning_;
-  static gateway::Gateway* gateway_;
+  static void SetUpTestSuite() {
+    StartBehindGateway("cleaning", "estate.cleaning.v1", estate_cleaning_migrations(),
+                       [](kit::ServiceHost& host) {
+                         cleaning::CleaningOptions options;
+                         options.job_interval = absl::Hours(1000);
+                         cleaning::RegisterCleaning(host, kit::RealClock(), options);
+                       });
+  }
 };
-kit::DbOptions* GatewayCleaning::db_;
-testing_support::InProcessService* GatewayCleaning::cleaning_;
-gateway::Gateway* GatewayCleaning::gateway_;
 
 TEST_F(GatewayCleaning, ASlipSignedByThreePeopleOverHttp) {
   const std::string manager = Token({"east"}, {"manager"}, "manager-zhao");
@@ -70,23 +40,29 @@ TEST_F(GatewayCleaning, ASlipSignedByThreePeopleOverHttp) {
                                    {{"displayName", "Main store"}, {"kind", "STORE"}});
   const std::string team = Create(manager, "/v1/sites/east/teams", {{"displayName", "Team A"}});
   const std::string mops = Create(manager, "/v1/sites/east/items",
-                                  {{"sku", "MOP-HEAD"}, {"displayName", "Mop head"},
-                                   {"unitOfMeasure", "piece"}, {"reorderPoint", "5"}});
+                                  {{"sku", "MOP-HEAD"},
+                                   {"displayName", "Mop head"},
+                                   {"unitOfMeasure", "piece"},
+                                   {"reorderPoint", "5"}});
   EXPECT_EQ(Call(cleaner, "POST", "/v1/sites/east/items?requestId=" + RequestId(),
                  {{"sku", "X"}, {"displayName", "X"}, {"unitOfMeasure", "piece"}})
                 .status,
             403)
       << "items are defined by managers";
   HttpResult r = Call(cleaner, "POST", "/v1/sites/east/stockMoves:receive",
-                      {{"warehouse", store}, {"item", mops}, {"quantity", "10"},
-                       {"unitCostMinor", "1250"}, {"supplier", "Harbin Supplies"},
+                      {{"warehouse", store},
+                       {"item", mops},
+                       {"quantity", "10"},
+                       {"unitCostMinor", "1250"},
+                       {"supplier", "Harbin Supplies"},
                        {"requestId", RequestId()}});
   ASSERT_EQ(r.status, 200) << r.body;
-  const std::string slip =
-      Create(cleaner, "/v1/sites/east/issueSlips",
-             {{"warehouse", store}, {"team", team}, {"lines", {{{"item", mops}, {"quantity", "4"}}}}});
+  const std::string slip = Create(
+      cleaner, "/v1/sites/east/issueSlips",
+      {{"warehouse", store}, {"team", team}, {"lines", {{{"item", mops}, {"quantity", "4"}}}}});
   const auto sign = [&](const std::string& token, const char* role) {
-    return Call(token, "POST", "/v1/" + slip + ":sign", {{"role", role}, {"requestId", RequestId()}});
+    return Call(token, "POST", "/v1/" + slip + ":sign",
+                {{"role", role}, {"requestId", RequestId()}});
   };
   ASSERT_EQ(sign(cleaner, "RECIPIENT").status, 200);
   ASSERT_EQ(sign(monitor, "MONITOR").status, 200);

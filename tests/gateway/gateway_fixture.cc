@@ -64,4 +64,45 @@ gateway::GatewayOptions TestOptions(const std::map<std::string, std::string>& ba
   return o;
 }
 
+kit::DbOptions* OneServiceTest::db_;
+testing_support::InProcessService* OneServiceTest::service_;
+gateway::Gateway* OneServiceTest::gateway_;
+
+void OneServiceTest::StartBehindGateway(const std::string& name, const std::string& package,
+                                        const std::vector<kit::Migration>& migrations,
+                                        const testing_support::InProcessService::Register& add) {
+  db_ = new kit::DbOptions(testing_support::TestDatabase::Shared().FreshSchema("gw" + name));
+  service_ = testing_support::InProcessService::Start(name, *db_, migrations, add).release();
+  ASSERT_NE(service_, nullptr);
+  gateway::GatewayOptions o = TestOptions({{name, service_->address()}}, nullptr);
+  o.only_packages = {package};
+  auto gw = gateway::Gateway::Start(std::move(o), &kit::RealClock());
+  ASSERT_TRUE(gw.ok()) << gw.status();
+  gateway_ = gw->release();
+  for (int i = 0; i < 100 && Http(gateway_->http_port(), "GET", "/readyz").status != 200; ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+}
+
+void OneServiceTest::TearDownTestSuite() {
+  delete gateway_;
+  delete service_;
+  delete db_;
+  gateway_ = nullptr;
+  service_ = nullptr;
+  db_ = nullptr;
+}
+
+HttpResult OneServiceTest::Call(const std::string& token, const std::string& method,
+                                const std::string& target, const nlohmann::json& body) {
+  return Http(gateway_->http_port(), method, target, body.is_null() ? "" : body.dump(),
+              Bearer(token));
+}
+
+nlohmann::json OneServiceTest::Body(const HttpResult& r) {
+  return nlohmann::json::parse(r.body, nullptr, false);
+}
+
+std::string OneServiceTest::RequestId() { return testing_support::NewRequestId(); }
+
 }  // namespace gateway_test

@@ -16,6 +16,8 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/gateway/http_client.h"
+#include "tests/support/in_process.h"
+#include "tests/support/test_db.h"
 
 struct evp_pkey_st;
 
@@ -149,6 +151,27 @@ class RsaKey {
 // tokens signed by `rsa` and the finance API key.
 gateway::GatewayOptions TestOptions(const std::map<std::string, std::string>& backends,
                                     const RsaKey* rsa);
+
+// One service in-process on a fresh schema, behind a gateway that serves only
+// its package: a suite of HTTP tests of that service derives from this and
+// calls StartBehindGateway from its SetUpTestSuite.
+class OneServiceTest : public ::testing::Test {
+ protected:
+  static void StartBehindGateway(const std::string& name, const std::string& package,
+                                 const std::vector<kit::Migration>& migrations,
+                                 const testing_support::InProcessService::Register& add);
+  static void TearDownTestSuite();
+
+  // A call as the holder of `token`; `body` as JSON unless null.
+  static HttpResult Call(const std::string& token, const std::string& method,
+                         const std::string& target, const nlohmann::json& body = nullptr);
+  static nlohmann::json Body(const HttpResult& r);
+  static std::string RequestId();
+
+  static kit::DbOptions* db_;
+  static testing_support::InProcessService* service_;
+  static gateway::Gateway* gateway_;
+};
 
 }  // namespace gateway_test
 
