@@ -154,7 +154,10 @@ class CleaningService final : public v1::CleaningService::Service {
   // current position (the item must be locked). FAILED_PRECONDITION if it
   // would take more than is held.
   absl::StatusOr<v1::StockMove> Post(kit::Conn& c, store::MoveRow& m);
-  // The same for a change valued by the ledger: out at average cost, in at
+  // Checks a one-line move's warehouse and item are the site's, dates it
+  // today, stamps who and when, and locks the item.
+  absl::Status OpenMove(kit::Conn& c, store::MoveRow& m, const std::string& actor);
+  // Post for a change valued by the ledger: out at average cost, in at
   // average cost (or the last average known, when nothing is held).
   absl::StatusOr<v1::StockMove> PostAtAverage(kit::Conn& c, store::MoveRow& m);
 

@@ -34,7 +34,30 @@ absl::Status CheckQuantity(absl::string_view field, int64_t q, bool signed_ok = 
   return absl::OkStatus();
 }
 
+// A one-line move request's site, warehouse, item and quantity, read into the
+// move it will post.
+absl::StatusOr<store::MoveRow> MoveFor(absl::string_view parent, absl::string_view warehouse,
+                                       absl::string_view item, int64_t quantity,
+                                       bool signed_ok = false) {
+  store::MoveRow m;
+  ASSIGN_OR_RETURN(m.site, kit::ParseSiteParent("parent", parent));
+  ASSIGN_OR_RETURN(m.warehouse_id, IdIn("warehouse", warehouse, "warehouses", m.site));
+  ASSIGN_OR_RETURN(m.item_id, IdIn("item", item, "items", m.site));
+  RETURN_IF_ERROR(CheckQuantity("quantity", quantity, signed_ok));
+  m.quantity = quantity;
+  return m;
+}
+
 }  // namespace
+
+absl::Status CleaningService::OpenMove(kit::Conn& c, store::MoveRow& m, const std::string& actor) {
+  RETURN_IF_ERROR(store::ReadWarehouse(c, m.site, m.warehouse_id).status());
+  RETURN_IF_ERROR(store::ReadItem(c, m.site, m.item_id).status());
+  ASSIGN_OR_RETURN(m.effective, TodayAt(c, m.site));
+  m.posted_by = actor;
+  m.posted_at = clock_.Now();
+  return store::LockItems(c, m.site, {m.item_id});
+}
 
 grpc::Status CleaningService::CreateItem(grpc::ServerContext* ctx, const v1::CreateItemRequest* req,
                                          v1::Item* resp) {
@@ -182,14 +205,10 @@ grpc::Status CleaningService::ListStockMoves(grpc::ServerContext* ctx,
 grpc::Status CleaningService::ReceiveStock(grpc::ServerContext* ctx,
                                            const v1::ReceiveStockRequest* req,
                                            v1::StockMove* resp) {
-  absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
-  if (!site.ok()) return ToGrpc(site.status());
+  absl::StatusOr<store::MoveRow> move =
+      MoveFor(req->parent(), req->warehouse(), req->item(), req->quantity());
+  if (!move.ok()) return ToGrpc(move.status());
   RETURN_GRPC_IF_ERROR(kit::CheckRequestId(req->request_id()));
-  absl::StatusOr<int64_t> warehouse = IdIn("warehouse", req->warehouse(), "warehouses", *site);
-  if (!warehouse.ok()) return ToGrpc(warehouse.status());
-  absl::StatusOr<int64_t> item = IdIn("item", req->item(), "items", *site);
-  if (!item.ok()) return ToGrpc(item.status());
-  RETURN_GRPC_IF_ERROR(CheckQuantity("quantity", req->quantity()));
   if (req->unit_cost_minor() < 0 || req->unit_cost_minor() > kMaxUnitCost) {
     return ToGrpc(FieldError("unit_cost_minor", "0 or more minor units"));
   }
@@ -205,24 +224,15 @@ grpc::Status CleaningService::ReceiveStock(grpc::ServerContext* ctx,
   return ToGrpc(kit::IdempotentWrite(
       db_, kit::DeadlineOf(*ctx), "ReceiveStock", req->request_id(), *req, resp,
       [&](kit::Conn& c) -> absl::Status {
-        RETURN_IF_ERROR(store::ReadWarehouse(c, *site, *warehouse).status());
-        RETURN_IF_ERROR(store::ReadItem(c, *site, *item).status());
-        ASSIGN_OR_RETURN(absl::CivilDay today, TodayAt(c, *site));
-        const absl::CivilDay day = dated.value_or(today);
-        if (day > today) return FieldError("effective_date", "must not be after today");
-        RETURN_IF_ERROR(CheckOpenPeriod(c, *site, day, "effective_date"));
-        RETURN_IF_ERROR(store::LockItems(c, *site, {*item}));
-        store::MoveRow m;
-        m.site = *site;
-        m.warehouse_id = *warehouse;
-        m.item_id = *item;
+        store::MoveRow m = *move;
+        RETURN_IF_ERROR(OpenMove(c, m, actor));
+        if (dated) {
+          if (*dated > m.effective) return FieldError("effective_date", "must not be after today");
+          m.effective = *dated;  // Post refuses a closed period
+        }
         m.kind = v1::RECEIPT;
-        m.quantity = req->quantity();
         m.value = *value;
-        m.effective = day;
         m.supplier = req->supplier();
-        m.posted_by = actor;
-        m.posted_at = clock_.Now();
         ASSIGN_OR_RETURN(*resp, Post(c, m));
         return absl::OkStatus();
       }));
@@ -230,41 +240,27 @@ grpc::Status CleaningService::ReceiveStock(grpc::ServerContext* ctx,
 
 grpc::Status CleaningService::ReturnStock(grpc::ServerContext* ctx,
                                           const v1::ReturnStockRequest* req, v1::StockMove* resp) {
-  absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
-  if (!site.ok()) return ToGrpc(site.status());
+  absl::StatusOr<store::MoveRow> move =
+      MoveFor(req->parent(), req->warehouse(), req->item(), req->quantity());
+  if (!move.ok()) return ToGrpc(move.status());
   RETURN_GRPC_IF_ERROR(kit::CheckRequestId(req->request_id()));
-  absl::StatusOr<int64_t> warehouse = IdIn("warehouse", req->warehouse(), "warehouses", *site);
-  if (!warehouse.ok()) return ToGrpc(warehouse.status());
-  absl::StatusOr<int64_t> item = IdIn("item", req->item(), "items", *site);
-  if (!item.ok()) return ToGrpc(item.status());
-  RETURN_GRPC_IF_ERROR(CheckQuantity("quantity", req->quantity()));
-  absl::StatusOr<int64_t> team = IdIn("team", req->team(), "teams", *site);
+  absl::StatusOr<int64_t> team = IdIn("team", req->team(), "teams", move->site);
   if (!team.ok()) return ToGrpc(team.status());
-  absl::StatusOr<int64_t> zone = OptionalIdIn("zone", req->zone(), "zones", *site);
+  absl::StatusOr<int64_t> zone = OptionalIdIn("zone", req->zone(), "zones", move->site);
   if (!zone.ok()) return ToGrpc(zone.status());
   RETURN_GRPC_IF_ERROR(kit::CheckText("reason", req->reason(), 500, false));
   const std::string actor = kit::CallerOf(*ctx);
   return ToGrpc(kit::IdempotentWrite(
       db_, kit::DeadlineOf(*ctx), "ReturnStock", req->request_id(), *req, resp,
       [&](kit::Conn& c) -> absl::Status {
-        RETURN_IF_ERROR(store::ReadWarehouse(c, *site, *warehouse).status());
-        RETURN_IF_ERROR(store::ReadItem(c, *site, *item).status());
-        RETURN_IF_ERROR(store::CheckTeam(c, *site, *team));
-        if (*zone != 0) RETURN_IF_ERROR(store::ReadZone(c, *site, *zone, false).status());
-        ASSIGN_OR_RETURN(absl::CivilDay today, TodayAt(c, *site));
-        RETURN_IF_ERROR(store::LockItems(c, *site, {*item}));
-        store::MoveRow m;
-        m.site = *site;
-        m.warehouse_id = *warehouse;
-        m.item_id = *item;
+        store::MoveRow m = *move;
+        RETURN_IF_ERROR(store::CheckTeam(c, m.site, *team));
+        if (*zone != 0) RETURN_IF_ERROR(store::ReadZone(c, m.site, *zone, false).status());
+        RETURN_IF_ERROR(OpenMove(c, m, actor));
         m.kind = v1::RETURN;
-        m.quantity = req->quantity();
-        m.effective = today;
         m.team_id = *team;
         m.zone_id = *zone;
         m.reason = req->reason();
-        m.posted_by = actor;
-        m.posted_at = clock_.Now();
         ASSIGN_OR_RETURN(*resp, PostAtAverage(c, m));
         return absl::OkStatus();
       }));
@@ -272,35 +268,21 @@ grpc::Status CleaningService::ReturnStock(grpc::ServerContext* ctx,
 
 grpc::Status CleaningService::AdjustStock(grpc::ServerContext* ctx,
                                           const v1::AdjustStockRequest* req, v1::StockMove* resp) {
-  absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
-  if (!site.ok()) return ToGrpc(site.status());
+  absl::StatusOr<store::MoveRow> move =
+      MoveFor(req->parent(), req->warehouse(), req->item(), req->quantity(), true);
+  if (!move.ok()) return ToGrpc(move.status());
   RETURN_GRPC_IF_ERROR(kit::CheckRequestId(req->request_id()));
-  absl::StatusOr<int64_t> warehouse = IdIn("warehouse", req->warehouse(), "warehouses", *site);
-  if (!warehouse.ok()) return ToGrpc(warehouse.status());
-  absl::StatusOr<int64_t> item = IdIn("item", req->item(), "items", *site);
-  if (!item.ok()) return ToGrpc(item.status());
-  RETURN_GRPC_IF_ERROR(CheckQuantity("quantity", req->quantity(), true));
   RETURN_GRPC_IF_ERROR(kit::CheckText("reason", req->reason(), 500, true));
   RETURN_GRPC_IF_ERROR(kit::CheckText("approver", req->approver(), 200, true));
   const std::string actor = kit::CallerOf(*ctx);
   return ToGrpc(kit::IdempotentWrite(
       db_, kit::DeadlineOf(*ctx), "AdjustStock", req->request_id(), *req, resp,
       [&](kit::Conn& c) -> absl::Status {
-        RETURN_IF_ERROR(store::ReadWarehouse(c, *site, *warehouse).status());
-        RETURN_IF_ERROR(store::ReadItem(c, *site, *item).status());
-        ASSIGN_OR_RETURN(absl::CivilDay today, TodayAt(c, *site));
-        RETURN_IF_ERROR(store::LockItems(c, *site, {*item}));
-        store::MoveRow m;
-        m.site = *site;
-        m.warehouse_id = *warehouse;
-        m.item_id = *item;
+        store::MoveRow m = *move;
+        RETURN_IF_ERROR(OpenMove(c, m, actor));
         m.kind = v1::ADJUSTMENT;
-        m.quantity = req->quantity();
-        m.effective = today;
         m.reason = req->reason();
         m.approver = req->approver();
-        m.posted_by = actor;
-        m.posted_at = clock_.Now();
         ASSIGN_OR_RETURN(*resp, PostAtAverage(c, m));
         return absl::OkStatus();
       }));
