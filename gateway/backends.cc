@@ -25,10 +25,13 @@ constexpr char kRoundRobinWithRetry[] = R"({
   }]
 })";
 
-std::shared_ptr<grpc::Channel> NewChannel(const std::string& target, const char* config,
-                                          int salt) {
+// `grpc_retries`: gRPC's own retry machinery, here only its transparent
+// retry of calls that never left the gateway; calls safe to repeat go on
+// connections without it, as the gateway retries them itself.
+std::shared_ptr<grpc::Channel> NewChannel(const std::string& target, bool grpc_retries, int salt) {
   grpc::ChannelArguments args;
-  args.SetServiceConfigJSON(config);
+  args.SetServiceConfigJSON(kRoundRobin);
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, grpc_retries ? 1 : 0);
   // A backend that comes back is found within a second, not after minutes of backoff.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
@@ -46,7 +49,7 @@ std::shared_ptr<grpc::Channel> NewChannel(const std::string& target, const char*
 void InFlight::Add(UpstreamCall* call) {
   absl::MutexLock lock(&mu_);
   calls_.insert(call);
-  if (cancelling_) call->context.TryCancel();
+  if (cancelling_) call->Cancel();
 }
 
 void InFlight::Remove(UpstreamCall* call) {
@@ -59,7 +62,7 @@ void InFlight::WaitThenCancel(absl::Time deadline) {
   auto empty = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return calls_.empty(); };
   if (deadline > absl::Now() && mu_.AwaitWithDeadline(absl::Condition(&empty), deadline)) return;
   cancelling_ = true;
-  for (UpstreamCall* c : calls_) c->context.TryCancel();
+  for (UpstreamCall* c : calls_) c->Cancel();
   mu_.AwaitWithTimeout(absl::Condition(&empty), absl::Seconds(5));
 }
 
@@ -97,41 +100,85 @@ Backend::Backend(std::string name, std::string target, int channels,
     by_code_[i] = &calls_.Add({{"backend", name_}, {"grpc_code", kit::GrpcCodeName(i)}});
   }
   for (int i = 0; i < std::max(1, channels); ++i) {
-    retrying_.push_back(std::make_unique<grpc::GenericStub>(NewChannel(target_, kRoundRobinWithRetry, 2 * i)));
-    plain_.push_back(std::make_unique<grpc::GenericStub>(NewChannel(target_, kRoundRobin, 2 * i + 1)));
+    retry_safe_.push_back(std::make_unique<grpc::GenericStub>(NewChannel(target_, false, 2 * i)));
+    plain_.push_back(std::make_unique<grpc::GenericStub>(NewChannel(target_, true, 2 * i + 1)));
   }
 }
 
-void Backend::Call(const std::string& method, bool retry_safe,
-                   std::shared_ptr<UpstreamCall> call,
-                   std::function<void(const grpc::Status&)> done) {
-  const uint32_t pick = next_.fetch_add(1, std::memory_order_relaxed) % retrying_.size();
-  grpc::GenericStub& stub = retry_safe ? *retrying_[pick] : *plain_[pick];
-  const absl::Time start = absl::Now();
-  UpstreamCall* raw = call.get();
-  in_flight_->Add(raw);
-  stub.UnaryCall(&raw->context, method, grpc::StubOptions(), &raw->request, &raw->response,
-                 [this, start, call = std::move(call), done = std::move(done)](grpc::Status s) {
-                   Record(start, s);
-                   done(s);
-                   in_flight_->Remove(call.get());  // only now may shutdown go on
-                 });
+grpc::GenericStub& Backend::Stub(bool retry_safe) {
+  const uint32_t pick = next_.fetch_add(1, std::memory_order_relaxed) % plain_.size();
+  return retry_safe ? *retry_safe_[pick] : *plain_[pick];
 }
 
 void Backend::StartOnQueue(const std::string& method, bool retry_safe, UpstreamCall* call,
                            grpc::CompletionQueue* queue, void* tag, grpc::Status* status) {
-  const uint32_t pick = next_.fetch_add(1, std::memory_order_relaxed) % retrying_.size();
-  grpc::GenericStub& stub = retry_safe ? *retrying_[pick] : *plain_[pick];
-  call->start = absl::Now();
+  call->method_ = &method;
+  call->retry_safe_ = retry_safe;
   in_flight_->Add(call);
-  call->reader = stub.PrepareUnaryCall(&call->context, method, call->request, queue);
-  call->reader->StartCall();
-  call->reader->Finish(&call->response, status, tag);
+  AttemptOnQueue(call, queue, tag, status);
 }
 
-void Backend::Done(UpstreamCall* call, const grpc::Status& status) {
-  Record(call->start, status);
+void Backend::AttemptOnQueue(UpstreamCall* call, grpc::CompletionQueue* queue, void* tag,
+                             grpc::Status* status) {
+  call->start_ = absl::Now();
+  call->reader_ = Stub(call->retry_safe_)
+                      .PrepareUnaryCall(call->NewAttempt(), *call->method_, call->request, queue);
+  call->reader_->StartCall();
+  call->reader_->Finish(&call->response, status, tag);
+}
+
+bool Backend::OnQueue(UpstreamCall* call, bool ok, grpc::CompletionQueue* queue, void* tag,
+                      grpc::Status* status) {
+  if (call->backing_off_) {  // the backoff timer, not an attempt
+    call->backing_off_ = false;
+    if (ok && !call->cancelled()) {
+      AttemptOnQueue(call, queue, tag, status);
+      return false;
+    }
+    *status = grpc::Status(grpc::StatusCode::CANCELLED, "cancelled before a retry");
+  } else {
+    Record(call->start_, *status);
+    if (auto backoff = call->Backoff(*status, call->retry_safe_)) {
+      call->backing_off_ = true;
+      grpc::Alarm* timer = call->NewBackoff();
+      timer->Set(queue, absl::ToChronoTime(absl::Now() + *backoff), tag);
+      if (call->cancelled()) timer->Cancel();
+      return false;
+    }
+  }
   in_flight_->Remove(call);
+  return true;
+}
+
+namespace {
+// A callback call on a completion queue: `done` runs when the last attempt
+// has ended, on the queue's thread.
+class CallbackCall final : public QueueTag {
+ public:
+  CallbackCall(Backend* backend, std::shared_ptr<UpstreamCall> call, grpc::CompletionQueue* queue,
+               std::function<void(const grpc::Status&)> done)
+      : backend_(backend), call_(std::move(call)), queue_(queue), done_(std::move(done)) {}
+  void Start(const std::string& method, bool retry_safe) {
+    backend_->StartOnQueue(method, retry_safe, call_.get(), queue_, this, &status_);
+  }
+  void Proceed(bool ok) override {
+    if (!backend_->OnQueue(call_.get(), ok, queue_, this, &status_)) return;
+    done_(status_);
+    delete this;
+  }
+
+ private:
+  Backend* backend_;
+  std::shared_ptr<UpstreamCall> call_;
+  grpc::CompletionQueue* queue_;
+  std::function<void(const grpc::Status&)> done_;
+  grpc::Status status_;
+};
+}  // namespace
+
+void Backend::Call(const std::string& method, bool retry_safe, std::shared_ptr<UpstreamCall> call,
+                   grpc::CompletionQueue* queue, std::function<void(const grpc::Status&)> done) {
+  (new CallbackCall(this, std::move(call), queue, std::move(done)))->Start(method, retry_safe);
 }
 
 void Backend::Record(absl::Time start, const grpc::Status& status) {
@@ -140,26 +187,32 @@ void Backend::Record(absl::Time start, const grpc::Status& status) {
 }
 
 void Backend::CheckHealth(absl::Duration timeout) {
-  auto call = std::make_shared<UpstreamCall>();
-  call->context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  estate::api::v1::HealthCheckRequest req;
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  grpc::ByteBuffer request, response;
   bool own;
-  grpc::SerializationTraits<estate::api::v1::HealthCheckRequest>::Serialize(req, &call->request,
-                                                                           &own);
-  absl::Notification finished;
-  bool serving = false;
-  plain_[0]->UnaryCall(&call->context, "/grpc.health.v1.Health/Check", grpc::StubOptions(),
-                         &call->request, &call->response, [&](grpc::Status s) {
-                           estate::api::v1::HealthCheckResponse resp;
-                           serving = s.ok() &&
-                                     grpc::SerializationTraits<
-                                         estate::api::v1::HealthCheckResponse>::
-                                         Deserialize(&call->response, &resp)
-                                             .ok() &&
-                                     resp.status() == 1;
-                           finished.Notify();
-                         });
-  finished.WaitForNotification();
+  grpc::SerializationTraits<estate::api::v1::HealthCheckRequest>::Serialize(
+      estate::api::v1::HealthCheckRequest(), &request, &own);
+  // A queue of its own, drained here: gRPC's callback API would start
+  // threads that poll alongside the gateway's queues and hand every event
+  // over to them.
+  grpc::CompletionQueue queue;
+  grpc::Status status;
+  auto reader = plain_[0]->PrepareUnaryCall(&context, "/grpc.health.v1.Health/Check", request, &queue);
+  reader->StartCall();
+  reader->Finish(&response, &status, this);
+  void* tag;
+  bool ok;
+  queue.Next(&tag, &ok);
+  queue.Shutdown();
+  while (queue.Next(&tag, &ok)) {
+  }
+  estate::api::v1::HealthCheckResponse answer;
+  const bool serving =
+      status.ok() &&
+      grpc::SerializationTraits<estate::api::v1::HealthCheckResponse>::Deserialize(&response, &answer)
+          .ok() &&
+      answer.status() == 1;
   serving_.store(serving, std::memory_order_relaxed);
   up_.Set(serving ? 1 : 0);
 }

@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "gateway/upstream_call.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "prometheus/counter.h"
@@ -23,20 +24,6 @@
 
 namespace gateway {
 
-// One call to a backend; the caller fills context and request and keeps it
-// alive (shared) until `done` runs.
-struct UpstreamCall {
-  grpc::ClientContext context;
-  grpc::ByteBuffer request;
-  grpc::ByteBuffer response;
-  // Completion-queue calls only.
-  std::unique_ptr<grpc::GenericClientAsyncResponseReader> reader;
-  absl::Time start;
-};
-
-// One service behind the gateway: a channel that retries UNAVAILABLE (for
-// calls safe to repeat) and one that does not, both round_robin over every
-// address DNS gives (headless Services in Kubernetes).
 // Calls in flight to any backend, so shutdown can cancel them and wait until
 // no callback can run any more.
 class InFlight {
@@ -53,6 +40,11 @@ class InFlight {
   bool cancelling_ ABSL_GUARDED_BY(mu_) = false;  // calls added from now on are cancelled
 };
 
+// One service behind the gateway: connections round_robin over every
+// address DNS gives (headless Services in Kubernetes). Calls safe to repeat
+// are retried on UNAVAILABLE (RetryBackoff); the others are not, and go on
+// connections where gRPC's transparent retry (a call that never left the
+// gateway) still applies.
 class Backend {
  public:
   // `channels` connections of each kind: one HTTP/2 connection serializes
@@ -64,15 +56,19 @@ class Backend {
   const std::string& target() const { return target_; }
   bool serving() const { return serving_.load(std::memory_order_relaxed); }
 
-  // Starts the call; `done` runs on a gRPC thread when it ends.
-  void Call(const std::string& method, bool retry_safe, std::shared_ptr<UpstreamCall> call,
-            std::function<void(const grpc::Status&)> done);
-
-  // The same on a completion queue: `tag` comes out of `queue` with *status
-  // set when the call ends; then call Done().
+  // Starts the call on `queue`: `tag` comes out of it; pass it to OnQueue,
+  // which says whether the call is over (with *status its outcome) or `tag`
+  // will come out again (a backoff or another attempt). `method` outlives
+  // the call.
   void StartOnQueue(const std::string& method, bool retry_safe, UpstreamCall* call,
                     grpc::CompletionQueue* queue, void* tag, grpc::Status* status);
-  void Done(UpstreamCall* call, const grpc::Status& status);
+  bool OnQueue(UpstreamCall* call, bool ok, grpc::CompletionQueue* queue, void* tag,
+               grpc::Status* status);
+
+  // The same with a callback: `done` runs on the thread serving `queue`
+  // when the call's last attempt has ended.
+  void Call(const std::string& method, bool retry_safe, std::shared_ptr<UpstreamCall> call,
+            grpc::CompletionQueue* queue, std::function<void(const grpc::Status&)> done);
 
   // One grpc.health.v1 check; updates serving().
   void CheckHealth(absl::Duration timeout);
@@ -80,13 +76,16 @@ class Backend {
  private:
   const std::string name_;
   const std::string target_;
-  std::vector<std::unique_ptr<grpc::GenericStub>> retrying_, plain_;
+  std::vector<std::unique_ptr<grpc::GenericStub>> retry_safe_, plain_;
   std::atomic<uint32_t> next_{0};
   std::atomic<bool> serving_{false};
   prometheus::Family<prometheus::Counter>& calls_;
   prometheus::Histogram& seconds_;
   prometheus::Gauge& up_;
   void Record(absl::Time start, const grpc::Status& status);
+  grpc::GenericStub& Stub(bool retry_safe);
+  void AttemptOnQueue(UpstreamCall* call, grpc::CompletionQueue* queue, void* tag,
+                      grpc::Status* status);
 
   std::array<prometheus::Counter*, 17> by_code_;
   InFlight* in_flight_;

@@ -5,6 +5,8 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "grpcpp/ext/health_check_service_server_builder_option.h"
 #include "gateway/catalog.h"
 #include "gateway/http_api.h"
 #include "gateway/openapi.h"
@@ -57,6 +59,9 @@ Gateway::~Gateway() { Shutdown(); }
 
 absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
                                                         const kit::Clock* clock) {
+  // Debian's Abseil checks lock order on every lock (gRPC's included);
+  // the gateway's own lock order is flat.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   auto p = std::make_unique<Parts>();
   p->options = std::move(options);
   const GatewayOptions& o = p->options;
@@ -88,7 +93,6 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
   p->grpc_metrics = std::make_unique<kit::GrpcServerMetrics>(*p->registry);
   for (const auto* s : p->catalog->services()) p->grpc_metrics->AddService(*s);
   p->passthrough = std::make_unique<Passthrough>(p->pipeline.get(), p->grpc_metrics.get());
-  grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   int grpc_port = 0;
   builder.AddListeningPort(o.grpc_addr, grpc::InsecureServerCredentials(), &grpc_port);
@@ -98,7 +102,12 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(std::min<size_t>(o.http.max_body_bytes, std::numeric_limits<int>::max())));
   builder.SetOption(std::make_unique<WithoutStockReflection>());
+  // Health is answered on the pass-through's queues (gRPC's default service
+  // would bring the callback API's polling threads), even where a process
+  // turned the default on for its own servers.
+  builder.SetOption(std::make_unique<grpc::HealthCheckServiceServerBuilderOption>(nullptr));
   p->passthrough->Register(builder, o.grpc_threads);
+  p->pipeline->UseQueues(p->passthrough->queues());
   p->grpc = builder.BuildAndStart();
   if (p->grpc == nullptr || grpc_port == 0) {
     return absl::UnavailableError(absl::StrCat("grpc: cannot listen on ", o.grpc_addr));
@@ -130,7 +139,7 @@ void Gateway::Shutdown() {
   if (parts_ == nullptr || parts_->stopped) return;
   parts_->stopped = true;
   const GatewayOptions& o = parts_->options;
-  parts_->grpc->GetHealthCheckService()->SetServingStatus(false);
+  parts_->passthrough->SetServing(false);
   parts_->http_api->SetDraining();
   absl::SleepFor(o.shutdown_drain);
   const absl::Time deadline = absl::Now() + o.shutdown_grace;

@@ -31,7 +31,9 @@ struct GatewayOptions {
   double rate_burst = 200;
   HttpLimits http;
   int http_threads = 2;
-  int grpc_threads = 4;  // pass-through completion-queue threads
+  // Completion-queue threads carrying every gRPC call in and out of the
+  // gateway (pass-through and HTTP's backend calls); 0: one per two cores.
+  int grpc_threads = 0;
   int channels_per_backend = 2;
   absl::Duration default_deadline = absl::Seconds(10);
   absl::Duration health_interval = absl::Seconds(1);

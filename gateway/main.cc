@@ -32,7 +32,9 @@ ABSL_FLAG(double, rate_limit_per_second, 100, "Calls per second per principal (0
 ABSL_FLAG(double, rate_limit_burst, 200, "Calls a principal may make at once.");
 ABSL_FLAG(int64_t, max_body_bytes, 4 << 20, "Largest request body accepted (413 above).");
 ABSL_FLAG(int, http_threads, 2, "Threads serving HTTP.");
-ABSL_FLAG(int, grpc_threads, 4, "Completion-queue threads forwarding gRPC pass-through calls.");
+ABSL_FLAG(int, grpc_threads, 0,
+          "Completion-queue threads carrying the gateway's gRPC calls, in and out (0: one per two "
+          "cores).");
 ABSL_FLAG(int, backend_channels, 2, "Connections to each backend (round_robin over DNS within each).");
 ABSL_FLAG(absl::Duration, upstream_deadline, absl::Seconds(10),
           "Deadline of a call to a backend unless the client asks for less.");

@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "estate/api/v1/health_view.pb.h"
 #include "gateway/reflection.h"
 #include "google/protobuf/arena.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
@@ -15,6 +16,8 @@
 
 namespace gateway {
 namespace {
+
+constexpr char kHealthCheckMethod[] = "/grpc.health.v1.Health/Check";
 
 // Calls waiting to be accepted on each queue, so a burst is taken at once.
 constexpr int kListenersPerQueue = 8;
@@ -35,7 +38,7 @@ void CopyClientMetadata(const grpc::GenericServerContext& ctx, UpstreamCall* cal
         key == "host" || key == "accept-encoding") {
       continue;
     }
-    call->context.AddMetadata(std::string(key), std::string(v.data(), v.size()));
+    call->AddMetadata(std::string(key), std::string(v.data(), v.size()));
   }
 }
 
@@ -45,12 +48,17 @@ grpc::Status ToGrpc(const absl::Status& s) {
 
 // One incoming call, from being accepted to its last write. It deletes
 // itself when the queue reports its final operation.
-class IncomingCall final : public Passthrough::Tag {
+class IncomingCall final : public QueueTag {
  public:
-  IncomingCall(Pipeline* pipeline, kit::GrpcServerMetrics* metrics,
+  IncomingCall(Passthrough* owner, Pipeline* pipeline, kit::GrpcServerMetrics* metrics,
                grpc::AsyncGenericService* service, grpc::ServerCompletionQueue* queue,
                std::atomic<int>* live)
-      : pipeline_(pipeline), metrics_(metrics), service_(service), queue_(queue), live_(live) {
+      : owner_(owner),
+        pipeline_(pipeline),
+        metrics_(metrics),
+        service_(service),
+        queue_(queue),
+        live_(live) {
     live_->fetch_add(1);
     ctx_.AsyncNotifyWhenDone(&done_);
     service_->RequestCall(&ctx_, &stream_, queue_, queue_, this);
@@ -61,7 +69,8 @@ class IncomingCall final : public Passthrough::Tag {
     switch (state_) {
       case State::kWaiting: return Accepted(ok);
       case State::kReading: return Read(ok);
-      case State::kUpstream: return Answered();
+      case State::kHealth: return AnswerHealth(ok);
+      case State::kUpstream: return Answered(ok);
       case State::kReflecting: return Reflect(ok);
       case State::kReflectWrote: return ok ? ReadReflection() : Finish(grpc::Status::CANCELLED);
       case State::kFinishing:
@@ -74,11 +83,11 @@ class IncomingCall final : public Passthrough::Tag {
   // Delivered once the call is over on the client's side, cancelled or not
   // (never if the call was not accepted). A client that gives up also
   // cancels the call it caused at the backend.
-  struct DoneTag final : Passthrough::Tag {
+  struct DoneTag final : QueueTag {
     explicit DoneTag(IncomingCall* call) : call(call) {}
     void Proceed(bool) override {
       if (call->ctx_.IsCancelled() && call->state_ == State::kUpstream) {
-        call->call_->context.TryCancel();
+        call->call_->Cancel();
       }
       call->Release();
     }
@@ -93,7 +102,9 @@ class IncomingCall final : public Passthrough::Tag {
  public:
 
  private:
-  enum class State { kWaiting, kReading, kUpstream, kReflecting, kReflectWrote, kFinishing };
+  enum class State {
+    kWaiting, kReading, kHealth, kUpstream, kReflecting, kReflectWrote, kFinishing
+  };
 
   void Accepted(bool ok) {
     if (!ok) {  // the server is shutting down; the done tag never comes
@@ -101,11 +112,16 @@ class IncomingCall final : public Passthrough::Tag {
       return;
     }
     holds_ = 2;
-    new IncomingCall(pipeline_, metrics_, service_, queue_, live_);
+    new IncomingCall(owner_, pipeline_, metrics_, service_, queue_, live_);
     start_ = absl::Now();
     if (ctx_.method() == kReflectionMethod) {
       reflection_.emplace(&pipeline_->catalog());
       return ReadReflection();
+    }
+    if (ctx_.method() == kHealthCheckMethod) {
+      state_ = State::kHealth;
+      stream_.Read(&request_, this);
+      return;
     }
     method_ = pipeline_->catalog().FindMethod(ctx_.method());
     series_ = &metrics_->Find(method_ ? ctx_.method().c_str() : "");
@@ -135,7 +151,7 @@ class IncomingCall final : public Passthrough::Tag {
                                  "request: cannot be parsed as " +
                                      method_->descriptor->input_type()->full_name()));
     }
-    call_ = std::make_shared<UpstreamCall>();
+    call_ = std::make_unique<UpstreamCall>();
     std::optional<absl::Time> deadline;
     const gpr_timespec raw = ctx_.raw_deadline();
     if (gpr_time_cmp(raw, gpr_inf_future(raw.clock_type)) != 0) {
@@ -154,7 +170,7 @@ class IncomingCall final : public Passthrough::Tag {
     ctx_.AddInitialMetadata(kRequestIdKey, request_id);
     call_->request = request_;
     state_ = State::kUpstream;
-    if (absl::Status s = pipeline_->ForwardOnQueue(*method_, *message, call_, queue_, this,
+    if (absl::Status s = pipeline_->ForwardOnQueue(*method_, *message, call_.get(), queue_, this,
                                                    &upstream_status_);
         !s.ok()) {
       // No backend: nothing was started, so answer now.
@@ -163,8 +179,32 @@ class IncomingCall final : public Passthrough::Tag {
     }
   }
 
-  void Answered() {
-    pipeline_->ForwardDone(*method_, call_.get(), upstream_status_);
+  // Load balancers and probes ask without credentials, as with the
+  // services' own health.
+  void AnswerHealth(bool ok) {
+    if (!ok) return Finish(grpc::Status(grpc::StatusCode::CANCELLED, "request: not received"));
+    estate::api::v1::HealthCheckRequest req;
+    grpc::ByteBuffer copy(request_);
+    if (!grpc::SerializationTraits<estate::api::v1::HealthCheckRequest>::Deserialize(&copy, &req)
+             .ok()) {
+      return Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "request: cannot be parsed"));
+    }
+    if (!req.service().empty() && req.service() != "gateway") {
+      return Finish(grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown service " + req.service()));
+    }
+    estate::api::v1::HealthCheckResponse answer;
+    answer.set_status(owner_->serving() ? 1 : 2);  // SERVING, NOT_SERVING
+    bool own;
+    grpc::SerializationTraits<estate::api::v1::HealthCheckResponse>::Serialize(answer, &response_,
+                                                                               &own);
+    state_ = State::kFinishing;
+    stream_.WriteAndFinish(response_, grpc::WriteOptions(), grpc::Status::OK, this);
+  }
+
+  void Answered(bool ok) {
+    if (!pipeline_->ForwardOnQueueEvent(*method_, call_.get(), ok, queue_, this, &upstream_status_)) {
+      return;  // retrying
+    }
     if (!upstream_status_.ok()) return Finish(upstream_status_);
     answered_ok_ = true;  // counted when the write is known to have gone
     state_ = State::kFinishing;
@@ -207,6 +247,7 @@ class IncomingCall final : public Passthrough::Tag {
     }
   }
 
+  Passthrough* owner_;
   Pipeline* pipeline_;
   kit::GrpcServerMetrics* metrics_;
   grpc::AsyncGenericService* service_;
@@ -223,7 +264,7 @@ class IncomingCall final : public Passthrough::Tag {
   const MethodInfo* method_ = nullptr;
   grpc::ByteBuffer request_, response_;
   google::protobuf::Arena arena_;
-  std::shared_ptr<UpstreamCall> call_;
+  std::unique_ptr<UpstreamCall> call_;
   grpc::Status upstream_status_;
   std::optional<ReflectionAnswerer> reflection_;
 };
@@ -237,18 +278,28 @@ Passthrough::~Passthrough() { Stop(); }
 
 void Passthrough::Register(grpc::ServerBuilder& builder, int threads) {
   builder.RegisterAsyncGenericService(&service_);
-  for (int i = 0; i < std::max(1, threads); ++i) queues_.push_back(builder.AddCompletionQueue());
+  // Measured on 2 cores (tools/bench-gateway-cpu): one queue beat two and
+  // four at 8 and 64 calls in flight; every further polling thread adds
+  // hand-offs, and the backends behind want the other core.
+  if (threads <= 0) threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / 2);
+  for (int i = 0; i < threads; ++i) queues_.push_back(builder.AddCompletionQueue());
+}
+
+std::vector<grpc::CompletionQueue*> Passthrough::queues() const {
+  std::vector<grpc::CompletionQueue*> out;
+  for (const auto& q : queues_) out.push_back(q.get());
+  return out;
 }
 
 void Passthrough::Start() {
   for (auto& q : queues_) {
     for (int i = 0; i < kListenersPerQueue; ++i) {
-      new IncomingCall(pipeline_, metrics_, &service_, q.get(), &live_);
+      new IncomingCall(this, pipeline_, metrics_, &service_, q.get(), &live_);
     }
     threads_.emplace_back([q = q.get()] {
       void* tag;
       bool ok;
-      while (q->Next(&tag, &ok)) static_cast<Passthrough::Tag*>(tag)->Proceed(ok);
+      while (q->Next(&tag, &ok)) static_cast<QueueTag*>(tag)->Proceed(ok);
     });
   }
 }

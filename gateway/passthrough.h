@@ -21,7 +21,10 @@ namespace gateway {
 // Completion-queue style: each thread owns a queue that carries both the
 // incoming call and its call to the backend, so a forwarded call is handled
 // start to end on one thread without hand-offs between thread pools (which
-// cost more than the gateway's own work on a call).
+// cost more than the gateway's own work on a call). The HTTP side's backend
+// calls ride the same queues, and grpc.health.v1 Check is answered here
+// too: the gateway uses no gRPC callback API, whose own polling threads
+// would take every socket event first and hand it over.
 class Passthrough {
  public:
   Passthrough(Pipeline* pipeline, kit::GrpcServerMetrics* metrics);
@@ -34,10 +37,14 @@ class Passthrough {
   // After the server's Shutdown() has returned.
   void Stop();
 
-  struct Tag {
-    virtual ~Tag() = default;
-    virtual void Proceed(bool ok) = 0;
-  };
+  // The queues, for backend calls made elsewhere (the HTTP side); valid
+  // from Register until Stop.
+  std::vector<grpc::CompletionQueue*> queues() const;
+
+  // What grpc.health.v1 Check answers for the gateway ("" or "gateway"):
+  // SERVING until shutdown begins.
+  void SetServing(bool serving) { serving_.store(serving); }
+  bool serving() const { return serving_.load(); }
 
  private:
   Pipeline* pipeline_;
@@ -46,6 +53,7 @@ class Passthrough {
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;
   std::vector<std::thread> threads_;
   std::atomic<int> live_{0};  // IncomingCalls not yet deleted
+  std::atomic<bool> serving_{true};
 };
 
 }  // namespace gateway

@@ -90,10 +90,10 @@ absl::Status Pipeline::Prepare(const MethodInfo& method, const Principal& who,
   }
   absl::Time deadline = absl::Now() + default_deadline_;
   if (client_deadline && *client_deadline < deadline) deadline = *client_deadline;
-  call->context.set_deadline(absl::ToChronoTime(deadline));
-  call->context.AddMetadata(kCallerKey, who.id);
-  call->context.AddMetadata(kRolesKey, who.RolesText());
-  call->context.AddMetadata(kRequestIdKey, request_id);
+  call->set_deadline(deadline);
+  call->AddMetadata(kCallerKey, who.id);
+  call->AddMetadata(kRolesKey, who.RolesText());
+  call->AddMetadata(kRequestIdKey, request_id);
   return absl::OkStatus();
 }
 
@@ -106,7 +106,9 @@ void Pipeline::Forward(const MethodInfo& method, const google::protobuf::Message
                       absl::StrCat("no backend for ", method.backend)));
     return;
   }
-  backend->Call(method.path, RetrySafe(method, request), std::move(call), std::move(done));
+  grpc::CompletionQueue* queue =
+      queues_[next_queue_.fetch_add(1, std::memory_order_relaxed) % queues_.size()];
+  backend->Call(method.path, RetrySafe(method, request), std::move(call), queue, std::move(done));
 }
 
 bool Pipeline::RetrySafe(const MethodInfo& method, const google::protobuf::Message& request) {
@@ -118,17 +120,18 @@ bool Pipeline::RetrySafe(const MethodInfo& method, const google::protobuf::Messa
 
 absl::Status Pipeline::ForwardOnQueue(const MethodInfo& method,
                                       const google::protobuf::Message& request,
-                                      const std::shared_ptr<UpstreamCall>& call,
-                                      grpc::CompletionQueue* queue, void* tag,
-                                      grpc::Status* status) {
+                                      UpstreamCall* call, grpc::CompletionQueue* queue,
+                                      void* tag, grpc::Status* status) {
   Backend* backend = backends_->Find(method.backend);
   if (backend == nullptr) return absl::UnavailableError(absl::StrCat("no backend for ", method.backend));
-  backend->StartOnQueue(method.path, RetrySafe(method, request), call.get(), queue, tag, status);
+  backend->StartOnQueue(method.path, RetrySafe(method, request), call, queue, tag, status);
   return absl::OkStatus();
 }
 
-void Pipeline::ForwardDone(const MethodInfo& method, UpstreamCall* call, const grpc::Status& status) {
-  if (Backend* backend = backends_->Find(method.backend)) backend->Done(call, status);
+bool Pipeline::ForwardOnQueueEvent(const MethodInfo& method, UpstreamCall* call, bool ok,
+                                   grpc::CompletionQueue* queue, void* tag,
+                                   grpc::Status* status) {
+  return backends_->Find(method.backend)->OnQueue(call, ok, queue, tag, status);
 }
 
 }  // namespace gateway

@@ -1,9 +1,11 @@
 #ifndef ESTATE_GATEWAY_PIPELINE_H_
 #define ESTATE_GATEWAY_PIPELINE_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -49,18 +51,25 @@ class Pipeline {
                        const google::protobuf::Message& request, const std::string& request_id,
                        std::optional<absl::Time> client_deadline, UpstreamCall* call);
 
-  // Sends a prepared call. Reads and writes carrying a request_id are
-  // retried on UNAVAILABLE; other writes are not.
+  // The completion queues (and their threads) that carry calls sent with
+  // Forward; before the first.
+  void UseQueues(std::vector<grpc::CompletionQueue*> queues) { queues_ = std::move(queues); }
+
+  // Sends a prepared call; `done` runs on a queue's thread. Reads and
+  // writes carrying a request_id are retried on UNAVAILABLE; other writes
+  // are not.
   void Forward(const MethodInfo& method, const google::protobuf::Message& request,
                std::shared_ptr<UpstreamCall> call, std::function<void(const grpc::Status&)> done);
 
   // The same on a completion queue (gRPC pass-through): UNAVAILABLE if the
-  // method has no backend, else `tag` comes out of `queue` when the call
-  // ends, with *status set; then call ForwardDone.
+  // method has no backend, else `tag` comes out of `queue`; pass it to
+  // ForwardOnQueueEvent, which says whether the call is over (*status set)
+  // or `tag` will come out again (a retry).
   absl::Status ForwardOnQueue(const MethodInfo& method, const google::protobuf::Message& request,
-                              const std::shared_ptr<UpstreamCall>& call,
-                              grpc::CompletionQueue* queue, void* tag, grpc::Status* status);
-  void ForwardDone(const MethodInfo& method, UpstreamCall* call, const grpc::Status& status);
+                              UpstreamCall* call, grpc::CompletionQueue* queue, void* tag,
+                              grpc::Status* status);
+  bool ForwardOnQueueEvent(const MethodInfo& method, UpstreamCall* call, bool ok,
+                           grpc::CompletionQueue* queue, void* tag, grpc::Status* status);
 
   // Counts a call refused before any backend saw it.
   void Reject(absl::string_view reason);
@@ -78,6 +87,8 @@ class Pipeline {
   const Authenticator* auth_;
   RateLimiter* limiter_;
   const absl::Duration default_deadline_;
+  std::vector<grpc::CompletionQueue*> queues_;
+  std::atomic<uint32_t> next_queue_{0};
   prometheus::Family<prometheus::Counter>& rejections_;
 };
 

@@ -395,6 +395,15 @@ TEST_F(GatewayE2E, PassThroughRefusesBadCallsBeforeTheBackend) {
   EXPECT_EQ(till_->service.calls.load(), before) << "the backend saw none of them";
 }
 
+TEST_F(GatewayE2E, GrpcHealthAnswersProbesWithoutCredentials) {
+  const GrpcHealth whole = CheckGrpcHealth(gateway_->grpc_port(), "");
+  EXPECT_EQ(whole.code, grpc::StatusCode::OK);
+  EXPECT_EQ(whole.status, 1) << "SERVING";
+  EXPECT_EQ(CheckGrpcHealth(gateway_->grpc_port(), "gateway").status, 1);
+  EXPECT_EQ(CheckGrpcHealth(gateway_->grpc_port(), "estate.nothing.v1").code,
+            grpc::StatusCode::NOT_FOUND);
+}
+
 TEST_F(GatewayE2E, AClientThatGivesUpCancelsTheBackendCall) {
   estate::testing::TillRequest req;
   req.set_parent("sites/north");

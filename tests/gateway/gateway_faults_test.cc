@@ -79,6 +79,33 @@ TEST_F(GatewayFaults, OnlyCallsSafeToRepeatAreRetried) {
       << "with a request_id the backend dedupes, so UNAVAILABLE is retried (3 attempts)";
 }
 
+TEST_F(GatewayFaults, PassThroughRetriesOnlyWhatIsSafeAndNeverPastTheDeadline) {
+  StartGateway(Options());
+  ASSERT_EQ(AwaitReady(200), 200);
+  auto stub = estate::testing::Till::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", gateway_->grpc_port()), grpc::InsecureChannelCredentials()));
+  auto pay = [&](const std::string& request_id, absl::Duration deadline) {
+    estate::testing::TillRequest req;
+    req.set_parent("sites/north");
+    req.set_amount_minor(100);
+    req.set_note("fail-unavailable");
+    req.set_request_id(request_id);
+    estate::testing::TillReply reply;
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", Bearer(Token({"north"}, {"finance"}))[0].second);
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+    const int before = till_->service.calls.load();
+    const grpc::StatusCode code = stub->TakePayment(&ctx, req, &reply).error_code();
+    EXPECT_EQ(code, grpc::StatusCode::UNAVAILABLE);
+    return till_->service.calls.load() - before;
+  };
+  EXPECT_EQ(pay("", absl::Seconds(5)), 1) << "a payment without a request_id is never sent twice";
+  EXPECT_EQ(pay(testing_support::NewRequestId(), absl::Seconds(5)), 3)
+      << "with a request_id the backend dedupes, so UNAVAILABLE is retried (3 attempts)";
+  EXPECT_EQ(pay(testing_support::NewRequestId(), absl::Milliseconds(20)), 1)
+      << "no retry whose backoff would outlast the caller's deadline";
+}
+
 TEST_F(GatewayFaults, RateLimitPerPrincipalWithRetryAfter) {
   kit::FakeClock clock(absl::Now());
   auto o = Options();
@@ -129,6 +156,8 @@ TEST_F(GatewayFaults, ShutdownDrainsAndCancelsWhatABackendStillHolds) {
   std::thread stopper([&] { gateway_->Shutdown(); });
   absl::SleepFor(absl::Milliseconds(100));
   EXPECT_EQ(Http(http_port, "GET", "/readyz").status, 503) << "draining: load balancers stop sending";
+  EXPECT_EQ(CheckGrpcHealth(gateway_->grpc_port(), "").status, 2)
+      << "gRPC health says NOT_SERVING while draining";
   stopper.join();
   client.join();
   // The backend would have held the call for 2 s; shutdown did not wait for

@@ -5,6 +5,11 @@
 #include <openssl/rsa.h>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "estate/api/v1/health_view.pb.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/impl/codegen/proto_utils.h"
 #include "services/kit/hash.h"
 
 namespace gateway_test {
@@ -104,5 +109,30 @@ nlohmann::json OneServiceTest::Body(const HttpResult& r) {
 }
 
 std::string OneServiceTest::RequestId() { return testing_support::NewRequestId(); }
+
+GrpcHealth CheckGrpcHealth(int port, const std::string& service) {
+  grpc::GenericStub stub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  estate::api::v1::HealthCheckRequest req;
+  req.set_service(service);
+  grpc::ByteBuffer request, response;
+  bool own;
+  grpc::SerializationTraits<estate::api::v1::HealthCheckRequest>::Serialize(req, &request, &own);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  grpc::Status status;
+  absl::Notification done;
+  stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) {
+                   status = s;
+                   done.Notify();
+                 });
+  done.WaitForNotification();
+  estate::api::v1::HealthCheckResponse answer;
+  if (status.ok()) {
+    grpc::SerializationTraits<estate::api::v1::HealthCheckResponse>::Deserialize(&response, &answer);
+  }
+  return {status.error_code(), answer.status()};
+}
 
 }  // namespace gateway_test

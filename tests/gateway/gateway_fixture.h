@@ -133,6 +133,14 @@ inline std::string Token(const std::vector<std::string>& sites,
   return gateway::SignHs256(Claims(sites, roles, sub), kSecret);
 }
 
+// grpc.health.v1 Check on a gRPC port, with no credentials: the call's code
+// and, when OK, the answer's status (1 SERVING, 2 NOT_SERVING).
+struct GrpcHealth {
+  grpc::StatusCode code;
+  int status;
+};
+GrpcHealth CheckGrpcHealth(int port, const std::string& service);
+
 inline Headers Bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
 
 // An RSA key pair made for the test run, and RS256 signing with it.

@@ -13,6 +13,7 @@
 #include "gateway/principal.h"
 #include "gateway/rate_limiter.h"
 #include "gateway/transcode.h"
+#include "gateway/upstream_call.h"
 #include "gtest/gtest.h"
 #include "services/kit/clock.h"
 #include "tests/gateway/gateway_fixture.h"
@@ -22,6 +23,32 @@ namespace {
 
 using gateway_test::Claims;
 using gateway_test::kSecret;
+
+TEST(RetryBackoff, OnlyUnavailableOnlySafeCallsAtMostThreeAttempts) {
+  const absl::Duration plenty = absl::Seconds(10);
+  EXPECT_FALSE(RetryBackoff(grpc::StatusCode::UNAVAILABLE, false, 1, plenty, 0.5))
+      << "a write without a request_id could act twice";
+  for (auto code : {grpc::StatusCode::DEADLINE_EXCEEDED, grpc::StatusCode::INTERNAL,
+                    grpc::StatusCode::ABORTED, grpc::StatusCode::OK}) {
+    EXPECT_FALSE(RetryBackoff(code, true, 1, plenty, 0.5)) << code << ": the backend may have acted";
+  }
+  auto first = RetryBackoff(grpc::StatusCode::UNAVAILABLE, true, 1, plenty, 0.99);
+  auto second = RetryBackoff(grpc::StatusCode::UNAVAILABLE, true, 2, plenty, 0.99);
+  ASSERT_TRUE(first && second);
+  EXPECT_GT(*first, absl::ZeroDuration());
+  EXPECT_GT(*second, *first) << "backs off further each time";
+  EXPECT_FALSE(RetryBackoff(grpc::StatusCode::UNAVAILABLE, true, 3, plenty, 0.5));
+}
+
+TEST(RetryBackoff, JitterSpreadsRetriesAndTheDeadlineBoundsThem) {
+  auto low = RetryBackoff(grpc::StatusCode::UNAVAILABLE, true, 1, absl::Seconds(1), 0.0);
+  auto high = RetryBackoff(grpc::StatusCode::UNAVAILABLE, true, 1, absl::Seconds(1), 0.99);
+  ASSERT_TRUE(low && high);
+  EXPECT_LT(*low, *high) << "calls failing together do not all come back together";
+  EXPECT_FALSE(RetryBackoff(grpc::StatusCode::UNAVAILABLE, true, 1, *high, 0.99))
+      << "a retry that could not start before the deadline is not made";
+  EXPECT_TRUE(RetryBackoff(grpc::StatusCode::UNAVAILABLE, true, 1, *high + absl::Milliseconds(1), 0.99));
+}
 
 TEST(PathTemplate, MatchesAipNamesAndCapturesThem) {
   auto t = PathTemplate::Parse("/v1/{name=sites/*/tickets/*}:close");
