@@ -15,7 +15,7 @@ ESTATE_PACKAGES=(
   libgtest-dev libgmock-dev
   mariadb-server mariadb-client
   libboost-dev nlohmann-json3-dev golang-github-grpc-ecosystem-grpc-gateway-dev
-  python3 python3-grpcio python3-yaml curl wrk
+  python3 python3-grpcio python3-yaml curl wrk nghttp2-client
   tzdata  # site time zones (cleaning schedules)
 )
 # Installed without recommends: prometheus is here only for promtool.

@@ -31,7 +31,7 @@
 #include "tools/bench/bench_util.h"
 
 ABSL_FLAG(int, http_threads, 2, "The gateway's HTTP threads.");
-ABSL_FLAG(int, grpc_threads, 4, "The gateway's pass-through completion-queue threads.");
+ABSL_FLAG(int, grpc_threads, 0, "The gateway's completion-queue threads (0: its default).");
 ABSL_FLAG(int, channels, 2, "The gateway's connections per backend (of each kind).");
 ABSL_FLAG(int, rounds, 3,
           "Rounds of the three paths, interleaved; each cell reports its median round, so "
