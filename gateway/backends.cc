@@ -10,21 +10,6 @@ namespace gateway {
 namespace {
 
 constexpr char kRoundRobin[] = R"({"loadBalancingConfig": [{"round_robin": {}}]})";
-// Three tries, only for UNAVAILABLE: the backend refused or never saw the call.
-constexpr char kRoundRobinWithRetry[] = R"({
-  "loadBalancingConfig": [{"round_robin": {}}],
-  "methodConfig": [{
-    "name": [{}],
-    "retryPolicy": {
-      "maxAttempts": 3,
-      "initialBackoff": "0.05s",
-      "maxBackoff": "0.5s",
-      "backoffMultiplier": 2,
-      "retryableStatusCodes": ["UNAVAILABLE"]
-    }
-  }]
-})";
-
 // `grpc_retries`: gRPC's own retry machinery, here only its transparent
 // retry of calls that never left the gateway; calls safe to repeat go on
 // connections without it, as the gateway retries them itself.
@@ -83,11 +68,11 @@ Backend::Backend(std::string name, std::string target, int channels,
       target_(Target(target)),
       calls_(prometheus::BuildCounter()
                  .Name("estate_gateway_upstream_requests_total")
-                 .Help("Calls the gateway made to each backend, by gRPC code")
+                 .Help("Calls the gateway made to each backend, by gRPC code (each retry counts)")
                  .Register(registry)),
       seconds_(prometheus::BuildHistogram()
                    .Name("estate_gateway_upstream_duration_seconds")
-                   .Help("Time from sending a call to a backend to its answer")
+                   .Help("Time from sending a call to a backend to its answer (each retry on its own)")
                    .Register(registry)
                    .Add({{"backend", name_}}, kit::LatencyBuckets())),
       up_(prometheus::BuildGauge()
@@ -140,9 +125,7 @@ bool Backend::OnQueue(UpstreamCall* call, bool ok, grpc::CompletionQueue* queue,
     Record(call->start_, *status);
     if (auto backoff = call->Backoff(*status, call->retry_safe_)) {
       call->backing_off_ = true;
-      grpc::Alarm* timer = call->NewBackoff();
-      timer->Set(queue, absl::ToChronoTime(absl::Now() + *backoff), tag);
-      if (call->cancelled()) timer->Cancel();
+      call->StartBackoff(absl::Now() + *backoff, queue, tag);
       return false;
     }
   }

@@ -66,7 +66,9 @@ class Backend {
                grpc::Status* status);
 
   // The same with a callback: `done` runs on the thread serving `queue`
-  // when the call's last attempt has ended.
+  // when the call's last attempt has ended (just after the call has left
+  // InFlight, so the queue's thread must be joined before `done`'s
+  // captures go away).
   void Call(const std::string& method, bool retry_safe, std::shared_ptr<UpstreamCall> call,
             grpc::CompletionQueue* queue, std::function<void(const grpc::Status&)> done);
 

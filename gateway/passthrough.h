@@ -42,7 +42,8 @@ class Passthrough {
   std::vector<grpc::CompletionQueue*> queues() const;
 
   // What grpc.health.v1 Check answers for the gateway ("" or "gateway"):
-  // SERVING until shutdown begins.
+  // SERVING until shutdown begins. Watch is not served (UNIMPLEMENTED):
+  // probes and load balancers poll Check, or /readyz over HTTP.
   void SetServing(bool serving) { serving_.store(serving); }
   bool serving() const { return serving_.load(); }
 

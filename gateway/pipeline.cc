@@ -106,6 +106,10 @@ void Pipeline::Forward(const MethodInfo& method, const google::protobuf::Message
                       absl::StrCat("no backend for ", method.backend)));
     return;
   }
+  if (queues_.empty()) {
+    done(grpc::Status(grpc::StatusCode::UNAVAILABLE, "gateway: not started"));
+    return;
+  }
   grpc::CompletionQueue* queue =
       queues_[next_queue_.fetch_add(1, std::memory_order_relaxed) % queues_.size()];
   backend->Call(method.path, RetrySafe(method, request), std::move(call), queue, std::move(done));

@@ -50,10 +50,13 @@ std::optional<absl::Duration> UpstreamCall::Backoff(const grpc::Status& status,
   return RetryBackoff(status.error_code(), retry_safe, attempts_, deadline_ - absl::Now(), jitter);
 }
 
-grpc::Alarm* UpstreamCall::NewBackoff() {
+void UpstreamCall::StartBackoff(absl::Time when, grpc::CompletionQueue* queue, void* tag) {
+  // Under the lock, so Cancel() never meets a timer being set; a queue
+  // timer never runs anything inline, so holding the lock is safe.
   absl::MutexLock lock(&mu_);
   backoff_ = std::make_unique<grpc::Alarm>();
-  return backoff_.get();
+  backoff_->Set(queue, absl::ToChronoTime(when), tag);
+  if (cancelled_) backoff_->Cancel();
 }
 
 }  // namespace gateway

@@ -63,8 +63,9 @@ class UpstreamCall {
   grpc::ClientContext* NewAttempt();
   // RetryBackoff for this call's last attempt.
   std::optional<absl::Duration> Backoff(const grpc::Status& status, bool retry_safe) const;
-  // The backoff timer, replaced per backoff; Cancel() fires it early.
-  grpc::Alarm* NewBackoff();
+  // Arms a fresh backoff timer: `tag` comes out of `queue` at `when`, or
+  // early (not ok) if the call is or gets cancelled.
+  void StartBackoff(absl::Time when, grpc::CompletionQueue* queue, void* tag);
 
   std::vector<std::pair<std::string, std::string>> metadata_;
   absl::Time deadline_ = absl::InfiniteFuture();

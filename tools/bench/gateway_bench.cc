@@ -3,6 +3,10 @@
 // gateway's HTTP/JSON, each at concurrency 8 and 64 with one connection per
 // client. Prints throughput, p50/p99 and the ratios the gateway issue sets
 // (pass-through >= 0.8 x direct, HTTP >= 0.6 x direct).
+// Then the same three ways in front of a plain gRPC echo (the test Till's
+// ReadBalance, answered at once), the setup of the issue's reference:
+// Debian's Go grpc-gateway keeps about 0.27 of direct echo throughput at 8
+// in flight and 0.31 at 64.
 // Run it with tools/bench-gateway, which starts a private MariaDB.
 #include <algorithm>
 #include <cstdio>
@@ -19,6 +23,7 @@
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
+#include "estate/testing/probe.grpc.pb.h"
 #include "estate/tickets/v1/tickets.grpc.pb.h"
 #include "gateway/gateway.h"
 #include "gateway/jwt.h"
@@ -84,6 +89,16 @@ class HttpClient {
   bool connected_ = false;
 };
 
+// A plain gRPC echo: what the cheapest backend costs.
+class EchoTill final : public estate::testing::Till::Service {
+  grpc::Status ReadBalance(grpc::ServerContext*, const estate::testing::TillRequest* req,
+                           estate::testing::TillReply* reply) override {
+    reply->set_parent(req->parent());
+    reply->set_note(req->note());
+    return grpc::Status::OK;
+  }
+};
+
 std::shared_ptr<grpc::Channel> Channel(const std::string& addr, int i) {
   grpc::ChannelArguments args;
   args.SetInt("estate.bench.channel", i);  // distinct args: no shared connection
@@ -105,8 +120,18 @@ int main(int argc, char** argv) {
   gateway::GatewayOptions go;
   go.http_addr = "127.0.0.1:0";
   go.grpc_addr = "127.0.0.1:0";
-  go.backends = {{"tickets", tickets_addr}};
-  go.only_packages = {"estate.tickets.v1"};  // the one backend this bench runs
+  EchoTill echo;
+  int echo_port = 0;
+  grpc::ServerBuilder eb;
+  eb.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &echo_port);
+  eb.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  eb.RegisterService(&echo);
+  std::unique_ptr<grpc::Server> echo_server = eb.BuildAndStart();
+  const std::string echo_addr = absl::StrCat("127.0.0.1:", echo_port);
+
+  go.backends = {{"tickets", tickets_addr}, {"testing", echo_addr}};
+  go.only_packages = {"estate.tickets.v1", "estate.testing"};  // the backends this bench runs
+  go.excluded_packages = {};
   go.jwt_hs256_secret = kSecret;
   go.jwt_policy = {"estate", "estate-api", absl::Seconds(30)};
   go.rate_per_second = 0;
@@ -126,10 +151,13 @@ int main(int argc, char** argv) {
                                      kSecret);
 
   std::vector<std::unique_ptr<v1::TicketService::Stub>> direct, via;
+  std::vector<std::unique_ptr<estate::testing::Till::Stub>> echo_direct, echo_via;
   std::vector<std::unique_ptr<HttpClient>> https;
   for (int i = 0; i < max_threads; ++i) {
     direct.push_back(v1::TicketService::NewStub(Channel(tickets_addr, i)));
     via.push_back(v1::TicketService::NewStub(Channel(gw_grpc, i)));
+    echo_direct.push_back(estate::testing::Till::NewStub(Channel(echo_addr, i)));
+    echo_via.push_back(estate::testing::Till::NewStub(Channel(gw_grpc, i)));
     https.push_back(std::make_unique<HttpClient>((*gw)->http_port()));
   }
   std::vector<std::string> names;
@@ -165,10 +193,26 @@ int main(int argc, char** argv) {
   auto http_get = [&](int t) {
     return https[t]->Get("/v1/" + names[rngs[t]() % names.size()], bearer);
   };
+  auto echo_grpc = [&](std::vector<std::unique_ptr<estate::testing::Till::Stub>>& stubs, bool auth) {
+    return [&stubs, &bearer, auth](int t) {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+      if (auth) ctx.AddMetadata("authorization", bearer);
+      estate::testing::TillRequest req;
+      req.set_parent("sites/bench");
+      req.set_note("Bathroom floor tile tilted");
+      estate::testing::TillReply out;
+      return stubs[t]->ReadBalance(&ctx, req, &out).ok();
+    };
+  };
+  auto echo_http = [&](int t) {
+    return https[t]->Get("/v1/sites/bench/balance?note=Bathroom%20floor%20tile%20tilted", bearer);
+  };
 
   printf("estate gateway benchmark: GetTicket, %d cores, %.1f s per cell, %d rounds, gateway HTTP threads %d\n\n",
          static_cast<int>(std::thread::hardware_concurrency()), seconds, absl::GetFlag(FLAGS_rounds), go.http_threads);
-  printf("%-26s %5s %10s %9s %9s %7s\n", "path (median of rounds)", "conc", "ops/s", "p50 ms", "p99 ms", "errors");
+  printf("%-10s %-26s %5s %10s %9s %9s %7s\n", "backend", "path (median of rounds)", "conc", "ops/s",
+         "p50 ms", "p99 ms", "errors");
   const std::string paths = absl::GetFlag(FLAGS_paths);
   const int rounds = std::max(1, absl::GetFlag(FLAGS_rounds));
   auto median = [](std::vector<bench::Result> v) {
@@ -177,29 +221,47 @@ int main(int argc, char** argv) {
     return v[v.size() / 2];
   };
   struct Row { bench::Result direct, via, http; int c; };
-  std::vector<Row> rows;
-  for (int c : levels) {
-    std::vector<bench::Result> d, v, h;
-    for (int round = 0; round < rounds; ++round) {
-      if (absl::StrContains(paths, "direct")) d.push_back(bench::Measure(c, seconds, grpc_get(direct, false)));
-      if (absl::StrContains(paths, "passthrough")) v.push_back(bench::Measure(c, seconds, grpc_get(via, true)));
-      if (absl::StrContains(paths, "http")) h.push_back(bench::Measure(c, seconds, http_get));
+  // Each backend at each level: the three paths in interleaved rounds.
+  auto run = [&](const char* backend, const std::function<bool(int)>& d_op,
+                 const std::function<bool(int)>& v_op, const std::function<bool(int)>& h_op) {
+    std::vector<Row> rows;
+    for (int c : levels) {
+      std::vector<bench::Result> d, v, h;
+      for (int round = 0; round < rounds; ++round) {
+        if (absl::StrContains(paths, "direct")) d.push_back(bench::Measure(c, seconds, d_op));
+        if (absl::StrContains(paths, "passthrough")) v.push_back(bench::Measure(c, seconds, v_op));
+        if (absl::StrContains(paths, "http")) h.push_back(bench::Measure(c, seconds, h_op));
+      }
+      Row r{median(d), median(v), median(h), c};
+      for (auto [label, res] : {std::pair<const char*, bench::Result*>{"direct gRPC", &r.direct},
+                                {"gateway gRPC pass-through", &r.via},
+                                {"gateway HTTP/JSON", &r.http}}) {
+        printf("%-10s %-26s %5d %10.0f %9s %9s %7lld\n", backend, label, c, res->ops_per_s,
+               bench::Ms(res->p50).c_str(), bench::Ms(res->p99).c_str(),
+               static_cast<long long>(res->errors));
+      }
+      rows.push_back(r);
     }
-    Row r{median(d), median(v), median(h), c};
-    for (auto [label, res] : {std::pair<const char*, bench::Result*>{"direct gRPC", &r.direct},
-                              {"gateway gRPC pass-through", &r.via},
-                              {"gateway HTTP/JSON", &r.http}}) {
-      printf("%-26s %5d %10.0f %9s %9s %7lld\n", label, c, res->ops_per_s, bench::Ms(res->p50).c_str(),
-             bench::Ms(res->p99).c_str(), static_cast<long long>(res->errors));
-    }
-    rows.push_back(r);
-  }
-  printf("\n%5s %22s %22s\n", "conc", "pass-through/direct", "HTTP/direct");
-  for (const Row& r : rows) {
-    printf("%5d %15.2f (>=0.8) %15.2f (>=0.6)\n", r.c, r.via.ops_per_s / r.direct.ops_per_s,
+    return rows;
+  };
+  const std::vector<Row> tickets_rows = run("GetTicket", grpc_get(direct, false), grpc_get(via, true), http_get);
+  const std::vector<Row> echo_rows =
+      run("echo", echo_grpc(echo_direct, false), echo_grpc(echo_via, true), echo_http);
+
+  printf("\nGetTicket %5s %22s %22s\n", "conc", "pass-through/direct", "HTTP/direct");
+  for (const Row& r : tickets_rows) {
+    printf("          %5d %15.2f (>=0.8) %15.2f (>=0.6)\n", r.c, r.via.ops_per_s / r.direct.ops_per_s,
            r.http.ops_per_s / r.direct.ops_per_s);
   }
+  printf("\necho      %5s %22s %22s   Go grpc-gateway's HTTP/direct (the issue)\n", "conc",
+         "pass-through/direct", "HTTP/direct");
+  for (const Row& r : echo_rows) {
+    const char* reference = r.c == 8 ? "0.27" : r.c == 64 ? "0.31" : "-";
+    printf("          %5d %22.2f %22.2f   %s\n", r.c, r.via.ops_per_s / r.direct.ops_per_s,
+           r.http.ops_per_s / r.direct.ops_per_s, reference);
+  }
   (*gw)->Shutdown();
+  echo_server->Shutdown();
   host->Shutdown();
   return 0;
 }
