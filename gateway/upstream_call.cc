@@ -1,5 +1,6 @@
 #include "gateway/upstream_call.h"
 
+#include <algorithm>
 #include <random>
 
 #include "absl/time/clock.h"

@@ -44,7 +44,6 @@ class UpstreamCall {
     metadata_.emplace_back(std::move(key), std::move(value));
   }
   void set_deadline(absl::Time deadline) { deadline_ = deadline; }
-  absl::Time deadline() const { return deadline_; }
 
   // Cancels the attempt in flight, a pending backoff and any later attempt.
   // Safe from any thread.
