@@ -17,6 +17,20 @@
 #include "services/kit/grpc_metrics.h"
 #include "spdlog/spdlog.h"
 
+// Which Connector/C++ 1.1 calls report a failure, checked against a
+// connection that a proxy has cut (tests/kit/driver_failures_test.cc pins each
+// one, so a driver upgrade that changes them fails there first):
+//  - Connection::commit(), rollback() and setAutoCommit() call the C API and
+//    drop its result: on a dead connection they return as if they had worked.
+//    The kit does not call them; START TRANSACTION, COMMIT and ROLLBACK are
+//    prepared statements like any other (Db::Transact).
+//  - prepareStatement(), PreparedStatement::executeQuery() and
+//    executeUpdate() throw SQLException with the server's or the client
+//    library's error number: every statement's failure is seen.
+//  - isValid() returns false (mysql_ping's result): Acquire drops the
+//    connection.
+//  - setTransactionIsolation() runs SET SESSION TRANSACTION as a statement and
+//    throws; connect() throws.
 namespace kit {
 
 struct PooledConnection {
@@ -166,8 +180,16 @@ void Bind(sql::PreparedStatement* stmt, const std::vector<SqlParam>& params) {
 
 }  // namespace
 
+absl::Status Conn::CheckDeadline(absl::string_view sql_text) const {
+  if (db_->clock_.Now() < deadline_) return absl::OkStatus();
+  spdlog::debug("db statement not started, the caller's deadline has passed: {}",
+                std::string(sql_text.substr(0, 60)));
+  return absl::DeadlineExceededError("deadline exceeded before the database work finished");
+}
+
 absl::StatusOr<std::vector<Row>> Conn::Query(absl::string_view sql_text,
                                              const std::vector<SqlParam>& params) {
+  if (absl::Status s = CheckDeadline(sql_text); !s.ok()) return s;
   absl::StatusOr<sql::PreparedStatement*> stmt = Prepare(sql_text);
   if (!stmt.ok()) return stmt.status();
   const absl::Time start = absl::Now();
@@ -213,6 +235,12 @@ absl::StatusOr<int64_t> Conn::InsertReturningId(absl::string_view sql_text,
 
 absl::StatusOr<ExecResult> Conn::Exec(absl::string_view sql_text,
                                       const std::vector<SqlParam>& params) {
+  if (absl::Status s = CheckDeadline(sql_text); !s.ok()) return s;
+  return ExecNow(sql_text, params);
+}
+
+absl::StatusOr<ExecResult> Conn::ExecNow(absl::string_view sql_text,
+                                         const std::vector<SqlParam>& params) {
   absl::StatusOr<sql::PreparedStatement*> stmt = Prepare(sql_text);
   if (!stmt.ok()) return stmt.status();
   const absl::Time start = absl::Now();
@@ -228,7 +256,8 @@ absl::StatusOr<ExecResult> Conn::Exec(absl::string_view sql_text,
   return result;
 }
 
-Db::Db(DbOptions options, prometheus::Registry* registry) : options_(std::move(options)) {
+Db::Db(DbOptions options, prometheus::Registry* registry, const Clock& clock)
+    : options_(std::move(options)), clock_(clock) {
   // The driver singleton is not safe to create from two threads at once.
   (void)sql::mysql::get_mysql_driver_instance();
   if (registry != nullptr) {
@@ -388,8 +417,9 @@ void Db::Release(std::unique_ptr<PooledConnection> pc) {
   UpdateGauges();
 }
 
-absl::Status Db::RunOn(PooledConnection* pc, absl::FunctionRef<absl::Status(Conn&)> fn) {
-  Conn conn(this, pc);
+absl::Status Db::RunOn(PooledConnection* pc, absl::Time deadline,
+                       absl::FunctionRef<absl::Status(Conn&)> fn) {
+  Conn conn(this, pc, deadline);
   try {
     return fn(conn);
   } catch (const std::exception& e) {
@@ -402,7 +432,7 @@ absl::Status Db::RunOn(PooledConnection* pc, absl::FunctionRef<absl::Status(Conn
 absl::Status Db::Run(absl::Time deadline, absl::FunctionRef<absl::Status(Conn&)> fn) {
   absl::StatusOr<std::unique_ptr<PooledConnection>> pc = Acquire(deadline);
   if (!pc.ok()) return pc.status();
-  absl::Status status = RunOn(pc->get(), fn);
+  absl::Status status = RunOn(pc->get(), deadline, fn);
   Release(std::move(*pc));
   return status;
 }
@@ -419,7 +449,8 @@ absl::Status Db::Ping(absl::Time deadline) {
       if (!pc.ok()) return pc.status();
       ping_conn_ = std::move(*pc);
     }
-    s = RunOn(ping_conn_.get(), [](Conn& c) { return c.Query("SELECT 1").status(); });
+    s = RunOn(ping_conn_.get(), deadline,
+              [](Conn& c) { return c.Query("SELECT 1").status(); });
     if (s.ok()) return s;
     ping_conn_->broken = true;
   }
@@ -433,43 +464,44 @@ absl::Status Db::Transact(absl::Time deadline, absl::FunctionRef<absl::Status(Co
       if (tx_retries_ != nullptr) tx_retries_->Increment();
       // Contention clears quickly; a short, growing pause lets it.
       absl::SleepFor(absl::Milliseconds(2 << attempt));
-      if (absl::Now() >= deadline) break;
+      if (clock_.Now() >= deadline) break;
     }
     absl::StatusOr<std::unique_ptr<PooledConnection>> pc = Acquire(deadline);
     if (!pc.ok()) return pc.status();
     PooledConnection* raw = pc->get();
     bool commit_sent = false;
-    bool committed = false;
     int code = 0;
-    status = RunOn(raw, [&](Conn& conn) -> absl::Status {
-      try {
-        raw->conn->setAutoCommit(false);
-        absl::Status s = fn(conn);
+    status = RunOn(raw, deadline, [&](Conn& conn) -> absl::Status {
+      // Transaction control runs as statements, never through the driver's
+      // commit()/rollback()/setAutoCommit(): those drop the server's answer
+      // (see the top of this file), and a COMMIT that died with the
+      // connection would read as committed.
+      absl::Status s = conn.Exec("START TRANSACTION").status();
+      if (s.ok()) s = fn(conn);
+      // The deadline rule: a client that has gone gets no commit it cannot
+      // hear about; rolling back also frees the rows and the connection.
+      if (s.ok()) s = conn.CheckDeadline("COMMIT");
+      if (!s.ok()) {
         code = conn.last_error();
-        if (!s.ok()) {
-          if (!raw->broken) raw->conn->rollback();
-        } else {
-          commit_sent = true;
-          raw->conn->commit();
-          committed = true;
-        }
-        if (!raw->broken) raw->conn->setAutoCommit(true);
+        if (!raw->broken && !conn.ExecNow("ROLLBACK", {}).ok()) raw->broken = true;
         return s;
-      } catch (const sql::SQLException& e) {
-        code = e.getErrorCode();
-        const char* when = committed ? "after commit" : commit_sent ? "commit" : "transaction";
-        absl::Status failed = conn.Fail(when, code, e.getSQLStateCStr(), e.what());
-        // Whatever happens after a successful COMMIT does not undo it; the
-        // session is in doubt, so it is not reused.
-        raw->broken = true;
-        return committed ? absl::OkStatus() : failed;
       }
+      commit_sent = true;
+      absl::StatusOr<ExecResult> commit = conn.ExecNow("COMMIT", {});
+      if (commit.ok()) return absl::OkStatus();
+      code = conn.last_error();
+      // The session is in doubt after a failed COMMIT; it is not reused.
+      raw->broken = true;
+      // A deadlock reported by COMMIT means the server rolled back.
+      if (IsRetryableConflict(code)) return commit.status();
+      spdlog::warn("commit failed (error {}): outcome unknown", code);
+      return absl::UnavailableError(kCommitOutcomeUnknown);
     });
     Release(std::move(*pc));
-    if (status.ok() || committed) return status;
+    if (status.ok()) return status;
     if (IsRetryableConflict(code) && status.code() == absl::StatusCode::kAborted) continue;
-    // Before COMMIT nothing can have been applied, so a fresh connection may try
-    // again; a loss during COMMIT leaves the outcome unknown.
+    // Before COMMIT nothing can have been applied, so a fresh connection may
+    // try again; a loss during COMMIT leaves the outcome unknown.
     if (IsConnectionLoss(code) && !commit_sent) continue;
     return status;
   }

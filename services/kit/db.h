@@ -17,6 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "prometheus/registry.h"
+#include "services/kit/clock.h"
 
 namespace sql {
 class Connection;
@@ -90,6 +91,9 @@ class Db;
 
 // A borrowed connection. Every statement is prepared (and cached per
 // connection); driver exceptions never leave this class: they become Status.
+// A statement is not started once the caller's deadline has passed
+// (DEADLINE_EXCEEDED): the client has gone, and a pooled connection is better
+// spent on one that has not.
 //  - lost connection / server gone       -> UNAVAILABLE
 //  - deadlock / lock wait timeout        -> ABORTED (Db::Transact retries these)
 //  - duplicate key                       -> ALREADY_EXISTS
@@ -112,13 +116,19 @@ class Conn {
 
  private:
   friend class Db;
-  Conn(Db* db, PooledConnection* pc) : db_(db), pc_(pc) {}
+  Conn(Db* db, PooledConnection* pc, absl::Time deadline)
+      : db_(db), pc_(pc), deadline_(deadline) {}
+  absl::Status CheckDeadline(absl::string_view sql) const;
+  // Exec without the deadline check: transaction control (COMMIT, ROLLBACK)
+  // decides about the deadline itself.
+  absl::StatusOr<ExecResult> ExecNow(absl::string_view sql, const std::vector<SqlParam>& params);
   absl::StatusOr<sql::PreparedStatement*> Prepare(absl::string_view sql);
   absl::Status Fail(absl::string_view what, int code, const char* sqlstate,
                     const char* message);
 
   Db* db_;
   PooledConnection* pc_;
+  absl::Time deadline_;
   int last_error_ = 0;
 };
 
@@ -134,16 +144,22 @@ struct PoolStats {
 // connections are validated and dropped.
 class Db {
  public:
-  // Does not connect; the first use does. `registry` may be null.
-  Db(DbOptions options, prometheus::Registry* registry);
+  // Does not connect; the first use does. `registry` may be null. `clock`
+  // is what deadlines are compared with (tests move it); it must outlive Db.
+  Db(DbOptions options, prometheus::Registry* registry, const Clock& clock = RealClock());
   ~Db();
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
 
-  // Runs fn inside a transaction and commits if it returns OK. Deadlocks and
-  // lock-wait timeouts are retried (up to 4 attempts), as is a connection lost
-  // before COMMIT was sent; a loss during COMMIT is UNAVAILABLE (the outcome is
-  // unknown; callers carry a request_id so that a retry is safe).
+  // Runs fn inside a transaction and commits if it returns OK. OK means the
+  // server confirmed the COMMIT; nothing else does.
+  //  - Deadlocks and lock-wait timeouts are retried (up to 4 attempts), as is
+  //    a connection lost before COMMIT was sent.
+  //  - If the deadline has passed when fn returns, the transaction is rolled
+  //    back (DEADLINE_EXCEEDED): nobody is waiting for that answer.
+  //  - A failure during COMMIT is UNAVAILABLE with kCommitOutcomeUnknown: the
+  //    write may or may not have been applied; a retry with the same
+  //    request_id is safe (IdempotentWrite answers it with the first result).
   absl::Status Transact(absl::Time deadline, absl::FunctionRef<absl::Status(Conn&)> fn);
   // Runs fn on an autocommit connection; for reads.
   absl::Status Run(absl::Time deadline, absl::FunctionRef<absl::Status(Conn&)> fn);
@@ -163,10 +179,12 @@ class Db {
   // Runs fn on a borrowed connection; exceptions other than the driver's
   // (which Conn already turns into Status) become INTERNAL and drop the
   // connection, so no pool slot is ever lost.
-  absl::Status RunOn(PooledConnection* pc, absl::FunctionRef<absl::Status(Conn&)> fn);
+  absl::Status RunOn(PooledConnection* pc, absl::Time deadline,
+                     absl::FunctionRef<absl::Status(Conn&)> fn);
   void ObserveQuery(absl::Duration d);
 
   const DbOptions options_;
+  const Clock& clock_;
   absl::Mutex mu_;
   std::vector<std::unique_ptr<PooledConnection>> idle_ ABSL_GUARDED_BY(mu_);
   int open_ ABSL_GUARDED_BY(mu_) = 0;
@@ -181,6 +199,12 @@ class Db {
   prometheus::Counter* tx_retries_ = nullptr;
   prometheus::Counter* connect_errors_ = nullptr;
 };
+
+// The message of a write whose COMMIT was cut off: the client must not assume
+// either outcome.
+inline constexpr char kCommitOutcomeUnknown[] =
+    "database connection lost during commit: the outcome is unknown; "
+    "retrying with the same request_id is safe";
 
 // Formats a time as MySQL DATETIME(6) text in UTC.
 std::string SqlTime(absl::Time t);
