@@ -5,6 +5,7 @@
 #include "estate/api/v1/health_view.pb.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
 #include "services/kit/grpc_metrics.h"
+#include "spdlog/spdlog.h"
 
 namespace gateway {
 namespace {
@@ -130,7 +131,29 @@ bool Backend::OnQueue(UpstreamCall* call, bool ok, grpc::CompletionQueue* queue,
     }
   }
   in_flight_->Remove(call);
+  if (!status->ok() && !call->AnsweredByService()) *status = PlainTransportError(*status);
   return true;
+}
+
+grpc::Status Backend::PlainTransportError(const grpc::Status& status) const {
+  // gRPC's own messages name addresses and resolver details: the log's, not
+  // the client's.
+  spdlog::warn("backend {} call failed in transport: code={} {}", name_,
+               kit::GrpcCodeName(static_cast<int>(status.error_code())), status.error_message());
+  switch (status.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+      return grpc::Status(status.error_code(),
+                          absl::StrCat("the ", name_, " service is unavailable; try again later"));
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return grpc::Status(status.error_code(),
+                          "deadline exceeded before the service answered: a write's outcome "
+                          "is unknown; retrying it with the same request_id is safe");
+    case grpc::StatusCode::CANCELLED:
+      return grpc::Status(status.error_code(), "cancelled");
+    default:
+      return grpc::Status(status.error_code(),
+                          absl::StrCat("the call to the ", name_, " service failed"));
+  }
 }
 
 namespace {

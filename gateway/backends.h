@@ -85,6 +85,9 @@ class Backend {
   prometheus::Histogram& seconds_;
   prometheus::Gauge& up_;
   void Record(absl::Time start, const grpc::Status& status);
+  // A status gRPC's transport made, with its message replaced by a plain one
+  // (the original goes to the log).
+  grpc::Status PlainTransportError(const grpc::Status& status) const;
   grpc::GenericStub& Stub(bool retry_safe);
   void AttemptOnQueue(UpstreamCall* call, grpc::CompletionQueue* queue, void* tag,
                       grpc::Status* status);

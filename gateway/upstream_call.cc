@@ -4,6 +4,7 @@
 #include <random>
 
 #include "absl/time/clock.h"
+#include "services/kit/rpc_context.h"
 
 namespace gateway {
 
@@ -29,6 +30,12 @@ void UpstreamCall::Cancel() {
 bool UpstreamCall::cancelled() const {
   absl::MutexLock lock(&mu_);
   return cancelled_;
+}
+
+bool UpstreamCall::AnsweredByService() const {
+  absl::MutexLock lock(&mu_);
+  return !contexts_.empty() &&
+         contexts_.back()->GetServerTrailingMetadata().count(kit::kAnsweredByServiceKey) > 0;
 }
 
 grpc::ClientContext* UpstreamCall::NewAttempt() {

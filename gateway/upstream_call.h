@@ -60,6 +60,9 @@ class UpstreamCall {
   // earlier ones live on until the call is destroyed, as gRPC may still
   // hold them while their completion runs.
   grpc::ClientContext* NewAttempt();
+  // True if the last attempt's answer came from an estate service (the kit's
+  // kAnsweredByServiceKey trailer), not from gRPC's transport.
+  bool AnsweredByService() const;
   // RetryBackoff for this call's last attempt.
   std::optional<absl::Duration> Backoff(const grpc::Status& status, bool retry_safe) const;
   // Arms a fresh backoff timer: `tag` comes out of `queue` at `when`, or

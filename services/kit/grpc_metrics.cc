@@ -139,6 +139,7 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
       method_->handled[GrpcCodeIndex(code)]->Increment();
       method_->seconds->Observe(seconds);
       if (!status.ok()) {
+        methods->GetSendTrailingMetadata()->emplace(kAnsweredByServiceKey, "1");
         // One line per failed call; unknown, internal and unavailable are the
         // ones an operator acts on.
         const bool serious = code == 2 || code == 13 || code == 14 || code == 15;

@@ -28,6 +28,13 @@ inline constexpr char kRolesMetadataKey[] = "x-estate-roles";
 // The caller's roles, cut like CallerOf; "" when none were passed.
 std::string RolesOf(const grpc::ServerContext& context);
 
+// Trailing metadata the kit adds to every failed call a service answers. Its
+// message is the service's own and safe to show (no SQL, no addresses); a
+// failure without it was made by gRPC's transport ("failed to connect to all
+// addresses; last error: ... ipv4:10.0.3.7:50051 ..."), and the gateway
+// replaces that message with a plain one before a client sees it.
+inline constexpr char kAnsweredByServiceKey[] = "x-estate-answered";
+
 // The client's deadline, or now + 30 s if it set none: every wait a call
 // makes (a pooled connection, a lock) ends by then.
 absl::Time DeadlineOf(const grpc::ServerContext& context);

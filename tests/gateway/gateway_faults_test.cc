@@ -56,6 +56,23 @@ TEST_F(GatewayFaults, BackendDownIs503AndNotReadyUntilItReturns) {
   HttpResult down = Http(port(), "GET", "/v1/sites/north/balance", "", viewer);
   EXPECT_EQ(down.status, 503) << down.body;
   EXPECT_EQ(nlohmann::json::parse(down.body)["code"], 14);
+  // gRPC's own message names the backend's address; clients get a plain one.
+  EXPECT_EQ(nlohmann::json::parse(down.body)["message"],
+            "the testing service is unavailable; try again later");
+  EXPECT_EQ(down.body.find("127.0.0.1"), std::string::npos) << down.body;
+  {
+    auto stub = estate::testing::Till::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", gateway_->grpc_port()), grpc::InsecureChannelCredentials()));
+    estate::testing::TillRequest req;
+    req.set_parent("sites/north");
+    estate::testing::TillReply reply;
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", viewer[0].second);
+    const grpc::Status s = stub->ReadBalance(&ctx, req, &reply);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+    EXPECT_EQ(s.error_message(), "the testing service is unavailable; try again later")
+        << "the pass-through hides the address too";
+  }
   EXPECT_EQ(AwaitReady(503), 503);
   EXPECT_EQ(nlohmann::json::parse(Http(port(), "GET", "/readyz").body)["backends"]["testing"],
             "NOT_SERVING");
@@ -70,7 +87,10 @@ TEST_F(GatewayFaults, OnlyCallsSafeToRepeatAreRetried) {
   StartGateway(Options());
   ASSERT_EQ(AwaitReady(200), 200);
   int before = till_->service.calls.load();
-  EXPECT_EQ(Pay("fail-unavailable").status, 503);
+  const HttpResult refused = Pay("fail-unavailable");
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_EQ(nlohmann::json::parse(refused.body)["message"], "till: closed")
+      << "a service's own message reaches the client unchanged";
   EXPECT_EQ(till_->service.calls.load() - before, 1)
       << "a payment without a request_id is never sent twice";
   before = till_->service.calls.load();

@@ -14,6 +14,7 @@
 #include "gateway/jwt.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "services/kit/rpc_context.h"
 #include "nlohmann/json.hpp"
 #include "tests/gateway/http_client.h"
 #include "tests/support/in_process.h"
@@ -58,6 +59,8 @@ class TillService final : public estate::testing::Till::Service {
                            estate::testing::TillReply* reply) override {
     if (req->note() == "fail-unavailable") {
       ++calls;
+      // As the kit marks every failure a service answers itself.
+      ctx->AddTrailingMetadata(kit::kAnsweredByServiceKey, "1");
       return grpc::Status(grpc::StatusCode::UNAVAILABLE, "till: closed");
     }
     return Answer(ctx, *req, reply);
