@@ -128,9 +128,6 @@ grpc::Status ArchivesService::CreateKey(grpc::ServerContext* ctx, const v1::Crea
       [&](kit::Conn& c) -> absl::Status {
         const absl::Time now = clock_.Now();
         absl::StatusOr<int64_t> id = store::InsertKey(c, k, actor, now);
-        if (absl::IsAlreadyExists(id.status())) {
-          return FieldError("key.tag", "already on another key of the site");
-        }
         if (!id.ok()) return id.status();
         k.id = *id;
         *resp = KeyView(k, now);

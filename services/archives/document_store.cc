@@ -6,6 +6,7 @@
 #include "services/kit/etag.h"
 #include "services/kit/proto_time.h"
 #include "services/kit/status_macros.h"
+#include "services/kit/unique_keys.h"
 
 namespace archives::store {
 
@@ -149,16 +150,29 @@ absl::StatusOr<std::vector<DocumentRow>> ListDocuments(Conn& c, const DocumentFi
   return out;
 }
 
+namespace {
+
+// What a duplicate on each unique key of document_loans means. The lender
+// locks the document first; the key is the backstop should a path skip it.
+const kit::UniqueKeys& LoanKeys() {
+  static const auto* keys = new kit::UniqueKeys({
+      {"one_open_loan", absl::StatusCode::kFailedPrecondition, "the document is already lent"},
+  });
+  return *keys;
+}
+
+}  // namespace
+
 absl::StatusOr<int64_t> InsertLoan(Conn& c, const std::string& site, int64_t document_id,
                                    v1::Loan& l, const std::string& actor, absl::Time now) {
   const absl::Time due = kit::FromTimestamp(l.due_time());
   ASSIGN_OR_RETURN(
       int64_t id,
-      c.InsertReturningId(
+      LoanKeys().Map(c.InsertReturningId(
           "INSERT INTO document_loans (site, document_id, borrower, department, purpose, "
           "due_at, approver, lent_by, lent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
           {site, document_id, l.borrower(), l.department(), l.purpose(), due, l.approver(),
-           actor, now}));
+           actor, now})));
   l.set_name(absl::StrCat("sites/", site, "/loans/", id));
   l.set_document(absl::StrCat("sites/", site, "/documents/", document_id));
   l.set_lent_by(actor);

@@ -149,13 +149,7 @@ grpc::Status ArchivesService::LendDocument(grpc::ServerContext* ctx,
         loan.set_purpose(req->purpose());
         *loan.mutable_due_time() = req->due_time();
         loan.set_approver(req->approver());
-        absl::Status inserted = store::InsertLoan(c, ref->site, ref->id, loan, actor, now).status();
-        // The row lock above serializes lenders; the unique key is the
-        // backstop should any path ever skip it.
-        if (absl::IsAlreadyExists(inserted)) {
-          return absl::FailedPreconditionError("the document is already lent");
-        }
-        RETURN_IF_ERROR(inserted);
+        RETURN_IF_ERROR(store::InsertLoan(c, ref->site, ref->id, loan, actor, now).status());
         row.doc.set_state(v1::LENT);
         RETURN_IF_ERROR(store::UpdateDocument(c, row, now));
         SetOverdue(loan, now);

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/kit/status_macros.h"
+#include "services/kit/unique_keys.h"
 
 namespace archives::store {
 
@@ -72,17 +73,26 @@ CustodyRow CustodyOf(const Row& r, int at = 0) {
   return c;
 }
 
+
+// What a duplicate on each unique key of key_register means.
+const kit::UniqueKeys& RegisterKeys() {
+  static const auto* keys = new kit::UniqueKeys({
+      {"by_tag", absl::StatusCode::kAlreadyExists, "key.tag: already on another key of the site"},
+  });
+  return *keys;
+}
+
 }  // namespace
 
 absl::StatusOr<int64_t> InsertKey(Conn& c, KeyRow& k, const std::string& actor, absl::Time now) {
   k.version = 1;
   k.created_at = now;
   k.state = v1::IN_CABINET;
-  return c.InsertReturningId(
+  return RegisterKeys().Map(c.InsertReturningId(
       "INSERT INTO key_register (site, kind, tag, unit, key_set, master, cabinet_slot, state, "
       "version, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING id",
       {k.site, static_cast<int>(k.kind), k.tag, k.unit, k.key_set, k.master, k.cabinet_slot,
-       static_cast<int>(k.state), now, actor});
+       static_cast<int>(k.state), now, actor}));
 }
 
 absl::StatusOr<KeyRow> ReadKey(Conn& c, const std::string& site, int64_t id, bool for_update) {

@@ -84,9 +84,7 @@ grpc::Status ArchivesService::CreateUnit(grpc::ServerContext* ctx,
       [&](kit::Conn& c) -> absl::Status {
         const absl::Time now = clock_.Now();
         v1::Unit out = unit;
-        absl::Status s = store::InsertUnit(c, *site, req->unit_id(), out, actor, now);
-        if (absl::IsAlreadyExists(s)) return FieldError("unit_id", "already registered on the site");
-        RETURN_IF_ERROR(s);
+        RETURN_IF_ERROR(store::InsertUnit(c, *site, req->unit_id(), out, actor, now));
         RETURN_IF_ERROR(store::AddHistory(c, *site, out.name(), actor, "created", {}, out, now));
         *resp = out;
         return absl::OkStatus();
@@ -335,7 +333,8 @@ grpc::Status ArchivesService::ImportUnits(grpc::ServerContext* ctx,
           v1::Unit unit = row->unit;
           absl::Status inserted = store::InsertUnit(c, *site, row->unit_id, unit, actor, now);
           if (absl::IsAlreadyExists(inserted)) {
-            // Registered by someone else since the check: all of it rolls back.
+            // Registered by someone else since the check: for the import as a
+            // whole that is a lost race (ABORTED), and all of it rolls back.
             return absl::AbortedError(absl::StrCat("unit ", row->unit_id,
                                                    " was registered meanwhile; import again"));
           }

@@ -8,6 +8,7 @@
 #include "services/kit/etag.h"
 #include "services/kit/proto_time.h"
 #include "services/kit/status_macros.h"
+#include "services/kit/unique_keys.h"
 
 namespace archives::store {
 
@@ -82,18 +83,27 @@ std::vector<SqlParam> PartyValues(const v1::Party& p) {
           DateOrNull(p.end_date())};
 }
 
+
+// What a duplicate on each unique key of units means.
+const kit::UniqueKeys& UnitKeys() {
+  static const auto* keys = new kit::UniqueKeys({
+      {"by_name", absl::StatusCode::kAlreadyExists, "unit_id: already registered on the site"},
+  });
+  return *keys;
+}
+
 }  // namespace
 
 absl::Status InsertUnit(Conn& c, const std::string& site, const std::string& unit_id,
                         v1::Unit& u, const std::string& actor, absl::Time now) {
   ASSIGN_OR_RETURN(
       int64_t id,
-      c.InsertReturningId(
+      UnitKeys().Map(c.InsertReturningId(
           "INSERT INTO units (site, unit_id, building, floor, number, area_centi_m2, layout, "
           "occupancy, version, created_at, created_by, updated_at) "
           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?) RETURNING id",
           {site, unit_id, u.building(), u.floor(), u.number(), u.area_centi_m2(), u.layout(),
-           static_cast<int>(u.occupancy()), now, actor, now}));
+           static_cast<int>(u.occupancy()), now, actor, now})));
   (void)id;
   u.set_name(absl::StrCat("sites/", site, "/units/", unit_id));
   u.set_etag(kit::Etag(1));

@@ -188,9 +188,6 @@ grpc::Status BillingService::CreateChargeItem(grpc::ServerContext* ctx,
       db_, kit::DeadlineOf(*ctx), "CreateChargeItem", req->request_id(), *req, resp,
       [&](kit::Conn& c) -> absl::Status {
         absl::StatusOr<int64_t> id = store::InsertChargeItem(c, *site, def, actor, clock_.Now());
-        if (id.status().code() == absl::StatusCode::kAlreadyExists) {
-          return FieldError("charge_item.code", "already used by another charge item of the site");
-        }
         if (!id.ok()) return id.status();
         ASSIGN_OR_RETURN(*resp, store::ReadChargeItem(c, *site, *id));
         return absl::OkStatus();
@@ -265,9 +262,6 @@ grpc::Status BillingService::CreateAccount(grpc::ServerContext* ctx,
         a.unit = req->account_id();
         ApplyAccountInput(*in, a);
         absl::StatusOr<int64_t> id = store::InsertAccount(c, a, actor, clock_.Now());
-        if (id.status().code() == absl::StatusCode::kAlreadyExists) {
-          return absl::AlreadyExistsError("the unit already has a billing account");
-        }
         if (!id.ok()) return id.status();
         ASSIGN_OR_RETURN(store::AccountRow stored, store::ReadAccountById(c, *id, false));
         ASSIGN_OR_RETURN(store::Settings s, store::ReadSettings(c, *site, false));

@@ -10,6 +10,7 @@
 #include "services/billing/billing_validation.h"
 #include "services/kit/bulk_insert.h"
 #include "services/kit/status_macros.h"
+#include "services/kit/unique_keys.h"
 
 namespace billing::store {
 
@@ -103,16 +104,33 @@ absl::StatusOr<bool> AnythingBilled(Conn& c, const std::string& site) {
   return !rows.empty();
 }
 
+// What a duplicate on each unique key means, per table.
+namespace {
+const kit::UniqueKeys& ChargeItemKeys() {
+  static const auto* keys = new kit::UniqueKeys({
+      {"by_code", absl::StatusCode::kAlreadyExists,
+       "charge_item.code: already used by another charge item of the site"},
+  });
+  return *keys;
+}
+const kit::UniqueKeys& AccountKeys() {
+  static const auto* keys = new kit::UniqueKeys({
+      {"by_unit", absl::StatusCode::kAlreadyExists, "the unit already has a billing account"},
+  });
+  return *keys;
+}
+}  // namespace
+
 // --- charge items -----------------------------------------------------------
 
 absl::StatusOr<int64_t> InsertChargeItem(Conn& c, const std::string& site,
                                          const v1::ChargeItem& def, const std::string& actor,
                                          absl::Time now) {
-  return c.InsertReturningId(
+  return ChargeItemKeys().Map(c.InsertReturningId(
       "INSERT INTO charge_items (site, code, kind, cycle, definition, created_at, created_by) "
       "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
       {site, def.code(), static_cast<int>(def.kind()), static_cast<int>(def.cycle()),
-       ToBlob(def), now, actor});
+       ToBlob(def), now, actor}));
 }
 
 namespace {
@@ -188,12 +206,12 @@ absl::StatusOr<int64_t> InsertAccount(Conn& c, AccountRow& a, const std::string&
                                       absl::Time now) {
   a.version = 1;
   a.created_at = now;
-  return c.InsertReturningId(
+  return AccountKeys().Map(c.InsertReturningId(
       "INSERT INTO accounts (site, unit, building, status, area, fee_start, items, profile, "
       "credit_minor, version, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 1, ?, ?) "
       "RETURNING id",
       {a.site, a.unit, a.building, static_cast<int>(a.status), a.area, DayText(a.fee_start),
-       absl::StrJoin(a.items, ","), ToBlob(a.profile), now, actor});
+       absl::StrJoin(a.items, ","), ToBlob(a.profile), now, actor}));
 }
 
 absl::StatusOr<AccountRow> ReadAccount(Conn& c, const std::string& site, const std::string& unit,

@@ -75,9 +75,7 @@ grpc::Status CleaningService::CreateItem(grpc::ServerContext* ctx, const v1::Cre
       db_, kit::DeadlineOf(*ctx), "CreateItem", req->request_id(), *req, resp,
       [&](kit::Conn& c) -> absl::Status {
         v1::Item item = in;
-        absl::Status s = store::InsertItem(c, *site, item, clock_.Now()).status();
-        if (absl::IsAlreadyExists(s)) return FieldError("item.sku", "already on the site");
-        RETURN_IF_ERROR(s);
+        RETURN_IF_ERROR(store::InsertItem(c, *site, item, clock_.Now()).status());
         *resp = item;
         return absl::OkStatus();
       }));

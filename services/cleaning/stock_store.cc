@@ -9,6 +9,7 @@
 #include "services/kit/etag.h"
 #include "services/kit/proto_time.h"
 #include "services/kit/status_macros.h"
+#include "services/kit/unique_keys.h"
 
 namespace cleaning::store {
 
@@ -131,14 +132,40 @@ constexpr char kStocktakeColumns[] =
 
 }  // namespace
 
+// What a duplicate on each unique key means, per table.
+namespace {
+const kit::UniqueKeys& ItemKeys() {
+  static const auto* keys = new kit::UniqueKeys({
+      {"by_sku", absl::StatusCode::kAlreadyExists, "item.sku: already on the site"},
+  });
+  return *keys;
+}
+// Checked by the signing rules first; the keys are the backstop.
+const kit::UniqueKeys& SignatureKeys() {
+  static const auto* keys = new kit::UniqueKeys({
+      {"PRIMARY", absl::StatusCode::kFailedPrecondition, "that signature is on the slip already"},
+      {"distinct_signers", absl::StatusCode::kFailedPrecondition,
+       "that signature is on the slip already"},
+  });
+  return *keys;
+}
+const kit::UniqueKeys& StocktakeKeys() {
+  static const auto* keys = new kit::UniqueKeys({
+      {"one_open", absl::StatusCode::kFailedPrecondition,
+       "a count of this warehouse is open already"},
+  });
+  return *keys;
+}
+}  // namespace
+
 absl::StatusOr<int64_t> InsertItem(Conn& c, const std::string& site, v1::Item& i,
                                    absl::Time now) {
   ASSIGN_OR_RETURN(int64_t id,
-                   c.InsertReturningId("INSERT INTO items (site, sku, display_name, "
+                   ItemKeys().Map(c.InsertReturningId("INSERT INTO items (site, sku, display_name, "
                                        "unit_of_measure, reorder_point, created_at) "
                                        "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                                        {site, i.sku(), i.display_name(), i.unit_of_measure(),
-                                        i.reorder_point(), now}));
+                                        i.reorder_point(), now})));
   i.set_name(Name(site, "items", id));
   kit::SetTimestamp(i.mutable_create_time(), now);
   return id;
@@ -414,10 +441,10 @@ absl::Status UpdateSlip(Conn& c, SlipRow& s, const std::string& cancel_reason) {
 
 absl::Status AddSignature(Conn& c, int64_t slip_id, v1::SignatureRole role,
                           const std::string& signer, absl::Time now) {
-  return c
-      .Exec("INSERT INTO slip_signatures (slip_id, role, signer, signed_at) VALUES (?, ?, ?, ?)",
-            {slip_id, static_cast<int>(role), signer, now})
-      .status();
+  return SignatureKeys().Map(
+      c.Exec("INSERT INTO slip_signatures (slip_id, role, signer, signed_at) VALUES (?, ?, ?, ?)",
+             {slip_id, static_cast<int>(role), signer, now})
+          .status());
 }
 
 absl::StatusOr<std::vector<SlipRow>> ListSlips(Conn& c, const std::string& site,
@@ -443,10 +470,10 @@ absl::StatusOr<std::vector<SlipRow>> ListSlips(Conn& c, const std::string& site,
 absl::StatusOr<int64_t> InsertStocktake(Conn& c, const std::string& site, int64_t warehouse_id,
                                         const std::string& actor, absl::Time now) {
   ASSIGN_OR_RETURN(int64_t id,
-                   c.InsertReturningId("INSERT INTO stocktakes (site, warehouse_id, state, "
-                                       "opened_by, opened_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-                                       {site, warehouse_id, static_cast<int>(v1::COUNTING), actor,
-                                        now}));
+                   StocktakeKeys().Map(c.InsertReturningId(
+                       "INSERT INTO stocktakes (site, warehouse_id, state, "
+                       "opened_by, opened_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+                       {site, warehouse_id, static_cast<int>(v1::COUNTING), actor, now})));
   RETURN_IF_ERROR(c.Exec("INSERT INTO stocktake_lines (stocktake_id, item_id, book_quantity) "
                          "SELECT ?, m.item_id, m.balance_after FROM stock_moves m JOIN "
                          "(SELECT MAX(id) id FROM stock_moves WHERE warehouse_id = ? "

@@ -15,6 +15,7 @@
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "services/kit/grpc_metrics.h"
+#include "services/kit/unique_keys.h"
 #include "spdlog/spdlog.h"
 
 // Which Connector/C++ 1.1 calls report a failure, checked against a
@@ -135,7 +136,7 @@ absl::Status Conn::Fail(absl::string_view what, int code, const char* sqlstate,
     return Unavailable();
   }
   if (IsRetryableConflict(code)) return absl::AbortedError("concurrent update; try again");
-  if (code == 1062) return absl::AlreadyExistsError("already exists");
+  if (code == 1062) return DuplicateKeyError(KeyNameFromDuplicateMessage(message));
   if (code == 4025 || code == 3819) {
     return absl::FailedPreconditionError("the change would break a rule of the data");
   }

@@ -96,7 +96,9 @@ class Db;
 // spent on one that has not.
 //  - lost connection / server gone       -> UNAVAILABLE
 //  - deadlock / lock wait timeout        -> ABORTED (Db::Transact retries these)
-//  - duplicate key                       -> ALREADY_EXISTS
+//  - duplicate key                       -> ALREADY_EXISTS naming the key
+//                                           (DuplicateKeyOf; stores map it
+//                                           with their UniqueKeys)
 //  - check constraint failed             -> FAILED_PRECONDITION
 //  - anything else                       -> INTERNAL (details only in the log)
 class Conn {

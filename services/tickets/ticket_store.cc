@@ -5,6 +5,7 @@
 #include "absl/strings/str_split.h"
 #include "services/kit/etag.h"
 #include "services/kit/proto_time.h"
+#include "services/kit/unique_keys.h"
 
 namespace tickets {
 namespace {
@@ -433,16 +434,16 @@ absl::StatusOr<v1::Survey> ReadSurvey(kit::Conn& c, const std::string& site, int
 absl::StatusOr<int64_t> InsertSurveyResponse(kit::Conn& c, const std::string& site,
                                              int64_t survey_id, const v1::SurveyResponse& r,
                                              absl::string_view actor) {
-  absl::StatusOr<int64_t> ins = c.InsertReturningId(
+  // What a duplicate on each unique key of survey_responses means.
+  static const auto* keys = new kit::UniqueKeys({
+      {"one_per_household", absl::StatusCode::kAlreadyExists,
+       "this household has already answered this survey"},
+  });
+  absl::StatusOr<int64_t> ins = keys->Map(c.InsertReturningId(
       "INSERT INTO survey_responses (site, survey_id, unit, comment, created_at, created_by)"
       " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-      {site, survey_id, r.unit(), r.comment(), kit::FromTimestamp(r.create_time()), actor});
-  if (!ins.ok()) {
-    if (ins.status().code() == absl::StatusCode::kAlreadyExists) {
-      return absl::AlreadyExistsError("this household has already answered this survey");
-    }
-    return ins.status();
-  }
+      {site, survey_id, r.unit(), r.comment(), kit::FromTimestamp(r.create_time()), actor}));
+  if (!ins.ok()) return ins.status();
   // Sorted, so that the statement order (and so lock order) is stable.
   std::map<std::string, int32_t> sorted(r.ratings().begin(), r.ratings().end());
   for (const auto& [dimension, rating] : sorted) {

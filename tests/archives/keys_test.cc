@@ -243,8 +243,9 @@ TEST_F(KeysTest, BadInputIsRefusedNamingTheFieldAndNothingIsWritten) {
   dup.mutable_key()->set_kind(v1::UNIT_KEY);
   dup.mutable_key()->set_tag("T-1");
   dup.mutable_key()->set_unit("sites/" + site + "/units/1-1-102");
-  EXPECT_EQ(stub_->CreateKey(Context().get(), dup, &tmp).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  const grpc::Status taken = stub_->CreateKey(Context().get(), dup, &tmp);
+  EXPECT_EQ(taken.error_code(), grpc::StatusCode::ALREADY_EXISTS) << "a tag is a key's natural key";
+  EXPECT_EQ(taken.error_message(), "key.tag: already on another key of the site");
 }
 
 }  // namespace

@@ -81,7 +81,7 @@ TEST_F(RegisterTest, ARetriedCreateReturnsTheFirstUnitAndWritesOnce) {
   EXPECT_EQ(s.error_message().rfind("request_id", 0), 0u) << s.error_message();
 
   s = stub_->CreateUnit(Context().get(), UnitRequest(site, "B3-1201"), &again);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
   EXPECT_EQ(s.error_message().rfind("unit_id", 0), 0u) << s.error_message();
   EXPECT_EQ(Rows("units", site), 1);
 }

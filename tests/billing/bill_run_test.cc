@@ -240,11 +240,12 @@ TEST_F(BillingTest, BadChargeItemsAreRefusedNamingTheFieldAndNothingIsWritten) {
     EXPECT_EQ(s.error_message().rfind(c.field, 0), 0u) << c.field << " vs " << s.error_message();
   }
   EXPECT_EQ(sql().Scalar("SELECT COUNT(*) FROM charge_items WHERE site = ?", {site}), 0);
-  // Codes are unique per site.
+  // Codes are unique per site: a second item with a taken code already exists.
   PerAreaItem(site, "property-fee", "2.6");
   v1::ChargeItem out;
-  EXPECT_EQ(CreateItem(site, Spec("property-fee", v1::FIXED, "1"), &out).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  const grpc::Status dup = CreateItem(site, Spec("property-fee", v1::FIXED, "1"), &out);
+  EXPECT_EQ(dup.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(dup.error_message(), "charge_item.code: already used by another charge item of the site");
 }
 
 }  // namespace

@@ -282,6 +282,19 @@ TEST_F(StockTest, BadInputNamesTheFieldAndWritesNothing) {
   EXPECT_EQ(st.error_message().rfind("zone.standard.items", 0), 0u) << st.error_message();
   EXPECT_EQ(Moves(s), before);
   EXPECT_EQ(sql_->Scalar("SELECT COUNT(*) FROM zones WHERE site = ?", {s.id}), 1);
+
+  // A taken SKU is a create whose natural key another item holds.
+  v1::CreateItemRequest again;
+  again.set_parent(s.name);
+  again.set_request_id(NewRequestId());
+  again.mutable_item()->set_sku("MOP-HEAD");
+  again.mutable_item()->set_display_name("Mop head, again");
+  again.mutable_item()->set_unit_of_measure("piece");
+  v1::Item dup;
+  st = stub_->CreateItem(Context().get(), again, &dup);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(st.error_message(), "item.sku: already on the site");
+  EXPECT_EQ(sql_->Scalar("SELECT COUNT(*) FROM items WHERE site = ?", {s.id}), 1);
 }
 
 TEST_F(StockTest, TheLedgerBalancesMatchAnIndependentRecount) {

@@ -1,5 +1,6 @@
 // The MySQL pool and transaction helper against the real test MariaDB.
 #include "services/kit/db.h"
+#include "services/kit/unique_keys.h"
 
 #include <atomic>
 #include <thread>
@@ -64,6 +65,32 @@ TEST_F(DbTest, ErrorsMapToCodesWithoutSqlInTheMessage) {
   });
   EXPECT_EQ(bad.code(), absl::StatusCode::kInternal);
   EXPECT_EQ(bad.message(), "internal database error");
+}
+
+TEST_F(DbTest, ADuplicateNamesItsKeyAndAStoreDeclaresWhatItMeans) {
+  ASSERT_TRUE(db_->Run(Soon(), [](Conn& c) {
+                    return c.Exec("CREATE TABLE tags (id INT PRIMARY KEY, tag VARCHAR(20),"
+                                  " UNIQUE KEY by_tag (tag))")
+                        .status();
+                  }).ok());
+  const UniqueKeys keys({{"by_tag", absl::StatusCode::kAlreadyExists, "tag: already taken"},
+                         {"PRIMARY", absl::StatusCode::kAborted, "raced; read again"}});
+  absl::Status by_tag, by_id;
+  ASSERT_TRUE(db_->Run(Soon(), [&](Conn& c) {
+                    EXPECT_TRUE(c.Exec("INSERT INTO tags VALUES (1, 'T-1')").ok());
+                    by_tag = c.Exec("INSERT INTO tags VALUES (2, 'T-1')").status();
+                    by_id = c.Exec("INSERT INTO tags VALUES (1, 'T-2')").status();
+                    return absl::OkStatus();
+                  }).ok());
+  EXPECT_EQ(DuplicateKeyOf(by_tag), "by_tag");
+  EXPECT_EQ(DuplicateKeyOf(by_id), "PRIMARY");
+  EXPECT_EQ(keys.Map(by_tag), absl::AlreadyExistsError("tag: already taken"));
+  EXPECT_EQ(keys.Map(by_id), absl::AbortedError("raced; read again"));
+  EXPECT_EQ(UniqueKeys({}).Map(by_tag), absl::AlreadyExistsError("already exists"))
+      << "an undeclared key stays ALREADY_EXISTS";
+  EXPECT_EQ(keys.Map(absl::NotFoundError("x")), absl::NotFoundError("x"));
+  EXPECT_EQ(KeyNameFromDuplicateMessage("Duplicate entry 'a' for key 'keys.by_tag'"), "by_tag")
+      << "MySQL 8 names the table too";
 }
 
 TEST_F(DbTest, TransactionRollsBackOnError) {
