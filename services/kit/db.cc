@@ -8,6 +8,7 @@
 #include <cppconn/resultset_metadata.h>
 
 #include <algorithm>
+#include <list>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -36,7 +37,14 @@ namespace kit {
 
 struct PooledConnection {
   std::unique_ptr<sql::Connection> conn;
-  absl::flat_hash_map<std::string, std::unique_ptr<sql::PreparedStatement>> statements;
+  // The statement cache: `recent` holds the SQL texts, most recently used
+  // first; each entry knows its place there.
+  struct Cached {
+    std::unique_ptr<sql::PreparedStatement> statement;
+    std::list<std::string>::iterator place;
+  };
+  absl::flat_hash_map<std::string, Cached> statements;
+  std::list<std::string> recent;
   absl::Time last_used = absl::InfinitePast();
   bool broken = false;
 };
@@ -150,11 +158,21 @@ absl::Status Conn::Fail(absl::string_view what, int code, const char* sqlstate,
 absl::StatusOr<sql::PreparedStatement*> Conn::Prepare(absl::string_view sql_text) {
   std::string key(sql_text);
   auto it = pc_->statements.find(key);
-  if (it != pc_->statements.end()) return it->second.get();
+  if (it != pc_->statements.end()) {
+    pc_->recent.splice(pc_->recent.begin(), pc_->recent, it->second.place);
+    return it->second.statement.get();
+  }
   try {
     std::unique_ptr<sql::PreparedStatement> stmt(pc_->conn->prepareStatement(key));
     sql::PreparedStatement* raw = stmt.get();
-    pc_->statements.emplace(std::move(key), std::move(stmt));
+    if (static_cast<int>(pc_->statements.size()) >= std::max(1, db_->options_.statement_cache_size)) {
+      // Closing sends COM_STMT_CLOSE: the server's count goes down too.
+      pc_->statements.erase(pc_->recent.back());
+      pc_->recent.pop_back();
+    }
+    pc_->recent.push_front(key);
+    pc_->statements.emplace(std::move(key), PooledConnection::Cached{std::move(stmt),
+                                                                     pc_->recent.begin()});
     return raw;
   } catch (const sql::SQLException& e) {
     return Fail("prepare", e.getErrorCode(), e.getSQLStateCStr(), e.what());

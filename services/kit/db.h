@@ -39,6 +39,11 @@ struct DbOptions {
   std::string password;
   std::string schema;
   int pool_size = 16;
+  // Prepared statements kept per connection, least recently used dropped
+  // first. MariaDB's max_prepared_stmt_count (16382 by default) is for the
+  // whole server: services x replicas x pool_size x this must stay below it
+  // (5 x 3 x 16 x 64 = 15360).
+  int statement_cache_size = 64;
   absl::Duration connect_timeout = absl::Seconds(2);
   // Bounds a single statement's network wait; a dead server is noticed by then.
   absl::Duration io_timeout = absl::Seconds(30);

@@ -1,5 +1,7 @@
 #include "services/kit/flags.h"
 
+#include <algorithm>
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -21,6 +23,10 @@ ABSL_FLAG(std::string, db_name, "", "Schema (default: estate_<service>).");
 ABSL_FLAG(int, db_pool_size, 16,
           "Most database connections this process opens (mind max_connections across "
           "services and replicas).");
+ABSL_FLAG(int, db_statement_cache, 64,
+          "Prepared statements kept per connection (least recently used dropped first); "
+          "services x replicas x pool x this must stay below the server's "
+          "max_prepared_stmt_count (16382 by default).");
 ABSL_FLAG(absl::Duration, startup_db_wait, absl::Seconds(120),
           "How long start-up waits for the database before giving up.");
 
@@ -57,6 +63,7 @@ absl::StatusOr<HostOptions> HostOptionsFromFlags(const ServiceDefaults& defaults
     o.db.password = std::string(absl::StripTrailingAsciiWhitespace(ss.str()));
   }
   o.db.pool_size = absl::GetFlag(FLAGS_db_pool_size);
+  o.db.statement_cache_size = std::max(1, absl::GetFlag(FLAGS_db_statement_cache));
   o.startup_db_wait = absl::GetFlag(FLAGS_startup_db_wait);
   return o;
 }

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_db.h"
@@ -91,6 +92,31 @@ TEST_F(DbTest, ADuplicateNamesItsKeyAndAStoreDeclaresWhatItMeans) {
   EXPECT_EQ(keys.Map(absl::NotFoundError("x")), absl::NotFoundError("x"));
   EXPECT_EQ(KeyNameFromDuplicateMessage("Duplicate entry 'a' for key 'keys.by_tag'"), "by_tag")
       << "MySQL 8 names the table too";
+}
+
+TEST_F(DbTest, TheStatementCacheIsBoundedAndClosesWhatItDrops) {
+  DbOptions small = options_;
+  small.pool_size = 1;
+  small.statement_cache_size = 4;
+  Db db(small, nullptr);
+  int64_t closed = -1;
+  ASSERT_TRUE(db.Run(Soon(), [&](Conn& c) -> absl::Status {
+                  // 20 shapes (as a List with optional filters makes), and the
+                  // first again: it was dropped, so it is prepared anew.
+                  for (int i = 0; i <= 20; ++i) {
+                    const absl::Status s =
+                        c.Query(absl::StrCat("SELECT ", i % 20, " FROM t")).status();
+                    if (!s.ok()) return s;
+                  }
+                  absl::StatusOr<Row> r = c.QueryOne(
+                      "SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS"
+                      " WHERE VARIABLE_NAME = 'COM_STMT_CLOSE'",
+                      {}, "no such status");
+                  if (r.ok()) closed = r->Int(0);
+                  return r.status();
+                }).ok());
+  // 22 statements prepared on this connection, at most 4 open at a time.
+  EXPECT_EQ(closed, 22 - 4);
 }
 
 TEST_F(DbTest, TransactionRollsBackOnError) {
