@@ -1,7 +1,6 @@
 #include "services/kit/flags.h"
 
 #include <algorithm>
-
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
