@@ -212,8 +212,11 @@ CleaningService* RegisterCleaning(kit::ServiceHost& host, const kit::Clock& cloc
   CleaningService* raw = service.get();
   std::map<std::string, std::shared_ptr<grpc::Channel>> targets;
   if (options.tickets) targets["tickets"] = options.tickets;
+  kit::OutboxOptions relay;
+  relay.poll_interval = options.relay_interval;
+  relay.probe_interval = options.relay_interval;
   raw->relay_ = std::make_unique<kit::OutboxRelay>(host.db(), clock, std::move(targets),
-                                                   &host.registry());
+                                                   &host.registry(), relay);
   raw->relay_->set_caller("service:cleaning");
   host.AddService(std::move(service),
                   google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
@@ -221,7 +224,13 @@ CleaningService* RegisterCleaning(kit::ServiceHost& host, const kit::Clock& cloc
   host.AddJob("cleaning-tasks", options.job_interval, [raw] { return raw->RunTaskJobs(); });
   host.AddJob("cleaning-gauges", options.job_interval, [raw] { return raw->RefreshGauges(); });
   if (options.tickets) {
-    host.AddJob("outbox-relay", options.relay_interval, [raw] { return raw->relay_->RunOnce(); });
+    // The relay delivers on threads of its own; the job starts them once the
+    // schema is migrated (the first run is at start-up), then purges and
+    // refreshes the gauges.
+    host.AddJob("outbox", absl::Seconds(15), [raw] {
+      raw->relay_->Start();
+      return raw->relay_->Housekeep();
+    });
   }
   return raw;
 }

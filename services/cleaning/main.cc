@@ -15,9 +15,13 @@ int main(int argc, char** argv) {
   return kit::RunService(argc, argv, {"cleaning", "127.0.0.1:50055", "127.0.0.1:9105"},
                          estate_cleaning_migrations(), [](kit::ServiceHost& host) {
                            cleaning::CleaningOptions options;
-                           options.tickets = grpc::CreateChannel(
+                           grpc::ChannelArguments args;
+                           // See tickets back within a second of its return,
+                           // not after gRPC's reconnect backoff (up to 2 min).
+                           args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+                           options.tickets = grpc::CreateCustomChannel(
                                absl::GetFlag(FLAGS_tickets_addr),
-                               grpc::InsecureChannelCredentials());
+                               grpc::InsecureChannelCredentials(), args);
                            cleaning::RegisterCleaning(host, kit::RealClock(), options);
                            return absl::OkStatus();
                          });

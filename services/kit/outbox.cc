@@ -1,34 +1,60 @@
 #include "services/kit/outbox.h"
 
-#include "absl/strings/str_format.h"
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/support/byte_buffer.h"
+#include "services/kit/grpc_metrics.h"
 #include "services/kit/rpc_context.h"
+#include "services/kit/status_macros.h"
 #include "services/kit/uuid.h"
 #include "spdlog/spdlog.h"
 
 namespace kit {
 namespace {
 
-bool Permanent(grpc::StatusCode code) {
+// Codes after which the same call may succeed later: the peer is down, slow,
+// lost a race, or is over a limit. Anything else is the receiver's final
+// word, and the row waits for an operator.
+bool Retryable(grpc::StatusCode code) {
   switch (code) {
-    case grpc::StatusCode::INVALID_ARGUMENT:
-    case grpc::StatusCode::FAILED_PRECONDITION:
-    case grpc::StatusCode::PERMISSION_DENIED:
-    case grpc::StatusCode::NOT_FOUND:
-    case grpc::StatusCode::UNIMPLEMENTED:
-    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::ABORTED:
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
       return true;
     default:
       return false;
   }
 }
 
-absl::Duration Backoff(int attempts) {
-  absl::Duration d = absl::Seconds(1);
-  for (int i = 1; i < attempts && d < absl::Minutes(5); ++i) d *= 2;
-  return std::min(d, absl::Minutes(5));
+// One unary call through a generic stub, waited for on this thread.
+grpc::Status CallNow(grpc::Channel& channel, const std::string& method, const std::string& body,
+                     absl::Duration timeout, const std::string& caller, std::string* response) {
+  grpc::GenericStub stub(std::shared_ptr<grpc::Channel>(&channel, [](grpc::Channel*) {}));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  if (!caller.empty()) ctx.AddMetadata(kCallerMetadataKey, caller);
+  grpc::Slice slice(body);
+  grpc::ByteBuffer request(&slice, 1), reply;
+  grpc::Status result;
+  absl::Notification done;
+  stub.UnaryCall(&ctx, method, grpc::StubOptions(), &request, &reply, [&](grpc::Status st) {
+    result = std::move(st);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  if (result.ok() && response != nullptr) {
+    std::vector<grpc::Slice> slices;
+    if (reply.Dump(&slices).ok()) {
+      for (const grpc::Slice& s : slices) {
+        response->append(reinterpret_cast<const char*>(s.begin()), s.size());
+      }
+    }
+  }
+  return result;
 }
 
 }  // namespace
@@ -50,114 +76,211 @@ absl::StatusOr<int64_t> EnqueueCall(Conn& c, const std::string& site, const std:
 
 OutboxRelay::OutboxRelay(Db& db, const Clock& clock,
                          std::map<std::string, std::shared_ptr<grpc::Channel>> targets,
-                         prometheus::Registry* registry, absl::Duration call_timeout)
-    : db_(db), clock_(clock), targets_(std::move(targets)), call_timeout_(call_timeout) {
-  if (registry != nullptr) {
-    outcomes_ = &prometheus::BuildCounter()
-                     .Name("estate_outbox_deliveries_total")
-                     .Help("Outbox delivery attempts by target and outcome "
-                           "(delivered, retry, dead).")
-                     .Register(*registry);
-    for (const auto& [target, channel] : targets_) {
-      for (const char* outcome : {"delivered", "retry", "dead"}) {
-        outcomes_->Add({{"target", target}, {"outcome", outcome}});
-      }
+                         prometheus::Registry* registry, OutboxOptions options)
+    : db_(db), clock_(clock), options_(options) {
+  for (auto& [name, channel] : targets) {
+    auto t = std::make_unique<Target>();
+    t->name = name;
+    t->channel = std::move(channel);
+    targets_.push_back(std::move(t));
+  }
+  if (registry == nullptr) return;
+  outcomes_ = &prometheus::BuildCounter()
+                   .Name("estate_outbox_deliveries_total")
+                   .Help("Outbox delivery attempts by target and outcome (delivered, retry, "
+                         "dead).")
+                   .Register(*registry);
+  pending_ = &prometheus::BuildGauge()
+                  .Name("estate_outbox_pending")
+                  .Help("Outbox rows not yet delivered, dead ones left out, by target.")
+                  .Register(*registry);
+  dead_ = &prometheus::BuildGauge()
+               .Name("estate_outbox_dead")
+               .Help("Outbox rows the receiver refused for good, waiting for an operator.")
+               .Register(*registry);
+  oldest_ = &prometheus::BuildGauge()
+                 .Name("estate_outbox_oldest_pending_seconds")
+                 .Help("Age of the oldest row not yet delivered (dead ones left out), by target.")
+                 .Register(*registry);
+  for (const auto& t : targets_) {
+    for (const char* outcome : {"delivered", "retry", "dead"}) {
+      outcomes_->Add({{"target", t->name}, {"outcome", outcome}});
     }
-    pending_ = &prometheus::BuildGauge()
-                    .Name("estate_outbox_pending")
-                    .Help("Outbox rows not yet delivered (dead ones excluded).")
-                    .Register(*registry)
-                    .Add({});
+    pending_->Add({{"target", t->name}});
+    dead_->Add({{"target", t->name}});
+    oldest_->Add({{"target", t->name}});
   }
 }
 
-absl::Status OutboxRelay::RunOnce(int batch) {
+OutboxRelay::~OutboxRelay() { Stop(); }
+
+void OutboxRelay::Start() {
+  absl::MutexLock lock(&mu_);
+  if (started_ || stopping_) return;
+  started_ = true;
+  for (auto& t : targets_) {
+    Target* raw = t.get();
+    t->worker = std::thread([this, raw] { Work(raw); });
+  }
+}
+
+void OutboxRelay::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  for (auto& t : targets_) {
+    if (t->worker.joinable()) t->worker.join();
+  }
+}
+
+bool OutboxRelay::Pause(absl::Duration d) {
+  absl::MutexLock lock(&mu_);
+  mu_.AwaitWithTimeout(absl::Condition(&stopping_), d);
+  return !stopping_;
+}
+
+bool OutboxRelay::Serving(Target* t) {
+  std::string reply;
+  const grpc::Status s =
+      CallNow(*t->channel, "/grpc.health.v1.Health/Check", "",
+              std::min(options_.probe_interval, absl::Seconds(1)), "", &reply);
+  // HealthCheckResponse{status: SERVING} is field 1 = 1.
+  return s.ok() && reply == std::string("\x08\x01", 2);
+}
+
+void OutboxRelay::Work(Target* t) {
+  for (;;) {
+    if (t->failures > 0 && absl::Now() < t->retry_at) {
+      // Backing off: a health probe is cheap, and tells the moment the peer
+      // is back, however long the backoff has grown.
+      if (!Serving(t)) {
+        if (!Pause(options_.probe_interval)) return;
+        continue;
+      }
+      spdlog::info("outbox target {} is serving again; delivering its backlog", t->name);
+      t->failures = 0;
+    }
+    absl::StatusOr<int> delivered = DeliverOnce(t->name);
+    if (delivered.ok() && *delivered >= options_.batch) continue;  // more may be due
+    const absl::Duration wait = !delivered.ok() || t->failures > 0 ? options_.probe_interval
+                                                                   : options_.poll_interval;
+    if (!Pause(wait)) return;
+  }
+}
+
+absl::StatusOr<int> OutboxRelay::DeliverOnce(const std::string& name) {
+  auto found = std::find_if(targets_.begin(), targets_.end(),
+                            [&](const auto& t) { return t->name == name; });
+  if (found == targets_.end()) return absl::InvalidArgumentError("target: unknown " + name);
+  Target* t = found->get();
   // Take due rows under a lease in a short transaction, then call without
   // holding locks: a slow peer never blocks the writes that enqueue. Another
   // replica skips leased rows; a relay that dies mid-call leaves its rows to
   // be taken again when the lease ends (receivers are idempotent).
   const absl::Time now = clock_.Now();
-  const absl::Duration lease = call_timeout_ * 2 + absl::Seconds(5);
+  const absl::Duration lease = options_.call_timeout * 2 + absl::Seconds(5);
   std::vector<Row> rows;
-  absl::Status s = db_.Transact(absl::Now() + absl::Seconds(10), [&](Conn& c) -> absl::Status {
-    absl::StatusOr<std::vector<Row>> due = c.Query(
-        "SELECT id, target, method, request, attempts FROM outbox"
-        " WHERE delivered_at IS NULL AND NOT dead AND next_attempt_at <= ?"
-        " ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED",
-        {now, batch});
-    if (!due.ok()) return due.status();
-    for (const Row& r : *due) {
-      absl::Status st = c.Exec("UPDATE outbox SET next_attempt_at = ? WHERE id = ?",
-                               {now + lease, r.Int(0)})
-                            .status();
-      if (!st.ok()) return st;
+  RETURN_IF_ERROR(db_.Transact(absl::Now() + absl::Seconds(10), [&](Conn& c) -> absl::Status {
+    ASSIGN_OR_RETURN(rows, c.Query("SELECT id, method, request, attempts FROM outbox"
+                                   " WHERE target = ? AND delivered_at IS NULL AND NOT dead"
+                                   " AND next_attempt_at <= ? ORDER BY id LIMIT ?"
+                                   " FOR UPDATE SKIP LOCKED",
+                                   {name, now, options_.batch}));
+    for (const Row& r : rows) {
+      RETURN_IF_ERROR(c.Exec("UPDATE outbox SET next_attempt_at = ? WHERE id = ?",
+                             {now + lease, r.Int(0)})
+                          .status());
     }
-    rows = std::move(*due);
     return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-
-  for (const Row& r : rows) {
-    const int64_t id = r.Int(0);
-    const std::string& target = r.Str(1);
-    const int attempts = static_cast<int>(r.Int(4)) + 1;
-    grpc::Status result;
-    auto channel = targets_.find(target);
-    if (channel == targets_.end()) {
-      result = grpc::Status(grpc::StatusCode::UNAVAILABLE, "no channel for target " + target);
-    } else {
-      grpc::GenericStub stub(channel->second);
-      grpc::ClientContext ctx;
-      ctx.set_deadline(absl::ToChronoTime(absl::Now() + call_timeout_));
-      ctx.AddMetadata(kCallerMetadataKey, caller_);
-      grpc::Slice slice(r.Str(3));
-      grpc::ByteBuffer request(&slice, 1), response;
-      absl::Notification done;
-      stub.UnaryCall(&ctx, r.Str(2), grpc::StubOptions(), &request, &response,
-                     [&](grpc::Status st) {
-                       result = std::move(st);
-                       done.Notify();
-                     });
-      done.WaitForNotification();
-    }
-    const char* outcome;
-    absl::Status w;
-    if (result.ok() || result.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
-      outcome = "delivered";
-      w = db_.Run(absl::Now() + absl::Seconds(10), [&](Conn& c) {
-        return c.Exec("UPDATE outbox SET delivered_at = ?, attempts = ? WHERE id = ?",
-                      {clock_.Now(), attempts, id})
-            .status();
-      });
-    } else {
-      const bool dead = Permanent(result.error_code());
-      outcome = dead ? "dead" : "retry";
-      std::string error = absl::StrFormat("%d: %s", static_cast<int>(result.error_code()),
-                                          result.error_message());
-      if (error.size() > 500) error.resize(500);
-      w = db_.Run(absl::Now() + absl::Seconds(10), [&](Conn& c) {
-        return c.Exec("UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ?,"
-                      " dead = ? WHERE id = ?",
-                      {attempts, clock_.Now() + Backoff(attempts), error, dead, id})
-            .status();
-      });
-      spdlog::log(dead ? spdlog::level::err : spdlog::level::warn,
-                  "outbox {} to {} {} (attempt {}): {}", id, target, outcome, attempts, error);
-    }
+  }));
+  const auto record = [&](const char* sql, const std::vector<SqlParam>& params) {
     // If this write is lost the lease runs out and the call is made again;
     // the receiver answers the repeat from its idempotency record.
-    if (!w.ok()) return w;
-    if (outcomes_ != nullptr) {
-      outcomes_->Add({{"target", target}, {"outcome", outcome}}).Increment();
+    return db_.Run(absl::Now() + absl::Seconds(10),
+                   [&](Conn& c) { return c.Exec(sql, params).status(); });
+  };
+  const auto count = [&](const char* outcome) {
+    if (outcomes_ != nullptr) outcomes_->Add({{"target", name}, {"outcome", outcome}}).Increment();
+  };
+  int delivered = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Row& r = rows[i];
+    const int64_t id = r.Int(0);
+    const int64_t attempts = r.Int(3) + 1;
+    const grpc::Status result =
+        CallNow(*t->channel, r.Str(1), r.Str(2), options_.call_timeout, caller_, nullptr);
+    if (result.ok()) {
+      RETURN_IF_ERROR(record("UPDATE outbox SET delivered_at = ?, attempts = ?, last_error = '',"
+                             " last_code = 0 WHERE id = ?",
+                             {clock_.Now(), attempts, id}));
+      ++delivered;
+      t->failures = 0;
+      count("delivered");
+      continue;
     }
+    const int code = static_cast<int>(result.error_code());
+    std::string error = absl::StrCat(GrpcCodeName(code), ": ", result.error_message());
+    if (error.size() > 500) error.resize(500);
+    if (Retryable(result.error_code())) {
+      RETURN_IF_ERROR(record("UPDATE outbox SET attempts = ?, last_error = ?, last_code = ?,"
+                             " next_attempt_at = ? WHERE id = ?",
+                             {attempts, error, code, now, id}));
+      // The rest would meet the same peer: hand them back for the next pass
+      // rather than leave them leased.
+      for (size_t k = i + 1; k < rows.size(); ++k) {
+        RETURN_IF_ERROR(
+            record("UPDATE outbox SET next_attempt_at = ? WHERE id = ?", {now, rows[k].Int(0)}));
+      }
+      ++t->failures;
+      absl::Duration backoff = options_.initial_backoff;
+      for (int f = 1; f < t->failures && backoff < options_.max_backoff; ++f) backoff *= 2;
+      t->retry_at = absl::Now() + std::min(backoff, options_.max_backoff);
+      count("retry");
+      spdlog::warn("outbox {} to {} will be retried (attempt {}): {}", id, name, attempts, error);
+      return delivered;
+    }
+    RETURN_IF_ERROR(record("UPDATE outbox SET attempts = ?, last_error = ?, last_code = ?,"
+                           " dead = TRUE WHERE id = ?",
+                           {attempts, error, code, id}));
+    count("dead");
+    spdlog::error("outbox {} to {} is dead (attempt {}): {}", id, name, attempts, error);
   }
-  if (pending_ != nullptr) {
-    (void)db_.Run(absl::Now() + absl::Seconds(5), [&](Conn& c) -> absl::Status {
-      absl::StatusOr<Row> n = c.QueryOne(
-          "SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND NOT dead", {}, "");
-      if (n.ok()) pending_->Set(static_cast<double>(n->Int(0)));
-      return n.status();
-    });
+  return delivered;
+}
+
+absl::Status OutboxRelay::Housekeep() {
+  const absl::Time now = clock_.Now();
+  const absl::Time cutoff = now - options_.retention;
+  for (;;) {
+    absl::StatusOr<ExecResult> purged;
+    RETURN_IF_ERROR(db_.Run(absl::Now() + absl::Seconds(10), [&](Conn& c) {
+      purged = c.Exec("DELETE FROM outbox WHERE delivered_at < ? LIMIT 500", {cutoff});
+      return purged.status();
+    }));
+    if (purged->affected_rows < 500) break;
+  }
+  if (pending_ == nullptr) return absl::OkStatus();
+  std::vector<Row> rows;
+  RETURN_IF_ERROR(db_.Run(absl::Now() + absl::Seconds(10), [&](Conn& c) -> absl::Status {
+    ASSIGN_OR_RETURN(rows, c.Query("SELECT target, SUM(NOT dead), SUM(dead),"
+                                   " MIN(IF(dead, NULL, created_at)) FROM outbox"
+                                   " WHERE delivered_at IS NULL GROUP BY target"));
+    return absl::OkStatus();
+  }));
+  for (const auto& t : targets_) {
+    double pending = 0, dead = 0, age = 0;
+    for (const Row& r : rows) {
+      if (r.Str(0) != t->name) continue;
+      pending = static_cast<double>(r.Int(1));
+      dead = static_cast<double>(r.Int(2));
+      if (std::optional<absl::Time> oldest = r.OptTime(3)) {
+        age = std::max(0.0, absl::ToDoubleSeconds(now - *oldest));
+      }
+    }
+    pending_->Add({{"target", t->name}}).Set(pending);
+    dead_->Add({{"target", t->name}}).Set(dead);
+    oldest_->Add({{"target", t->name}}).Set(age);
   }
   return absl::OkStatus();
 }

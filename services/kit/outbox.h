@@ -4,9 +4,13 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/channel.h"
@@ -27,34 +31,87 @@ absl::StatusOr<int64_t> EnqueueCall(Conn& c, const std::string& site, const std:
                                     const std::string& method,
                                     google::protobuf::Message& request, absl::Time now);
 
-// Delivers due outbox rows. Each call has a deadline; a failure is retried
-// with exponential backoff (1 s doubling to 5 min); the codes a retry cannot
-// change (INVALID_ARGUMENT, FAILED_PRECONDITION, PERMISSION_DENIED, NOT_FOUND,
-// UNIMPLEMENTED, UNAUTHENTICATED) mark the row dead instead; ALREADY_EXISTS
-// counts as delivered. Several replicas may relay at once: rows are taken with
-// SKIP LOCKED.
+struct OutboxOptions {
+  absl::Duration call_timeout = absl::Seconds(5);
+  // A target that fails (UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED,
+  // RESOURCE_EXHAUSTED) is left alone for a while, doubling from
+  // initial_backoff to max_backoff; meanwhile its gRPC health is probed every
+  // probe_interval, and the moment it says SERVING its backlog is drained.
+  absl::Duration initial_backoff = absl::Seconds(1);
+  absl::Duration max_backoff = absl::Minutes(5);
+  absl::Duration probe_interval = absl::Seconds(1);
+  // How often an idle target looks for new rows.
+  absl::Duration poll_interval = absl::Seconds(1);
+  int batch = 50;
+  // Delivered rows are deleted after this long.
+  absl::Duration retention = absl::Hours(24 * 7);
+};
+
+// Delivers outbox rows, one worker thread per target, so a target that
+// hangs or is down delays only its own rows. Only OK is delivered (a
+// receiver answers a repeated request_id with its first answer, so a repeat
+// is OK); any code other than the retryable ones above makes the row dead,
+// with the code and message kept, until an operator retries it. Several
+// replicas may relay at once: rows are leased with SKIP LOCKED.
 class OutboxRelay {
  public:
-  // `targets` maps an EnqueueCall target to a channel. `registry` may be null.
+  // `targets` maps an EnqueueCall target to a channel; give channels a short
+  // reconnect backoff (GRPC_ARG_MAX_RECONNECT_BACKOFF_MS), or gRPC's own (up
+  // to two minutes) decides how soon a returning peer is seen. `registry`
+  // may be null.
   OutboxRelay(Db& db, const Clock& clock,
               std::map<std::string, std::shared_ptr<grpc::Channel>> targets,
-              prometheus::Registry* registry, absl::Duration call_timeout = absl::Seconds(5));
+              prometheus::Registry* registry, OutboxOptions options = {});
+  ~OutboxRelay();
+  OutboxRelay(const OutboxRelay&) = delete;
+  OutboxRelay& operator=(const OutboxRelay&) = delete;
 
-  // One pass over due rows (at most `batch`). Fails only if the database does.
-  absl::Status RunOnce(int batch = 50);
+  // Starts the workers (once; later calls do nothing). Call after the
+  // schema is migrated.
+  void Start();
+  // Stops and joins the workers; calls in flight end at their deadline.
+  void Stop();
+
+  // One delivery pass for `target`, on the calling thread: takes due rows
+  // (up to `batch`), calls, records. Stops at the first retryable failure
+  // and hands the untried rows back. Returns how many were delivered; fails
+  // only if the database does.
+  absl::StatusOr<int> DeliverOnce(const std::string& target);
+  // Deletes delivered rows past the retention (in batches) and refreshes the
+  // gauges (pending, dead, oldest pending age per target).
+  absl::Status Housekeep();
 
   // Who the receivers record as the caller (x-estate-caller), e.g.
-  // "service:cleaning"; before the first RunOnce.
+  // "service:cleaning"; before Start.
   void set_caller(std::string caller) { caller_ = std::move(caller); }
 
  private:
+  struct Target {
+    std::string name;
+    std::shared_ptr<grpc::Channel> channel;
+    int failures = 0;          // consecutive retryable failures
+    absl::Time retry_at;       // real time; backing off until then
+    std::thread worker;
+  };
+  void Work(Target* t);
+  // grpc.health.v1.Health/Check (service "") answers SERVING.
+  bool Serving(Target* t);
+  // Waits up to `d` (real time) unless stopping; false when stopping.
+  bool Pause(absl::Duration d);
+
   Db& db_;
   const Clock& clock_;
-  std::map<std::string, std::shared_ptr<grpc::Channel>> targets_;
-  absl::Duration call_timeout_;
+  const OutboxOptions options_;
   std::string caller_ = "service:outbox";
+  std::vector<std::unique_ptr<Target>> targets_;
+  absl::Mutex mu_;
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+
   prometheus::Family<prometheus::Counter>* outcomes_ = nullptr;
-  prometheus::Gauge* pending_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* pending_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* dead_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* oldest_ = nullptr;
 };
 
 }  // namespace kit
