@@ -32,6 +32,7 @@ constexpr Rule kRules[] = {
      "staff or above"},
     {estate::api::v1::MONEY, Bits({Role::kFinance, Role::kAdmin}), "finance"},
     {estate::api::v1::MANAGE, Bits({Role::kManager, Role::kAdmin}), "manager"},
+    {estate::api::v1::ADMIN, Bits({Role::kAdmin}), "admin"},
     {estate::api::v1::ACCESS_UNSPECIFIED, Bits({Role::kAdmin}), "admin"},
 };
 

@@ -7,6 +7,7 @@
 #include "services/cleaning/schedule.h"
 #include "services/cleaning/work_store.h"
 #include "services/kit/errors.h"
+#include "services/kit/rpc_context.h"
 #include "services/kit/status_macros.h"
 
 namespace cleaning {
@@ -60,7 +61,20 @@ CleaningService::CleaningService(kit::Db& db, const kit::Clock& clock,
       tasks_missed_(prometheus::BuildCounter()
                         .Name("estate_cleaning_tasks_missed_total")
                         .Help("Cleaning tasks not done by the end of their day.")
-                        .Register(registry)) {}
+                        .Register(registry)),
+      outbox_(db, clock, "cleaningOutbox") {}
+
+grpc::Status CleaningService::ListOutboxEntries(grpc::ServerContext* ctx,
+                                                const estate::api::v1::ListOutboxEntriesRequest* req,
+                                                estate::api::v1::ListOutboxEntriesResponse* resp) {
+  return kit::ToGrpc(outbox_.List(*req, kit::DeadlineOf(*ctx), resp));
+}
+
+grpc::Status CleaningService::RetryOutboxEntry(grpc::ServerContext* ctx,
+                                               const estate::api::v1::RetryOutboxEntryRequest* req,
+                                               estate::api::v1::OutboxEntry* resp) {
+  return kit::ToGrpc(outbox_.Retry(*req, kit::DeadlineOf(*ctx), kit::CallerOf(*ctx), resp));
+}
 
 absl::StatusOr<absl::TimeZone> CleaningService::TimeZoneOf(kit::Conn& c, const std::string& site) {
   ASSIGN_OR_RETURN(store::Settings s, store::ReadSettings(c, site, false));

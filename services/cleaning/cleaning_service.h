@@ -17,6 +17,7 @@
 #include "services/kit/db.h"
 #include "services/kit/host.h"
 #include "services/kit/outbox.h"
+#include "services/kit/outbox_admin.h"
 
 namespace cleaning {
 
@@ -75,6 +76,12 @@ class CleaningService final : public v1::CleaningService::Service {
       v1::ListInspectionsResponse* resp) override;
   grpc::Status GetCleaningReport(grpc::ServerContext* ctx, const v1::GetCleaningReportRequest* req,
       v1::CleaningReport* resp) override;
+  grpc::Status ListOutboxEntries(grpc::ServerContext* ctx,
+                                 const estate::api::v1::ListOutboxEntriesRequest* req,
+                                 estate::api::v1::ListOutboxEntriesResponse* resp) override;
+  grpc::Status RetryOutboxEntry(grpc::ServerContext* ctx,
+                                const estate::api::v1::RetryOutboxEntryRequest* req,
+                                estate::api::v1::OutboxEntry* resp) override;
   grpc::Status CreateItem(grpc::ServerContext* ctx, const v1::CreateItemRequest* req,
       v1::Item* resp) override;
   grpc::Status ListItems(grpc::ServerContext* ctx, const v1::ListItemsRequest* req,
@@ -169,6 +176,7 @@ class CleaningService final : public v1::CleaningService::Service {
   prometheus::Family<prometheus::Gauge>& slips_waiting_;
   prometheus::Family<prometheus::Counter>& tasks_missed_;
   std::unique_ptr<kit::OutboxRelay> relay_;
+  kit::OutboxAdmin outbox_;
 
   friend CleaningService* RegisterCleaning(kit::ServiceHost&, const kit::Clock&, CleaningOptions);
 };

@@ -6,7 +6,6 @@
 #include "absl/synchronization/notification.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/support/byte_buffer.h"
-#include "services/kit/grpc_metrics.h"
 #include "services/kit/rpc_context.h"
 #include "services/kit/status_macros.h"
 #include "services/kit/uuid.h"
@@ -220,7 +219,7 @@ absl::StatusOr<int> OutboxRelay::DeliverOnce(const std::string& name) {
       continue;
     }
     const int code = static_cast<int>(result.error_code());
-    std::string error = absl::StrCat(GrpcCodeName(code), ": ", result.error_message());
+    std::string error = result.error_message();
     if (error.size() > 500) error.resize(500);
     if (Retryable(result.error_code())) {
       RETURN_IF_ERROR(record("UPDATE outbox SET attempts = ?, last_error = ?, last_code = ?,"

@@ -64,6 +64,9 @@ check "another site is 403" test "$(curl -s -o /dev/null -w '%{http_code}' -H "A
 check "the API key reads" bash -c "curl -fs -H 'X-Api-Key: $api_key' '$api/$name' | grep -q Lobby"
 check "the viewer API key cannot write" test "$(curl -s -o /dev/null -w '%{http_code}' -H "X-Api-Key: $api_key" -X POST "$api/$name:start" -d '{}')" = 403
 check "estatectl call works" env ESTATE_TOKEN="$token" "$bindir/estatectl" call --gateway=127.0.0.1:$http_port GET "/v1/$name"
+ops="$("$bindir/estatectl" token --secret_file="$work/secret" --site=north --role=admin --sub=ops-ma)"
+check "estatectl outbox list answers an admin" env ESTATE_TOKEN="$ops" "$bindir/estatectl" outbox list cleaning north --gateway=127.0.0.1:$http_port
+check "estatectl outbox list refuses staff" bash -c "! ESTATE_TOKEN='$token' '$bindir/estatectl' outbox list cleaning north --gateway=127.0.0.1:$http_port"
 check "openapi.json is served" bash -c "curl -fs http://127.0.0.1:$http_port/openapi.json | grep -q '\"openapi\":\"3.0.3\"'"
 check "metrics count the calls by route" bash -c "curl -fs http://127.0.0.1:$http_port/metrics | grep -qF 'http_requests_total{code=\"200\",method=\"POST\",route=\"/v1/{parent=sites/*}/tickets\"} 1'"
 services="$("$probe" list 127.0.0.1:$grpc_port)"

@@ -83,5 +83,46 @@ TEST_F(GatewayCleaning, ASlipSignedByThreePeopleOverHttp) {
   EXPECT_EQ(Call(cleaner, "GET", "/v1/sites/west/stock").status, 403) << "another site";
 }
 
+TEST_F(GatewayCleaning, AdminsSeeAndRetryDeadOutboxEntries) {
+  // A rectification ticket tickets refused for good, as the relay leaves it.
+  const std::string schema = "`" + db_->schema + "`";
+  testing_support::AdminScalar(
+      testing_support::TestDatabase::Shared(),
+      "INSERT INTO " + schema + ".outbox (site, target, method, request, request_id, created_at,"
+      " next_attempt_at, attempts, last_code, last_error, dead) VALUES ('west', 'tickets',"
+      " '/estate.tickets.v1.TicketService/CreateTicket', '', ?, NOW(6), NOW(6), 1, 6,"
+      " 'this household has already answered this survey', TRUE) RETURNING id",
+      {RequestId()});
+  const std::string admin = Token({"west"}, {"admin"}, "ops-ma");
+  const std::string manager = Token({"west"}, {"manager"}, "manager-zhao");
+  EXPECT_EQ(Call(manager, "GET", "/v1/sites/west/cleaningOutbox").status, 403)
+      << "the outbox is for admins";
+  HttpResult r = Call(admin, "GET", "/v1/sites/west/cleaningOutbox?state=DEAD");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json list = Body(r);
+  ASSERT_EQ(list["entries"].size(), 1u) << r.body;
+  const json entry = list["entries"][0];
+  EXPECT_EQ(entry["state"], "DEAD");
+  EXPECT_EQ(entry["target"], "tickets");
+  EXPECT_EQ(entry["lastCode"], "ALREADY_EXISTS");
+  EXPECT_EQ(entry["lastError"], "this household has already answered this survey");
+  const std::string name = entry["name"];
+  EXPECT_EQ(name.rfind("sites/west/cleaningOutbox/", 0), 0u) << name;
+
+  EXPECT_EQ(Call(manager, "POST", "/v1/" + name + ":retry", {{"requestId", RequestId()}})
+                .status,
+            403);
+  r = Call(admin, "POST", "/v1/" + name + ":retry", {{"requestId", RequestId()}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["state"], "PENDING") << "due again; the relay takes it from here";
+  EXPECT_TRUE(Body(Call(admin, "GET", "/v1/sites/west/cleaningOutbox?state=DEAD"))["entries"]
+                  .empty());
+  EXPECT_EQ(Call(admin, "POST", "/v1/sites/west/cleaningOutbox/999999:retry",
+                 {{"requestId", RequestId()}})
+                .status,
+            404);
+  EXPECT_EQ(Call(admin, "GET", "/v1/sites/west/cleaningOutbox?state=BOGUS").status, 400);
+}
+
 }  // namespace
 }  // namespace gateway_test

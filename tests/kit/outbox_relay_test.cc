@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "services/kit/migrations.h"
 #include "services/kit/outbox.h"
+#include "services/kit/outbox_admin.h"
 #include "tests/support/in_process.h"
 #include "tests/support/test_db.h"
 
@@ -34,9 +35,10 @@ constexpr char kCreate[] = "/estate.tickets.v1.TicketService/CreateTicket";
 class ScriptedTickets final : public v1::TicketService::Service {
  public:
   std::atomic<int> accepted{0};
+  std::atomic<bool> refuse{true};  // false: the cause was fixed
   grpc::Status CreateTicket(grpc::ServerContext*, const v1::CreateTicketRequest* req,
                             v1::Ticket* out) override {
-    if (absl::StartsWith(req->ticket().title(), "exists:")) {
+    if (absl::StartsWith(req->ticket().title(), "exists:") && refuse.load()) {
       return grpc::Status(grpc::StatusCode::ALREADY_EXISTS,
                           "the unit already has an account with another payer");
     }
@@ -206,7 +208,7 @@ TEST_F(OutboxRelayTest, OnlyOkIsDeliveredAndDeadRowsKeepTheirCause) {
       << "ALREADY_EXISTS is not a delivery";
   EXPECT_EQ(Scalar("SELECT last_code FROM $s.outbox ORDER BY id LIMIT 1"), 6);
   EXPECT_EQ(Scalar("SELECT COUNT(*) FROM $s.outbox WHERE last_error ="
-                   " 'AlreadyExists: the unit already has an account with another payer'"),
+                   " 'the unit already has an account with another payer'"),
             1);
   EXPECT_EQ(Scalar("SELECT COUNT(*) FROM $s.outbox WHERE delivered_at IS NOT NULL"), 1);
 
@@ -223,6 +225,46 @@ TEST_F(OutboxRelayTest, OnlyOkIsDeliveredAndDeadRowsKeepTheirCause) {
   EXPECT_EQ(Scalar("SELECT COUNT(*) FROM $s.outbox WHERE dead"), 1);
   EXPECT_EQ(Gauge("estate_outbox_pending", "tickets"), 1);
   EXPECT_EQ(Gauge("estate_outbox_oldest_pending_seconds", "tickets"), 60);
+}
+
+TEST_F(OutboxRelayTest, ADeadEntryRetriedByAnAdminIsDeliveredOnce) {
+  Receiver tickets(FreePort());
+  tickets.Start();
+  OutboxRelay relay(*db_, clock_, {{"tickets", tickets.channel()}}, nullptr, OutboxOptions{});
+  OutboxAdmin admin(*db_, clock_, "cleaningOutbox");
+  Enqueue("tickets", "exists: open an account for 4-1-302");
+  Until([&] {
+    EXPECT_TRUE(relay.DeliverOnce("tickets").ok());
+    return Pending("tickets") == 0;
+  }, absl::Seconds(20));
+  estate::api::v1::ListOutboxEntriesRequest list;
+  list.set_parent("sites/area-b");
+  list.set_state(estate::api::v1::DEAD);
+  estate::api::v1::ListOutboxEntriesResponse dead;
+  ASSERT_TRUE(admin.List(list, Soon(), &dead).ok());
+  ASSERT_EQ(dead.entries_size(), 1);
+  EXPECT_EQ(dead.entries(0).last_code(), "ALREADY_EXISTS");
+  EXPECT_EQ(tickets.service.accepted.load(), 0);
+
+  tickets.service.refuse = false;  // the cause is fixed
+  estate::api::v1::RetryOutboxEntryRequest retry;
+  retry.set_name(dead.entries(0).name());
+  retry.set_request_id(testing_support::NewRequestId());
+  estate::api::v1::OutboxEntry after;
+  ASSERT_TRUE(admin.Retry(retry, Soon(), "user:ops", &after).ok());
+  EXPECT_EQ(after.state(), estate::api::v1::PENDING);
+  ASSERT_TRUE(admin.Retry(retry, Soon(), "user:ops", &after).ok()) << "a repeat is the same answer";
+  ASSERT_TRUE(relay.DeliverOnce("tickets").ok());
+  EXPECT_EQ(tickets.service.accepted.load(), 1);
+  list.set_state(estate::api::v1::DELIVERED);
+  estate::api::v1::ListOutboxEntriesResponse delivered;
+  ASSERT_TRUE(admin.List(list, Soon(), &delivered).ok());
+  ASSERT_EQ(delivered.entries_size(), 1);
+  EXPECT_EQ(delivered.entries(0).attempts(), 2);
+  retry.set_request_id(testing_support::NewRequestId());
+  EXPECT_EQ(admin.Retry(retry, Soon(), "user:ops", &after).code(),
+            absl::StatusCode::kFailedPrecondition)
+      << "a delivered entry is not sent again";
 }
 
 }  // namespace

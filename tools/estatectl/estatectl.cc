@@ -7,6 +7,8 @@
 //   estatectl export collection demo 2026-11 > collection.csv
 //   estatectl import units demo buyers.csv               (all or nothing)
 //   estatectl export units demo [BUILDING] [--reveal_reason=WHY] > register.csv
+//   estatectl outbox list cleaning demo [--state=DEAD]   (an admin's token)
+//   estatectl outbox retry cleaning demo 17
 //
 // Tokens are HS256, signed with the gateway's development secret
 // (var/secrets/gateway-jwt-hs256 from tools/up).
@@ -31,7 +33,9 @@
 #include "services/kit/uuid.h"
 #include "tools/estatectl/archives_commands.h"
 #include "tools/estatectl/billing_commands.h"
+#include "tools/estatectl/outbox_commands.h"
 
+ABSL_FLAG(std::string, state, "", "outbox list: PENDING, DEAD or DELIVERED (default: pending and dead).");
 ABSL_FLAG(std::string, secret_file, "var/secrets/gateway-jwt-hs256", "The gateway's HS256 secret.");
 ABSL_FLAG(std::string, sub, "dev", "Token subject (who the calls are recorded as).");
 ABSL_FLAG(std::vector<std::string>, site, {}, "Sites the token or key may act for ('*': all).");
@@ -137,7 +141,8 @@ int main(int argc, char** argv) {
       "estatectl token --site=demo --role=staff | apikey --name=N --role=R --site=S | "
       "call METHOD PATH [JSON] | bill-run SITE CYCLE DATE [--commit] | "
       "export collection SITE PERIOD | export aging SITE [AS_OF] | export run-lines RUN | "
-      "import units SITE FILE | export units SITE [BUILDING] [--reveal_reason=WHY]");
+      "import units SITE FILE | export units SITE [BUILDING] [--reveal_reason=WHY] | "
+      "outbox list SERVICE SITE [--state=DEAD] | outbox retry SERVICE SITE ID");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() >= 2 && std::string(args[1]) == "token") return Token();
   if (args.size() >= 2 && std::string(args[1]) == "apikey") return ApiKey();
@@ -153,6 +158,9 @@ int main(int argc, char** argv) {
   }
   if (args.size() >= 2 && std::string(args[1]) == "export") {
     return estatectl::Export(Request, {args.begin() + 2, args.end()});
+  }
+  if (args.size() >= 2 && std::string(args[1]) == "outbox") {
+    return estatectl::Outbox(Request, {args.begin() + 2, args.end()}, absl::GetFlag(FLAGS_state));
   }
   if (args.size() >= 4 && std::string(args[1]) == "call") {
     return Call(args[2], args[3], args.size() >= 5 ? args[4] : "");
