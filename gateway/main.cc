@@ -99,7 +99,6 @@ absl::StatusOr<gateway::GatewayOptions> OptionsFromFlags() {
 int main(int argc, char** argv) {
   kit::BlockTerminationSignals();
   kit::ParseFlagsWithEnv(argc, argv, "estate gateway: HTTP/JSON and gRPC in front of the suite");
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %l %n: %v", spdlog::pattern_time_type::utc);
   auto options = OptionsFromFlags();
   if (!options.ok()) {
     spdlog::critical("gateway cannot start: {}", options.status().ToString());

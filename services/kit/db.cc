@@ -16,6 +16,7 @@
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "services/kit/grpc_metrics.h"
+#include "services/kit/log_context.h"
 #include "services/kit/unique_keys.h"
 #include "spdlog/spdlog.h"
 
@@ -138,6 +139,7 @@ std::string SqlTime(absl::Time t) {
 absl::Status Conn::Fail(absl::string_view what, int code, const char* sqlstate,
                         const char* message) {
   last_error_ = code;
+  NoteCause(absl::StrCat("database error ", code, " during ", what, ": ", message));
   if (IsConnectionLoss(code)) {
     pc_->broken = true;
     spdlog::warn("db connection lost during {}: {} ({})", std::string(what), message, code);

@@ -1,7 +1,12 @@
 #include "services/kit/grpc_metrics.h"
 
+#include <optional>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "services/kit/log_context.h"
 #include "services/kit/rpc_context.h"
 #include "spdlog/spdlog.h"
 
@@ -120,6 +125,19 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
       auto* md = methods->GetRecvInitialMetadata();
       auto it = md->find(kCallerMetadataKey);
       if (it != md->end()) caller_.assign(it->second.data(), std::min<size_t>(it->second.size(), 128));
+      CallLog log;
+      it = md->find(kRequestIdMetadataKey);
+      if (it != md->end()) {
+        log.request_id = PrintableMetadata(absl::string_view(it->second.data(), it->second.size()));
+      }
+      log.method = name_;
+      log.caller = caller_.empty() ? kAnonymousCaller : caller_;
+      request_id_ = log.request_id;
+      // A synchronous handler runs on this thread between this hook and
+      // PRE_SEND_STATUS: every line it logs carries the call.
+      saved_ = EnterCall(std::move(log));
+      entered_on_ = std::this_thread::get_id();
+      entered_ = true;
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
         methods->GetRecvMessage() == nullptr) {
@@ -138,16 +156,30 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
       const double seconds = absl::ToDoubleSeconds(absl::Now() - start_);
       method_->handled[GrpcCodeIndex(code)]->Increment();
       method_->seconds->Observe(seconds);
+      // The lines below name the call whatever thread this hook runs on.
+      const bool same_thread = entered_ && entered_on_ == std::this_thread::get_id();
+      std::string cause;
+      if (same_thread && CurrentCall() != nullptr) cause = CurrentCall()->cause;
+      std::optional<ScopedCallLog> named;
+      if (!same_thread) {
+        named.emplace(CallLog{request_id_, name_, caller_.empty() ? kAnonymousCaller : caller_, ""});
+      }
       if (!status.ok()) {
         methods->GetSendTrailingMetadata()->emplace(kAnsweredByServiceKey, "1");
-        // One line per failed call; unknown, internal and unavailable are the
-        // ones an operator acts on.
+        // One line per failed call, with its internal cause when there is
+        // one; unknown, internal and unavailable are the ones an operator
+        // acts on.
         const bool serious = code == 2 || code == 13 || code == 14 || code == 15;
         spdlog::log(serious ? spdlog::level::warn : spdlog::level::info,
-                    "rpc_failed method={} code={} ms={:.2f} caller={} message=\"{}\"", name_,
-                    GrpcCodeName(code), seconds * 1000,
-                    caller_.empty() ? kAnonymousCaller : caller_, status.error_message());
+                    "rpc_failed code={} ms={:.2f} message=\"{}\"{}", GrpcCodeName(code),
+                    seconds * 1000, status.error_message(),
+                    cause.empty() ? "" : absl::StrCat(" cause=\"", cause, "\""));
+      } else {
+        spdlog::debug("rpc_ok ms={:.2f}", seconds * 1000);
       }
+      named.reset();
+      if (same_thread) LeaveCall(std::move(saved_));
+      entered_ = false;
     }
     methods->Proceed();
   }
@@ -158,6 +190,10 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
   absl::Time start_;
   std::string caller_;
   bool unparsable_ = false;
+  std::string request_id_;
+  SavedCall saved_;
+  std::thread::id entered_on_;
+  bool entered_ = false;
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "absl/synchronization/notification.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/support/byte_buffer.h"
+#include "services/kit/log_context.h"
 #include "services/kit/rpc_context.h"
 #include "services/kit/status_macros.h"
 #include "services/kit/uuid.h"
@@ -31,11 +32,13 @@ bool Retryable(grpc::StatusCode code) {
 
 // One unary call through a generic stub, waited for on this thread.
 grpc::Status CallNow(grpc::Channel& channel, const std::string& method, const std::string& body,
-                     absl::Duration timeout, const std::string& caller, std::string* response) {
+                     absl::Duration timeout, const std::string& caller,
+                     const std::string& request_id, std::string* response) {
   grpc::GenericStub stub(std::shared_ptr<grpc::Channel>(&channel, [](grpc::Channel*) {}));
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   if (!caller.empty()) ctx.AddMetadata(kCallerMetadataKey, caller);
+  if (!request_id.empty()) ctx.AddMetadata(kRequestIdMetadataKey, request_id);
   grpc::Slice slice(body);
   grpc::ByteBuffer request(&slice, 1), reply;
   grpc::Status result;
@@ -67,10 +70,12 @@ absl::StatusOr<int64_t> EnqueueCall(Conn& c, const std::string& site, const std:
   }
   const std::string request_id = NewUuid();
   request.GetReflection()->SetString(&request, field, request_id);
+  const CallLog* origin = CurrentCall();
   return c.InsertReturningId(
       "INSERT INTO outbox (site, target, method, request, request_id, created_at,"
-      " next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-      {site, target, method, request.SerializeAsString(), request_id, now, now});
+      " next_attempt_at, origin_request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+      {site, target, method, request.SerializeAsString(), request_id, now, now,
+       origin != nullptr ? origin->request_id : ""});
 }
 
 OutboxRelay::OutboxRelay(Db& db, const Clock& clock,
@@ -143,7 +148,7 @@ bool OutboxRelay::Serving(Target* t) {
   std::string reply;
   const grpc::Status s =
       CallNow(*t->channel, "/grpc.health.v1.Health/Check", "",
-              std::min(options_.probe_interval, absl::Seconds(1)), "", &reply);
+              std::min(options_.probe_interval, absl::Seconds(1)), "", "", &reply);
   // HealthCheckResponse{status: SERVING} is field 1 = 1.
   return s.ok() && reply == std::string("\x08\x01", 2);
 }
@@ -181,7 +186,8 @@ absl::StatusOr<int> OutboxRelay::DeliverOnce(const std::string& name) {
   const absl::Duration lease = options_.call_timeout * 2 + absl::Seconds(5);
   std::vector<Row> rows;
   RETURN_IF_ERROR(db_.Transact(absl::Now() + absl::Seconds(10), [&](Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(rows, c.Query("SELECT id, method, request, attempts FROM outbox"
+    ASSIGN_OR_RETURN(rows, c.Query("SELECT id, method, request, attempts, origin_request_id"
+                                   " FROM outbox"
                                    " WHERE target = ? AND delivered_at IS NULL AND NOT dead"
                                    " AND next_attempt_at <= ? ORDER BY id LIMIT ?"
                                    " FOR UPDATE SKIP LOCKED",
@@ -207,8 +213,11 @@ absl::StatusOr<int> OutboxRelay::DeliverOnce(const std::string& name) {
     const Row& r = rows[i];
     const int64_t id = r.Int(0);
     const int64_t attempts = r.Int(3) + 1;
-    const grpc::Status result =
-        CallNow(*t->channel, r.Str(1), r.Str(2), options_.call_timeout, caller_, nullptr);
+    // The delivery's log lines, here and at the receiver, carry the id of
+    // the request that caused it.
+    ScopedCallLog as_origin(CallLog{r.Str(4), "outbox:" + name, caller_, ""});
+    const grpc::Status result = CallNow(*t->channel, r.Str(1), r.Str(2), options_.call_timeout,
+                                        caller_, r.Str(4), nullptr);
     if (result.ok()) {
       RETURN_IF_ERROR(record("UPDATE outbox SET delivered_at = ?, attempts = ?, last_error = '',"
                              " last_code = 0 WHERE id = ?",

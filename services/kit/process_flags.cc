@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "services/kit/log_context.h"
 #include "spdlog/spdlog.h"
 
 extern char** environ;
@@ -22,6 +23,9 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
 ABSL_FLAG(absl::Duration, shutdown_drain, absl::Seconds(5),
           "After SIGTERM, how long health reads NOT_SERVING before new calls are refused.");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error.");
+ABSL_FLAG(std::string, log_format, "text",
+          "text, or json (one object a line, for log collectors); both carry the request id, "
+          "method and caller of the call a line was written for.");
 
 namespace kit {
 
@@ -43,6 +47,10 @@ void ParseFlagsWithEnv(int argc, char** argv, const char* usage) {
   }
   absl::ParseCommandLine(argc, argv);
   spdlog::set_level(spdlog::level::from_str(absl::GetFlag(FLAGS_log_level)));
+  if (absl::Status s = SetLogFormat(absl::GetFlag(FLAGS_log_format)); !s.ok()) {
+    fprintf(stderr, "%s\n", std::string(s.message()).c_str());
+    std::exit(2);
+  }
 }
 
 }  // namespace kit

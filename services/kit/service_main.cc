@@ -10,7 +10,6 @@ int RunService(int argc, char** argv, const ServiceDefaults& defaults,
   BlockTerminationSignals();
   ParseFlagsWithEnv(argc, argv,
                     absl::StrCat("estate ", defaults.name, " service").c_str());
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %l %n: %v", spdlog::pattern_time_type::utc);
   absl::StatusOr<HostOptions> parsed = HostOptionsFromFlags(defaults);
   if (!parsed.ok()) {
     spdlog::critical("{} cannot start: {}", defaults.name, parsed.status().ToString());

@@ -18,7 +18,7 @@ b_port=$(free_port); b_metrics=$(free_port); a_port=$(free_port); a_metrics=$(fr
 c_port=$(free_port); c_metrics=$(free_port)
 
 ESTATE_DB_PORT=$ESTATE_TEST_DB_PORT ESTATE_DB_USER=$schema ESTATE_DB_NAME=$schema ESTATE_DB_PASSWORD=pw-$$ \
-  "$bindir/estate-tickets" --grpc_addr=127.0.0.1:$t_port --metrics_addr=127.0.0.1:$t_metrics \
+  "$bindir/estate-tickets" --grpc_addr=127.0.0.1:$t_port --metrics_addr=127.0.0.1:$t_metrics --log_level=debug \
   >"$work/tickets.log" 2>&1 &
 tickets_pid=$!
 # Billing and archives share the test's schema: their tables and migrations
@@ -32,7 +32,7 @@ ESTATE_DB_PORT=$ESTATE_TEST_DB_PORT ESTATE_DB_USER=$schema ESTATE_DB_NAME=$schem
   >"$work/archives.log" 2>&1 &
 archives_pid=$!
 ESTATE_DB_PORT=$ESTATE_TEST_DB_PORT ESTATE_DB_USER=$schema ESTATE_DB_NAME=$schema ESTATE_DB_PASSWORD=pw-$$ \
-  "$bindir/estate-cleaning" --grpc_addr=127.0.0.1:$c_port --metrics_addr=127.0.0.1:$c_metrics \
+  "$bindir/estate-cleaning" --grpc_addr=127.0.0.1:$c_port --metrics_addr=127.0.0.1:$c_metrics --log_level=debug --log_format=json \
   --tickets_addr=127.0.0.1:$t_port >"$work/cleaning.log" 2>&1 &
 cleaning_pid=$!
 ESTATE_BACKENDS="archives=127.0.0.1:$a_port,billing=127.0.0.1:$b_port,cleaning=127.0.0.1:$c_port,tickets=127.0.0.1:$t_port" \
@@ -67,6 +67,25 @@ check "estatectl call works" env ESTATE_TOKEN="$token" "$bindir/estatectl" call 
 ops="$("$bindir/estatectl" token --secret_file="$work/secret" --site=north --role=admin --sub=ops-ma)"
 check "estatectl outbox list answers an admin" env ESTATE_TOKEN="$ops" "$bindir/estatectl" outbox list cleaning north --gateway=127.0.0.1:$http_port
 check "estatectl outbox list refuses staff" bash -c "! ESTATE_TOKEN='$token' '$bindir/estatectl' outbox list cleaning north --gateway=127.0.0.1:$http_port"
+
+# One X-Request-Id through three processes: a failed inspection sent to the
+# gateway, its outbox row in cleaning (JSON logs), the rectification ticket
+# it opens in tickets (text logs).
+manager="$("$bindir/estatectl" token --secret_file="$work/secret" --site=north --role=manager --sub=manager-zhao)"
+post() {  # post PATH JSON [X-Request-Id] -> the resource's name
+  curl -s -H "Authorization: Bearer $manager" ${3:+-H "X-Request-Id: $3"} -X POST \
+    "$api/$1?requestId=$(cat /proc/sys/kernel/random/uuid)" -d "$2" |
+    /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get("name",""))'
+}
+team="$(post sites/north/teams '{"displayName":"Team A","monitor":"Monitor Wu","members":["Li"]}')"
+zone="$(post sites/north/zones "{\"displayName\":\"Lobby\",\"building\":\"2\",\"team\":\"$team\",\"standard\":{\"passScore\":80,\"items\":[{\"code\":\"floor\",\"weight\":100}]}}")"
+trace="e2e-trace-$$-$RANDOM"
+inspection="$(post sites/north/inspections "{\"zone\":\"$zone\",\"inspector\":\"Monitor Wu\",\"scores\":[{\"code\":\"floor\",\"score\":10}]}" "$trace")"
+check "a failed inspection is recorded" grep -q '^sites/north/inspections/' <<<"$inspection"
+for _ in $(seq 1 100); do grep -q "$trace" "$work/tickets.log" && break; sleep 0.1; done
+check "cleaning's JSON log lines carry the request id" grep -q "\"request_id\":\"$trace\"" "$work/cleaning.log"
+check "the outbox delivery carries it into tickets' log" grep -q "request_id=$trace method=/estate.tickets.v1.TicketService/CreateTicket caller=service:cleaning" "$work/tickets.log"
+check "cleaning's log is one JSON object a line" /usr/bin/python3 -c "import json,sys; [json.loads(l) for l in open('$work/cleaning.log') if l.strip()]"
 check "openapi.json is served" bash -c "curl -fs http://127.0.0.1:$http_port/openapi.json | grep -q '\"openapi\":\"3.0.3\"'"
 check "metrics count the calls by route" bash -c "curl -fs http://127.0.0.1:$http_port/metrics | grep -qF 'http_requests_total{code=\"200\",method=\"POST\",route=\"/v1/{parent=sites/*}/tickets\"} 1'"
 services="$("$probe" list 127.0.0.1:$grpc_port)"
@@ -87,5 +106,7 @@ for _ in $(seq 1 100); do kill -0 "$gw_pid" 2>/dev/null || break; sleep 0.1; don
 wait "$gw_pid"; rc=$?
 check "SIGTERM stops the gateway cleanly" test "$rc" -eq 0
 
-if [ "$failed" -gt 0 ]; then echo "--- gateway log"; cat "$work/gateway.log"; fi
+if [ "$failed" -gt 0 ]; then
+  for f in gateway cleaning tickets; do echo "--- $f log (tail)"; tail -20 "$work/$f.log"; done
+fi
 finish
