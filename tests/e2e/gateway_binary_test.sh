@@ -45,7 +45,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$http_port/readyz" >/dev/null && break; sleep 0.1; done
+for _ in $(seq 1 600); do curl -fs "http://127.0.0.1:$http_port/readyz" >/dev/null && break; sleep 0.1; done
 check "readyz once every service serves" curl -fs "http://127.0.0.1:$http_port/readyz"
 check "healthz" curl -fs "http://127.0.0.1:$http_port/healthz"
 
