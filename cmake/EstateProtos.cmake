@@ -6,8 +6,9 @@ find_path(GOOGLEAPIS_PROTO_DIR google/api/annotations.proto
 
 # estate_proto_library(NAME [EXTERNAL] PROTOS a.proto b.proto DEPS other_lib)
 # Generates C++ messages and gRPC stubs for protos under protos/ (or, with
-# EXTERNAL, under the googleapis directory) into one static library; imports
-# read estate/x/v1/y.proto and google/api/annotations.proto.
+# EXTERNAL, under the googleapis directory); imports read estate/x/v1/y.proto
+# and google/api/annotations.proto. NAME_messages holds the messages alone
+# (protobuf, no gRPC: what domain libraries may link); NAME adds the stubs.
 function(estate_proto_library name)
   cmake_parse_arguments(ARG "EXTERNAL" "" "PROTOS;DEPS" ${ARGN})
   set(src_root ${PROJECT_SOURCE_DIR}/protos)
@@ -16,6 +17,7 @@ function(estate_proto_library name)
   endif()
   set(out_root ${PROJECT_BINARY_DIR}/protos)
   set(srcs)
+  set(message_srcs)
   foreach(proto ${ARG_PROTOS})
     get_filename_component(abs ${src_root}/${proto} ABSOLUTE)
     string(REGEX REPLACE "\\.proto$" "" stem ${proto})
@@ -34,9 +36,45 @@ function(estate_proto_library name)
       DEPENDS ${abs} protobuf::protoc gRPC::grpc_cpp_plugin
       COMMENT "protoc ${proto}"
       VERBATIM)
-    list(APPEND srcs ${out_root}/${stem}.pb.cc ${out_root}/${stem}.grpc.pb.cc)
+    list(APPEND message_srcs ${out_root}/${stem}.pb.cc)
+    list(APPEND srcs ${out_root}/${stem}.grpc.pb.cc)
   endforeach()
+  set(message_deps)
+  foreach(dep ${ARG_DEPS})
+    list(APPEND message_deps ${dep}_messages)
+  endforeach()
+  add_library(${name}_messages STATIC ${message_srcs})
+  target_include_directories(${name}_messages PUBLIC ${out_root})
+  target_link_libraries(${name}_messages PUBLIC protobuf::libprotobuf ${message_deps})
   add_library(${name} STATIC ${srcs})
-  target_include_directories(${name} PUBLIC ${out_root})
-  target_link_libraries(${name} PUBLIC protobuf::libprotobuf gRPC::grpc++ ${ARG_DEPS})
+  target_link_libraries(${name} PUBLIC ${name}_messages gRPC::grpc++ ${ARG_DEPS})
+endfunction()
+
+# estate_domain_library(NAME SOURCES ... LIBS ...): a service's domain layer
+# (pure rules: no database, no gRPC, no kit server parts). The build refuses
+# one whose link closure reaches the MySQL driver, gRPC or the kit's I/O
+# library, so DESIGN.md's layering is checked, not hoped for.
+function(estate_domain_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SOURCES})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_link_libraries(${name} PUBLIC ${ARG_LIBS})
+  set(seen)
+  set(todo ${ARG_LIBS})
+  while(todo)
+    list(POP_FRONT todo lib)
+    if(lib IN_LIST seen)
+      continue()
+    endif()
+    list(APPEND seen ${lib})
+    if(lib MATCHES "(gRPC::|mysqlcppconn|prometheus-cpp::|^estate_kit$)")
+      message(FATAL_ERROR "${name} is a domain library: it may not link ${lib}")
+    endif()
+    if(TARGET ${lib})
+      get_target_property(deps ${lib} INTERFACE_LINK_LIBRARIES)
+      if(deps)
+        list(APPEND todo ${deps})
+      endif()
+    endif()
+  endwhile()
 endfunction()

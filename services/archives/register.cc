@@ -9,7 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "services/kit/csv.h"
-#include "services/kit/errors.h"
+#include "services/kit/field_error.h"
 #include "services/kit/status_macros.h"
 #include "services/kit/validate.h"
 

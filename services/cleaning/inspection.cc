@@ -6,7 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "services/kit/errors.h"
+#include "services/kit/field_error.h"
 #include "services/kit/status_macros.h"
 #include "services/kit/validate.h"
 

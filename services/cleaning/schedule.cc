@@ -6,7 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "services/kit/errors.h"
+#include "services/kit/field_error.h"
 #include "services/kit/validate.h"
 
 namespace cleaning {

@@ -4,7 +4,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
-#include "services/kit/errors.h"
+#include "services/kit/field_error.h"
 
 namespace cleaning {
 

@@ -4,7 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
-#include "services/kit/errors.h"
+#include "services/kit/field_error.h"
 
 namespace kit {
 

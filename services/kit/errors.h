@@ -6,12 +6,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "grpcpp/support/status.h"
+#include "services/kit/field_error.h"
 
 namespace kit {
-
-// INVALID_ARGUMENT whose message starts with the offending field, as clients
-// (and the gateway's JSON errors) show it: "title: must not be empty".
-absl::Status FieldError(absl::string_view field, absl::string_view problem);
 
 // absl::Status -> grpc::Status. Codes map one to one; messages pass through
 // because every layer below only ever puts client-safe text in them.

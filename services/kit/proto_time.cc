@@ -1,6 +1,6 @@
 #include "services/kit/proto_time.h"
 
-#include "services/kit/errors.h"
+#include "services/kit/field_error.h"
 
 namespace kit {
 

@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/field_mask_util.h"
-#include "services/kit/errors.h"
+#include "services/kit/field_error.h"
 
 namespace kit {
 

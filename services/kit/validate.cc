@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
-#include "services/kit/errors.h"
+#include "services/kit/field_error.h"
 
 namespace kit {
 namespace {

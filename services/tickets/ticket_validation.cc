@@ -3,7 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "services/kit/errors.h"
+#include "services/kit/field_error.h"
 #include "services/kit/validate.h"
 
 namespace tickets {
