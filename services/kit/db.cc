@@ -328,6 +328,12 @@ void Db::UpdateGauges() {
   waiters_gauge_->Set(waiters_);
 }
 
+bool Db::AwaitWaiters(int n, absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  const auto enough = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return waiters_ >= n; };
+  return mu_.AwaitWithDeadline(absl::Condition(&enough), deadline);
+}
+
 PoolStats Db::Stats() {
   absl::MutexLock lock(&mu_);
   return {open_ - static_cast<int>(idle_.size()), static_cast<int>(idle_.size()), waiters_};
@@ -403,7 +409,7 @@ absl::StatusOr<std::unique_ptr<PooledConnection>> Db::Acquire(absl::Time deadlin
     }
     UpdateGauges();
   }
-  if (pc != nullptr && absl::Now() - pc->last_used > kValidateAfterIdle) {
+  if (pc != nullptr && clock_.Now() - pc->last_used > kValidateAfterIdle) {
     bool valid = false;
     try {
       valid = pc->conn->isValid();
@@ -425,7 +431,7 @@ absl::StatusOr<std::unique_ptr<PooledConnection>> Db::Acquire(absl::Time deadlin
 }
 
 void Db::Release(std::unique_ptr<PooledConnection> pc) {
-  pc->last_used = absl::Now();
+  pc->last_used = clock_.Now();
   absl::MutexLock lock(&mu_);
   if (pc->broken) {
     --open_;

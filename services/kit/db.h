@@ -152,7 +152,8 @@ struct PoolStats {
 class Db {
  public:
   // Does not connect; the first use does. `registry` may be null. `clock`
-  // is what deadlines are compared with (tests move it); it must outlive Db.
+  // is what deadlines and idle times are measured with (tests move it); it
+  // must outlive Db. Waits (for a connection, a lock) are in real time.
   Db(DbOptions options, prometheus::Registry* registry, const Clock& clock = RealClock());
   ~Db();
   Db(const Db&) = delete;
@@ -175,6 +176,9 @@ class Db {
   absl::Status Ping(absl::Time deadline);
 
   PoolStats Stats();
+  // Waits until at least `n` callers wait for a connection, or `deadline`
+  // (real time); true if they do. For tests that need a queued waiter.
+  bool AwaitWaiters(int n, absl::Time deadline);
   const DbOptions& options() const { return options_; }
 
  private:

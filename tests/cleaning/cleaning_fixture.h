@@ -26,8 +26,8 @@ absl::Time Local(int month, int day, int hour, int minute = 0);
 // One cleaning service per test suite on a fresh schema, with a fake clock
 // (every test starts at 2026-03-02 09:00 Shanghai time). Rectification
 // tickets go to a tickets service on a port of its own that a test may stop
-// and start; its relay runs every 100 ms on the fake clock (tests move the
-// clock past the relay's backoff).
+// and start; the outbox relay polls and probes tickets' health every 100 ms
+// (real time), so a returning tickets gets its backlog at once.
 class CleaningTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite();

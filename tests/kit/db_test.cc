@@ -171,12 +171,22 @@ TEST_F(DbTest, DeadlocksAreRetried) {
   // Two transactions lock 1 then 2, and 2 then 1: InnoDB kills one; the helper
   // retries it, so both succeed.
   std::atomic<int> attempts{0};
+  // Each first attempt holds its first row until the other holds its own:
+  // then both reach for the other's row, and InnoDB must break the cycle.
+  absl::Mutex mu;
+  int holding = 0;
   auto worker = [&](int first, int second) {
+    bool first_attempt = true;
     return db_->Transact(Soon(), [&, first, second](Conn& c) -> absl::Status {
       ++attempts;
       absl::Status s = c.Exec("UPDATE t SET v = CONCAT(v, 'x') WHERE id = ?", {first}).status();
       if (!s.ok()) return s;
-      absl::SleepFor(absl::Milliseconds(100));
+      if (first_attempt) {
+        first_attempt = false;
+        absl::MutexLock lock(&mu);
+        ++holding;
+        mu.Await(absl::Condition(+[](int* h) { return *h >= 2; }, &holding));
+      }
       return c.Exec("UPDATE t SET v = CONCAT(v, 'y') WHERE id = ?", {second}).status();
     });
   };
@@ -215,7 +225,7 @@ TEST_F(DbTest, AnExhaustedPoolWaitsUntilTheDeadlineThenSaysUnavailable) {
   std::thread waiter([&] {
     EXPECT_TRUE(db_->Run(Soon(), [](Conn& c) { return c.Query("SELECT 1").status(); }).ok());
   });
-  absl::SleepFor(absl::Milliseconds(50));
+  ASSERT_TRUE(db_->AwaitWaiters(1, absl::Now() + absl::Seconds(10)));
   EXPECT_EQ(db_->Stats().waiters, 1);
   release.Notify();
   waiter.join();
@@ -224,8 +234,10 @@ TEST_F(DbTest, AnExhaustedPoolWaitsUntilTheDeadlineThenSaysUnavailable) {
 }
 
 TEST_F(DbTest, AKilledConnectionIsReplaced) {
+  FakeClock clock(absl::Now());
+  Db db(options_, nullptr, clock);
   int64_t victim = 0;
-  ASSERT_TRUE(db_->Run(Soon(), [&](Conn& c) -> absl::Status {
+  ASSERT_TRUE(db.Run(Soon(), [&](Conn& c) -> absl::Status {
                     absl::StatusOr<Row> r = c.QueryOne("SELECT CONNECTION_ID()", {}, "");
                     if (r.ok()) victim = r->Int(0);
                     return r.status();
@@ -233,8 +245,8 @@ TEST_F(DbTest, AKilledConnectionIsReplaced) {
   ASSERT_TRUE(TestDatabase::Shared().admin().Run(Soon(), [&](Conn& c) {
                     return c.Exec("KILL ?", {victim}).status();
                   }).ok());
-  absl::SleepFor(absl::Milliseconds(1100));  // past the idle time that triggers a ping
-  const absl::Status s = db_->Run(Soon(), [](Conn& c) { return c.Query("SELECT 1").status(); });
+  clock.Advance(absl::Seconds(2));  // past the idle time that triggers a ping
+  const absl::Status s = db.Run(Soon(), [](Conn& c) { return c.Query("SELECT 1").status(); });
   EXPECT_TRUE(s.ok()) << s;
 }
 
