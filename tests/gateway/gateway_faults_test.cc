@@ -34,6 +34,13 @@ class GatewayFaults : public ::testing::Test {
     }
     return got;
   }
+  // Waits until the backend holds a slow call (it holds it for 2 s).
+  bool AwaitSlowCall() {
+    for (int i = 0; i < 500 && till_->service.slow_started.load() == 0; ++i) {
+      absl::SleepFor(absl::Milliseconds(2));
+    }
+    return till_->service.slow_started.load() > 0;
+  }
   HttpResult Pay(const std::string& note, const std::string& request_id = "") {
     nlohmann::json body = {{"amountMinor", "100"}, {"note", note}};
     if (!request_id.empty()) body["requestId"] = request_id;
@@ -172,10 +179,13 @@ TEST_F(GatewayFaults, ShutdownDrainsAndCancelsWhatABackendStillHolds) {
     slow = Http(http_port, "GET", "/v1/sites/north/balance?note=slow", "",
                 Bearer(Token({"north"}, {"viewer"})));
   });
-  absl::SleepFor(absl::Milliseconds(150));
+  ASSERT_TRUE(AwaitSlowCall()) << "the slow call never reached the backend";
   std::thread stopper([&] { gateway_->Shutdown(); });
-  absl::SleepFor(absl::Milliseconds(100));
-  EXPECT_EQ(Http(http_port, "GET", "/readyz").status, 503) << "draining: load balancers stop sending";
+  // Within the 400 ms drain, readiness turns 503 while the call is held.
+  int ready = 200;
+  const absl::Time until = absl::Now() + absl::Milliseconds(350);
+  while (ready != 503 && absl::Now() < until) ready = Http(http_port, "GET", "/readyz").status;
+  EXPECT_EQ(ready, 503) << "draining: load balancers stop sending";
   EXPECT_EQ(CheckGrpcHealth(gateway_->grpc_port(), "").status, 2)
       << "gRPC health says NOT_SERVING while draining";
   stopper.join();
@@ -198,7 +208,7 @@ TEST_F(GatewayFaults, ShutdownLetsCallsInFlightFinishWithinTheGrace) {
     slow = Http(http_port, "GET", "/v1/sites/north/balance?note=slow", "",
                 Bearer(Token({"north"}, {"viewer"})));
   });
-  absl::SleepFor(absl::Milliseconds(300));
+  ASSERT_TRUE(AwaitSlowCall()) << "the slow call never reached the backend";
   gateway_->Shutdown();
   client.join();
   EXPECT_EQ(slow.status, 200) << "the 2 s call in flight got its answer: " << slow.body;

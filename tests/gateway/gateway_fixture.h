@@ -39,10 +39,12 @@ class TillService final : public estate::testing::Till::Service {
  public:
   std::atomic<int> calls{0};
   std::atomic<int> cancelled{0};  // slow calls that saw their cancellation
+  std::atomic<int> slow_started{0};  // slow calls the backend is holding now or held
 
   grpc::Status ReadBalance(grpc::ServerContext* ctx, const estate::testing::TillRequest* req,
                            estate::testing::TillReply* reply) override {
     if (req->note() == "slow") {
+      ++slow_started;
       for (int i = 0; i < 40 && !ctx->IsCancelled(); ++i) absl::SleepFor(absl::Milliseconds(50));
       if (ctx->IsCancelled()) {
         ++cancelled;
