@@ -142,9 +142,18 @@ TEST_F(RecoveryTest, ShutdownLetsAnInFlightCallFinishAndRefusesNewOnes) {
     v1::Ticket out;
     in_flight = stub_->AssignTicket(Context().get(), r, &out);
   });
-  absl::SleepFor(absl::Milliseconds(300));
+  // The assignment is in flight once it waits on the row lock.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return testing_support::AdminScalar(*db_,
+                                            "SELECT COUNT(*) FROM information_schema.INNODB_TRX"
+                                            " WHERE trx_state = 'LOCK WAIT'") > 0;
+      },
+      absl::Seconds(10)));
   std::thread stopper([&] { server_->Shutdown(); });
-  absl::SleepFor(absl::Milliseconds(300));
+  // Stopping has begun once health no longer says SERVING.
+  ASSERT_TRUE(WaitFor([&] { return testing_support::HealthStatus(*server_->channel()) != 1; },
+                      absl::Seconds(10)));
   v1::Ticket out;
   EXPECT_FALSE(CreateOne(&out, absl::Seconds(1)).ok()) << "a new call was accepted while stopping";
   release.Notify();
