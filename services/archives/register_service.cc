@@ -12,6 +12,7 @@
 #include "services/kit/errors.h"
 #include "services/kit/etag.h"
 #include "services/kit/idempotency.h"
+#include "services/kit/list.h"
 #include "services/kit/paging.h"
 #include "services/kit/rpc_context.h"
 #include "services/kit/status_macros.h"
@@ -287,17 +288,13 @@ grpc::Status ArchivesService::ListPartyHistory(grpc::ServerContext* ctx,
 grpc::Status ArchivesService::ListPersonalDataReveals(
     grpc::ServerContext* ctx, const v1::ListPersonalDataRevealsRequest* req,
     v1::ListPersonalDataRevealsResponse* resp) {
-  absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
-  if (!site.ok()) return ToGrpc(site.status());
-  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
-  if (!page.ok()) return ToGrpc(page.status());
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(auto rows, store::ListReveals(c, *site, page->after, page->size + 1));
-    resp->set_next_page_token(
-        kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.first; }));
-    for (auto& [id, reveal] : rows) *resp->add_reveals() = std::move(reveal);
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::ListPage(
+      db_, kit::DeadlineOf(*ctx), *req, resp->mutable_next_page_token(),
+      [&](kit::Conn& c, const std::string& site, const kit::Page& page) {
+        return store::ListReveals(c, site, page.after, page.size + 1);
+      },
+      [](const auto& r) { return r.first; },
+      [&](auto& row) { auto& [id, reveal] = row; *resp->add_reveals() = std::move(reveal); }));
 }
 
 grpc::Status ArchivesService::ImportUnits(grpc::ServerContext* ctx,

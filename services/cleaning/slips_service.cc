@@ -14,6 +14,7 @@
 #include "services/cleaning/work_store.h"
 #include "services/kit/errors.h"
 #include "services/kit/idempotency.h"
+#include "services/kit/list.h"
 #include "services/kit/paging.h"
 #include "services/kit/proto_time.h"
 #include "services/kit/rpc_context.h"
@@ -114,18 +115,14 @@ grpc::Status CleaningService::GetIssueSlip(grpc::ServerContext* ctx,
 grpc::Status CleaningService::ListIssueSlips(grpc::ServerContext* ctx,
                                              const v1::ListIssueSlipsRequest* req,
                                              v1::ListIssueSlipsResponse* resp) {
-  absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
-  if (!site.ok()) return ToGrpc(site.status());
-  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
-  if (!page.ok()) return ToGrpc(page.status());
   if (!v1::SlipState_IsValid(req->state())) return ToGrpc(FieldError("state", "unknown"));
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(auto rows,
-                     store::ListSlips(c, *site, req->state(), page->after, page->size + 1));
-    resp->set_next_page_token(kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.id; }));
-    for (const store::SlipRow& s : rows) *resp->add_slips() = s.slip;
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::ListPage(
+      db_, kit::DeadlineOf(*ctx), *req, resp->mutable_next_page_token(),
+      [&](kit::Conn& c, const std::string& site, const kit::Page& page) {
+        return store::ListSlips(c, site, req->state(), page.after, page.size + 1);
+      },
+      [](const auto& r) { return r.id; },
+      [&](const store::SlipRow& s) { *resp->add_slips() = s.slip; }));
 }
 
 grpc::Status CleaningService::SignIssueSlip(grpc::ServerContext* ctx,

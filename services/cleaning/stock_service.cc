@@ -11,6 +11,7 @@
 #include "services/cleaning/work_store.h"
 #include "services/kit/errors.h"
 #include "services/kit/idempotency.h"
+#include "services/kit/list.h"
 #include "services/kit/paging.h"
 #include "services/kit/rpc_context.h"
 #include "services/kit/status_macros.h"
@@ -83,16 +84,13 @@ grpc::Status CleaningService::CreateItem(grpc::ServerContext* ctx, const v1::Cre
 
 grpc::Status CleaningService::ListItems(grpc::ServerContext* ctx, const v1::ListItemsRequest* req,
                                         v1::ListItemsResponse* resp) {
-  absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
-  if (!site.ok()) return ToGrpc(site.status());
-  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
-  if (!page.ok()) return ToGrpc(page.status());
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(auto rows, store::ListItems(c, *site, page->after, page->size + 1));
-    resp->set_next_page_token(kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.id; }));
-    for (const store::ItemRow& i : rows) *resp->add_items() = i.item;
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::ListPage(
+      db_, kit::DeadlineOf(*ctx), *req, resp->mutable_next_page_token(),
+      [&](kit::Conn& c, const std::string& site, const kit::Page& page) {
+        return store::ListItems(c, site, page.after, page.size + 1);
+      },
+      [](const auto& r) { return r.id; },
+      [&](const store::ItemRow& i) { *resp->add_items() = i.item; }));
 }
 
 grpc::Status CleaningService::CreateWarehouse(grpc::ServerContext* ctx,
@@ -119,17 +117,13 @@ grpc::Status CleaningService::CreateWarehouse(grpc::ServerContext* ctx,
 grpc::Status CleaningService::ListWarehouses(grpc::ServerContext* ctx,
                                              const v1::ListWarehousesRequest* req,
                                              v1::ListWarehousesResponse* resp) {
-  absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
-  if (!site.ok()) return ToGrpc(site.status());
-  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
-  if (!page.ok()) return ToGrpc(page.status());
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(auto rows, store::ListWarehouses(c, *site, page->after, page->size + 1));
-    resp->set_next_page_token(
-        kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.first; }));
-    for (auto& [id, w] : rows) *resp->add_warehouses() = std::move(w);
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::ListPage(
+      db_, kit::DeadlineOf(*ctx), *req, resp->mutable_next_page_token(),
+      [&](kit::Conn& c, const std::string& site, const kit::Page& page) {
+        return store::ListWarehouses(c, site, page.after, page.size + 1);
+      },
+      [](const auto& r) { return r.first; },
+      [&](auto& row) { auto& [id, w] = row; *resp->add_warehouses() = std::move(w); }));
 }
 
 grpc::Status CleaningService::ListStock(grpc::ServerContext* ctx, const v1::ListStockRequest* req,

@@ -14,6 +14,7 @@
 #include "services/kit/errors.h"
 #include "services/kit/etag.h"
 #include "services/kit/idempotency.h"
+#include "services/kit/list.h"
 #include "services/kit/outbox.h"
 #include "services/kit/paging.h"
 #include "services/kit/proto_time.h"
@@ -168,16 +169,13 @@ grpc::Status CleaningService::GetZone(grpc::ServerContext* ctx, const v1::GetZon
 
 grpc::Status CleaningService::ListZones(grpc::ServerContext* ctx, const v1::ListZonesRequest* req,
                                         v1::ListZonesResponse* resp) {
-  absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
-  if (!site.ok()) return ToGrpc(site.status());
-  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
-  if (!page.ok()) return ToGrpc(page.status());
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(auto rows, store::ListZones(c, *site, page->after, page->size + 1));
-    resp->set_next_page_token(kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.id; }));
-    for (const store::ZoneRow& z : rows) *resp->add_zones() = z.zone;
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::ListPage(
+      db_, kit::DeadlineOf(*ctx), *req, resp->mutable_next_page_token(),
+      [&](kit::Conn& c, const std::string& site, const kit::Page& page) {
+        return store::ListZones(c, site, page.after, page.size + 1);
+      },
+      [](const auto& r) { return r.id; },
+      [&](const store::ZoneRow& z) { *resp->add_zones() = z.zone; }));
 }
 
 grpc::Status CleaningService::UpdateZone(grpc::ServerContext* ctx, const v1::UpdateZoneRequest* req,
@@ -230,17 +228,13 @@ grpc::Status CleaningService::CreateTeam(grpc::ServerContext* ctx, const v1::Cre
 
 grpc::Status CleaningService::ListTeams(grpc::ServerContext* ctx, const v1::ListTeamsRequest* req,
                                         v1::ListTeamsResponse* resp) {
-  absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
-  if (!site.ok()) return ToGrpc(site.status());
-  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
-  if (!page.ok()) return ToGrpc(page.status());
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(auto rows, store::ListTeams(c, *site, page->after, page->size + 1));
-    resp->set_next_page_token(
-        kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.first; }));
-    for (auto& [id, t] : rows) *resp->add_teams() = std::move(t);
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::ListPage(
+      db_, kit::DeadlineOf(*ctx), *req, resp->mutable_next_page_token(),
+      [&](kit::Conn& c, const std::string& site, const kit::Page& page) {
+        return store::ListTeams(c, site, page.after, page.size + 1);
+      },
+      [](const auto& r) { return r.first; },
+      [&](auto& row) { auto& [id, t] = row; *resp->add_teams() = std::move(t); }));
 }
 
 grpc::Status CleaningService::CreateShift(grpc::ServerContext* ctx,
@@ -266,16 +260,13 @@ grpc::Status CleaningService::CreateShift(grpc::ServerContext* ctx,
 
 grpc::Status CleaningService::ListShifts(grpc::ServerContext* ctx, const v1::ListShiftsRequest* req,
                                          v1::ListShiftsResponse* resp) {
-  absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
-  if (!site.ok()) return ToGrpc(site.status());
-  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
-  if (!page.ok()) return ToGrpc(page.status());
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(auto rows, store::ListShifts(c, *site, page->after, page->size + 1));
-    resp->set_next_page_token(kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.id; }));
-    for (const store::ShiftRow& s : rows) *resp->add_shifts() = s.shift;
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::ListPage(
+      db_, kit::DeadlineOf(*ctx), *req, resp->mutable_next_page_token(),
+      [&](kit::Conn& c, const std::string& site, const kit::Page& page) {
+        return store::ListShifts(c, site, page.after, page.size + 1);
+      },
+      [](const auto& r) { return r.id; },
+      [&](const store::ShiftRow& s) { *resp->add_shifts() = s.shift; }));
 }
 
 grpc::Status CleaningService::CreateTaskTemplate(grpc::ServerContext* ctx,
@@ -306,16 +297,13 @@ grpc::Status CleaningService::CreateTaskTemplate(grpc::ServerContext* ctx,
 grpc::Status CleaningService::ListTaskTemplates(grpc::ServerContext* ctx,
                                                 const v1::ListTaskTemplatesRequest* req,
                                                 v1::ListTaskTemplatesResponse* resp) {
-  absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
-  if (!site.ok()) return ToGrpc(site.status());
-  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
-  if (!page.ok()) return ToGrpc(page.status());
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(auto rows, store::ListTemplates(c, *site, page->after, page->size + 1));
-    resp->set_next_page_token(kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.id; }));
-    for (const store::TemplateRow& t : rows) *resp->add_templates() = t.tmpl;
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::ListPage(
+      db_, kit::DeadlineOf(*ctx), *req, resp->mutable_next_page_token(),
+      [&](kit::Conn& c, const std::string& site, const kit::Page& page) {
+        return store::ListTemplates(c, site, page.after, page.size + 1);
+      },
+      [](const auto& r) { return r.id; },
+      [&](const store::TemplateRow& t) { *resp->add_templates() = t.tmpl; }));
 }
 
 grpc::Status CleaningService::GenerateTasks(grpc::ServerContext* ctx,

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/kit/idempotency.h"
+#include "services/kit/list.h"
 #include "services/kit/paging.h"
 #include "services/kit/proto_time.h"
 #include "services/kit/status_macros.h"
@@ -38,8 +39,6 @@ api::OutboxEntry EntryOf(const Row& r, const std::string& collection) {
 
 absl::Status OutboxAdmin::List(const api::ListOutboxEntriesRequest& req, absl::Time deadline,
                                api::ListOutboxEntriesResponse* resp) {
-  ASSIGN_OR_RETURN(std::string site, ParseSiteParent("parent", req.parent()));
-  ASSIGN_OR_RETURN(Page page, PageOf(req));
   std::string filter;
   switch (req.state()) {
     case api::OUTBOX_STATE_UNSPECIFIED: filter = " AND delivered_at IS NULL"; break;
@@ -48,16 +47,15 @@ absl::Status OutboxAdmin::List(const api::ListOutboxEntriesRequest& req, absl::T
     case api::DELIVERED: filter = " AND delivered_at IS NOT NULL"; break;
     default: return FieldError("state", "PENDING, DEAD or DELIVERED");
   }
-  std::vector<Row> rows;
-  RETURN_IF_ERROR(db_.Run(deadline, [&](Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(rows, c.Query(absl::StrCat(kColumns, " WHERE site = ? AND id > ?", filter,
-                                                " ORDER BY id LIMIT ?"),
-                                   {site, page.after, page.size + 1}));
-    return absl::OkStatus();
-  }));
-  resp->set_next_page_token(TrimPage(rows, page, req, [](const Row& r) { return r.Int(0); }));
-  for (const Row& r : rows) *resp->add_entries() = EntryOf(r, collection_);
-  return absl::OkStatus();
+  return ListPage(
+      db_, deadline, req, resp->mutable_next_page_token(),
+      [&](Conn& c, const std::string& site, const Page& page) {
+        return c.Query(absl::StrCat(kColumns, " WHERE site = ? AND id > ?", filter,
+                                    " ORDER BY id LIMIT ?"),
+                       {site, page.after, page.size + 1});
+      },
+      [](const Row& r) { return r.Int(0); },
+      [&](const Row& r) { *resp->add_entries() = EntryOf(r, collection_); });
 }
 
 absl::Status OutboxAdmin::Retry(const api::RetryOutboxEntryRequest& req, absl::Time deadline,

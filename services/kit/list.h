@@ -1,0 +1,39 @@
+#ifndef ESTATE_SERVICES_KIT_LIST_H_
+#define ESTATE_SERVICES_KIT_LIST_H_
+
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "services/kit/db.h"
+#include "services/kit/paging.h"
+#include "services/kit/status_macros.h"
+#include "services/kit/validate.h"
+
+namespace kit {
+
+// The shape List handlers share (AIP-132/158): the site of `parent`, the
+// page (its size and the keyset position it starts after), one read of
+// page.size + 1 rows on a pooled connection, the next page's token from the
+// last row kept, and each row added to the response. A handler brings only
+// its own parts, its filters checked before the call:
+//   fetch(Conn&, const std::string& site, const Page&) -> StatusOr<std::vector<Row>>
+//   key_of(const Row&) -> int64_t, the row's keyset position
+//   add(Row&), which appends the row to the response
+template <typename Request, typename Fetch, typename KeyOf, typename Add>
+absl::Status ListPage(Db& db, absl::Time deadline, const Request& req,
+                      std::string* next_page_token, Fetch fetch, KeyOf key_of, Add add) {
+  ASSIGN_OR_RETURN(std::string site, ParseSiteParent("parent", req.parent()));
+  ASSIGN_OR_RETURN(Page page, PageOf(req));
+  return db.Run(deadline, [&](Conn& c) -> absl::Status {
+    ASSIGN_OR_RETURN(auto rows, fetch(c, site, page));
+    *next_page_token = TrimPage(rows, page, req, key_of);
+    for (auto& row : rows) add(row);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace kit
+
+#endif  // ESTATE_SERVICES_KIT_LIST_H_
