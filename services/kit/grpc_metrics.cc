@@ -123,19 +123,19 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
     if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
       auto* md = methods->GetRecvInitialMetadata();
-      auto it = md->find(kCallerMetadataKey);
-      if (it != md->end()) caller_.assign(it->second.data(), std::min<size_t>(it->second.size(), 128));
-      CallLog log;
-      it = md->find(kRequestIdMetadataKey);
-      if (it != md->end()) {
-        log.request_id = PrintableMetadata(absl::string_view(it->second.data(), it->second.size()));
-      }
-      log.method = name_;
-      log.caller = caller_.empty() ? kAnonymousCaller : caller_;
-      request_id_ = log.request_id;
+      const auto text = [md](const char* key) {
+        auto it = md->find(key);
+        return it == md->end() ? std::string()
+                               : PrintableMetadata(absl::string_view(it->second.data(),
+                                                                     it->second.size()));
+      };
+      call_.request_id = text(kRequestIdMetadataKey);
+      call_.method = name_;
+      call_.caller = text(kCallerMetadataKey);
+      if (call_.caller.empty()) call_.caller = kAnonymousCaller;
       // A synchronous handler runs on this thread between this hook and
       // PRE_SEND_STATUS: every line it logs carries the call.
-      saved_ = EnterCall(std::move(log));
+      saved_ = EnterCall(call_);
       entered_on_ = std::this_thread::get_id();
       entered_ = true;
     }
@@ -162,7 +162,7 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
       if (same_thread && CurrentCall() != nullptr) cause = CurrentCall()->cause;
       std::optional<ScopedCallLog> named;
       if (!same_thread) {
-        named.emplace(CallLog{request_id_, name_, caller_.empty() ? kAnonymousCaller : caller_, ""});
+        named.emplace(call_);
       }
       if (!status.ok()) {
         methods->GetSendTrailingMetadata()->emplace(kAnsweredByServiceKey, "1");
@@ -188,9 +188,8 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
   GrpcServerMetrics::Method* method_;
   const char* name_;
   absl::Time start_;
-  std::string caller_;
   bool unparsable_ = false;
-  std::string request_id_;
+  CallLog call_;  // who and what, from the initial metadata
   SavedCall saved_;
   std::thread::id entered_on_;
   bool entered_ = false;

@@ -31,10 +31,11 @@ bool Retryable(grpc::StatusCode code) {
 }
 
 // One unary call through a generic stub, waited for on this thread.
-grpc::Status CallNow(grpc::Channel& channel, const std::string& method, const std::string& body,
+grpc::Status CallNow(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                     const std::string& body,
                      absl::Duration timeout, const std::string& caller,
                      const std::string& request_id, std::string* response) {
-  grpc::GenericStub stub(std::shared_ptr<grpc::Channel>(&channel, [](grpc::Channel*) {}));
+  grpc::GenericStub stub(channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   if (!caller.empty()) ctx.AddMetadata(kCallerMetadataKey, caller);
@@ -147,7 +148,7 @@ bool OutboxRelay::Pause(absl::Duration d) {
 bool OutboxRelay::Serving(Target* t) {
   std::string reply;
   const grpc::Status s =
-      CallNow(*t->channel, "/grpc.health.v1.Health/Check", "",
+      CallNow(t->channel, "/grpc.health.v1.Health/Check", "",
               std::min(options_.probe_interval, absl::Seconds(1)), "", "", &reply);
   // HealthCheckResponse{status: SERVING} is field 1 = 1.
   return s.ok() && reply == std::string("\x08\x01", 2);
@@ -216,7 +217,7 @@ absl::StatusOr<int> OutboxRelay::DeliverOnce(const std::string& name) {
     // The delivery's log lines, here and at the receiver, carry the id of
     // the request that caused it.
     ScopedCallLog as_origin(CallLog{r.Str(4), "outbox:" + name, caller_, ""});
-    const grpc::Status result = CallNow(*t->channel, r.Str(1), r.Str(2), options_.call_timeout,
+    const grpc::Status result = CallNow(t->channel, r.Str(1), r.Str(2), options_.call_timeout,
                                         caller_, r.Str(4), nullptr);
     if (result.ok()) {
       RETURN_IF_ERROR(record("UPDATE outbox SET delivered_at = ?, attempts = ?, last_error = '',"

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/time/clock.h"
+#include "services/kit/log_context.h"
 
 namespace kit {
 
@@ -13,12 +14,7 @@ std::string MetadataText(const grpc::ServerContext& context, const char* key) {
   const auto& md = context.client_metadata();
   auto it = md.find(key);
   if (it == md.end()) return "";
-  std::string out;
-  for (char c : it->second) {
-    if (out.size() == 128) break;
-    out.push_back(c >= 0x21 && c <= 0x7E ? c : '_');
-  }
-  return out;
+  return PrintableMetadata(absl::string_view(it->second.data(), it->second.size()));
 }
 
 }  // namespace

@@ -168,7 +168,7 @@ TEST_F(OutboxRelayTest, ABlackHoledTargetDelaysNoOther) {
 }
 
 TEST_F(OutboxRelayTest, ATargetBackFromALongOutageGetsItsBacklogAtOnce) {
-  Receiver tickets(FreePort());  // down for now
+  Receiver tickets(FreePort());  // not started: tickets is down until Start() below
   OutboxOptions o;
   // A backoff far longer than the test: only the health probe can notice
   // the peer is back, as after an outage longer than max_backoff.
