@@ -86,8 +86,10 @@ Backend::Backend(std::string name, std::string target, int channels,
     by_code_[i] = &calls_.Add({{"backend", name_}, {"grpc_code", kit::GrpcCodeName(i)}});
   }
   for (int i = 0; i < std::max(1, channels); ++i) {
-    retry_safe_.push_back(std::make_unique<grpc::GenericStub>(NewChannel(target_, false, 2 * i)));
-    plain_.push_back(std::make_unique<grpc::GenericStub>(NewChannel(target_, true, 2 * i + 1)));
+    channels_.push_back(NewChannel(target_, false, 2 * i));
+    retry_safe_.push_back(std::make_unique<grpc::GenericStub>(channels_.back()));
+    channels_.push_back(NewChannel(target_, true, 2 * i + 1));
+    plain_.push_back(std::make_unique<grpc::GenericStub>(channels_.back()));
   }
 }
 
@@ -218,9 +220,28 @@ void Backend::CheckHealth(absl::Duration timeout) {
       status.ok() &&
       grpc::SerializationTraits<estate::api::v1::HealthCheckResponse>::Deserialize(&response, &answer)
           .ok() &&
-      answer.status() == 1;
+      answer.status() == 1 && ConnectAll(absl::Now() + timeout);
   serving_.store(serving, std::memory_order_relaxed);
   up_.Set(serving ? 1 : 0);
+}
+
+bool Backend::ConnectAll(absl::Time deadline) {
+  bool all = true;
+  for (const auto& channel : channels_) {
+    grpc_connectivity_state state = channel->GetState(/*try_to_connect=*/true);
+    if (state == GRPC_CHANNEL_READY) continue;
+    // The backend answered on another connection, so this one need not
+    // wait out the rest of its backoff (up to a second).
+    if (state == GRPC_CHANNEL_TRANSIENT_FAILURE) {
+      grpc::experimental::ChannelResetConnectionBackoff(channel.get());
+    }
+    while (state != GRPC_CHANNEL_READY &&
+           channel->WaitForStateChange(state, absl::ToChronoTime(deadline))) {
+      state = channel->GetState(/*try_to_connect=*/true);
+    }
+    all = all && state == GRPC_CHANNEL_READY;
+  }
+  return all;
 }
 
 absl::StatusOr<std::unique_ptr<Backends>> Backends::Create(

@@ -72,12 +72,15 @@ class Backend {
   void Call(const std::string& method, bool retry_safe, std::shared_ptr<UpstreamCall> call,
             grpc::CompletionQueue* queue, std::function<void(const grpc::Status&)> done);
 
-  // One grpc.health.v1 check; updates serving().
+  // One grpc.health.v1 check; updates serving(). SERVING counts only once
+  // every connection of the backend is up again: a connection still in its
+  // reconnect backoff would fail calls at once, after /readyz said ready.
   void CheckHealth(absl::Duration timeout);
 
  private:
   const std::string name_;
   const std::string target_;
+  std::vector<std::shared_ptr<grpc::Channel>> channels_;
   std::vector<std::unique_ptr<grpc::GenericStub>> retry_safe_, plain_;
   std::atomic<uint32_t> next_{0};
   std::atomic<bool> serving_{false};
@@ -89,6 +92,9 @@ class Backend {
   // (the original goes to the log).
   grpc::Status PlainTransportError(const grpc::Status& status) const;
   grpc::GenericStub& Stub(bool retry_safe);
+  // Connects every channel not connected, skipping its reconnect backoff;
+  // true if all are connected by `deadline`.
+  bool ConnectAll(absl::Time deadline);
   void AttemptOnQueue(UpstreamCall* call, grpc::CompletionQueue* queue, void* tag,
                       grpc::Status* status);
 
