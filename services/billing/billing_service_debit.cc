@@ -13,6 +13,7 @@
 #include "services/kit/paging.h"
 #include "services/kit/proto_time.h"
 #include "services/kit/rpc_context.h"
+#include "services/kit/serial_lock.h"
 #include "services/kit/status_macros.h"
 #include "services/kit/validate.h"
 
@@ -87,6 +88,11 @@ grpc::Status BillingService::CreateDebitBatch(grpc::ServerContext* ctx,
   return ToGrpc(kit::IdempotentWrite(
       db_, kit::DeadlineOf(*ctx), "CreateDebitBatch", req->request_id(), *req, resp,
       [&](kit::Conn& c) -> absl::Status {
+        // Batches of one site are made one at a time, on any replica: each
+        // picks the accounts not pending in another batch, so it must see the
+        // previous batch committed (the schema refuses a second pending item
+        // for an account should anything get past this).
+        RETURN_IF_ERROR(kit::SerializeOn(c, absl::StrCat("debit-batch/", *site)));
         ASSIGN_OR_RETURN(store::Settings settings, store::ReadSettings(c, *site, false));
         ASSIGN_OR_RETURN(std::vector<store::DebitCandidate> due,
                          store::DebitCandidates(c, *site, *as_of));
@@ -223,6 +229,10 @@ grpc::Status BillingService::ImportDebitResults(grpc::ServerContext* ctx,
             return absl::FailedPreconditionError(
                 absl::StrCat(f, ": the item was not sent (its mandate had expired)"));
           }
+          // A failure is counted when first recorded, not on every import
+          // of a file that repeats it.
+          const bool newly_failed =
+              r.status() == v1::DEBIT_FAILED && item.status != v1::DEBIT_FAILED;
           // A file imported twice posts nothing twice.
           if (item.status == v1::DEBIT_PAID) {
             if (r.status() == v1::DEBIT_PAID) continue;
@@ -240,7 +250,7 @@ grpc::Status BillingService::ImportDebitResults(grpc::ServerContext* ctx,
                              item.amount_minor, batch.currency, received, {}, actor};
             ASSIGN_OR_RETURN(store::PaymentRow p, PostPayment(c, a, pin, &collected_by_code));
             item.payment_id = p.id;
-          } else if (r.status() == v1::DEBIT_FAILED) {
+          } else if (newly_failed) {
             ++failures[r.failure()];
           }
           RETURN_IF_ERROR(store::SetDebitResult(c, item));

@@ -1,4 +1,5 @@
 // Bill runs: the dry run, its lines, and the batched commit.
+#include <limits>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -23,8 +24,9 @@ absl::CivilDay DayOfTime(absl::Time t) { return absl::ToCivilDay(t, absl::UTCTim
 
 namespace {
 
-// The lines a run would issue for a page of accounts: those not issued yet
-// for the period (by this run or any other), and how many already were.
+// The lines a run would issue for a page of accounts (ids in (after, last]):
+// those not issued yet for the period (by this run or any other), and how
+// many already were.
 struct PlannedPage {
   std::vector<store::RunAccount> accounts;
   std::vector<ChargeLine> lines;  // in account order
@@ -33,10 +35,11 @@ struct PlannedPage {
 
 absl::StatusOr<PlannedPage> PlanPage(kit::Conn& c, const std::string& site,
                                      const std::map<int64_t, ChargeRule>& rules, Cycle cycle,
-                                     const Period& period, int64_t after, int limit) {
+                                     const Period& period, int64_t after, int64_t last,
+                                     int limit) {
   PlannedPage out;
   ASSIGN_OR_RETURN(out.accounts,
-                   store::ReadRunAccounts(c, site, after, limit, period.start, period.end));
+                   store::ReadRunAccounts(c, site, after, last, limit, period.start, period.end));
   if (out.accounts.empty()) return out;
   ASSIGN_OR_RETURN(auto issued,
                    store::IssuedLines(c, out.accounts.front().facts.id,
@@ -116,7 +119,8 @@ grpc::Status BillingService::CreateBillRun(grpc::ServerContext* ctx,
         int64_t after = 0;
         for (;;) {
           ASSIGN_OR_RETURN(PlannedPage page,
-                           PlanPage(c, *site, rules, cycle, *period, after, kPlanPage));
+                           PlanPage(c, *site, rules, cycle, *period, after,
+                                    std::numeric_limits<int64_t>::max(), kPlanPage));
           if (page.accounts.empty()) break;
           std::map<int64_t, const std::string*> building;
           for (const store::RunAccount& a : page.accounts) building[a.facts.id] = &a.building;
@@ -130,6 +134,10 @@ grpc::Status BillingService::CreateBillRun(grpc::ServerContext* ctx,
           d.set_lines_skipped(d.lines_skipped() + page.skipped);
           after = page.accounts.back().facts.id;
         }
+        // The commit bills these accounts and no later one: an account
+        // opened after the dry run is billed by the next run of the period,
+        // whose draft shows it.
+        run.last_account = after;
         for (auto& [k, a] : by_item) *d.add_by_charge_item() = a;
         for (auto& [k, a] : by_building) *d.add_by_building() = a;
         ASSIGN_OR_RETURN(run.id, store::InsertRun(c, run, clock_.Now()));
@@ -208,7 +216,8 @@ grpc::Status BillingService::ListBillRunLines(grpc::ServerContext* ctx,
     int64_t after = account > 0 ? account - 1 : 0;
     int64_t last_pos = 0;
     for (;;) {
-      ASSIGN_OR_RETURN(PlannedPage planned, PlanPage(c, site, rules, cycle, period, after, 200));
+      ASSIGN_OR_RETURN(PlannedPage planned,
+                       PlanPage(c, site, rules, cycle, period, after, run.last_account, 200));
       if (planned.accounts.empty()) return absl::OkStatus();
       std::map<int64_t, const store::RunAccount*> by_id;
       for (const store::RunAccount& a : planned.accounts) by_id[a.facts.id] = &a;
@@ -286,7 +295,7 @@ absl::StatusOr<bool> BillingService::CommitStep() {
     ASSIGN_OR_RETURN(auto rules, store::ReadRules(c, run.site));
     ASSIGN_OR_RETURN(PlannedPage page,
                      PlanPage(c, run.site, rules, CycleOf(run.draft.cycle()), period,
-                              run.cursor_account, options_.commit_batch));
+                              run.cursor_account, run.last_account, options_.commit_batch));
     if (page.accounts.empty()) {
       RETURN_IF_ERROR(store::CompleteRun(c, run.id, now));
       if (run.committed_at) finished_after = now - *run.committed_at;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "services/billing/billing_validation.h"
 #include "services/kit/bulk_insert.h"
+#include "services/kit/serial_lock.h"
 #include "services/kit/status_macros.h"
 #include "services/kit/unique_keys.h"
 
@@ -110,6 +111,23 @@ const kit::UniqueKeys& ChargeItemKeys() {
   static const auto* keys = new kit::UniqueKeys({
       {"by_code", absl::StatusCode::kAlreadyExists,
        "charge_item.code: already used by another charge item of the site"},
+  });
+  return *keys;
+}
+// Both guard money against a race that the writers' locks already prevent
+// (a site's run batches and debit batches are serialized); should one slip
+// through, the loser plans again from a fresh read instead of failing.
+const kit::UniqueKeys& BillLineKeys() {
+  static const auto* keys = new kit::UniqueKeys({
+      {"once_per_period", absl::StatusCode::kAborted,
+       "another run issued a line of this period meanwhile; try again"},
+  });
+  return *keys;
+}
+const kit::UniqueKeys& DebitItemKeys() {
+  static const auto* keys = new kit::UniqueKeys({
+      {"one_pending_per_account", absl::StatusCode::kAborted,
+       "an account was put in another debit batch meanwhile; try again"},
   });
   return *keys;
 }
@@ -381,12 +399,13 @@ absl::StatusOr<LineRow> LineOf(const Row& r) {
 // --- bill runs: inputs ------------------------------------------------------
 
 absl::StatusOr<std::vector<RunAccount>> ReadRunAccounts(Conn& c, const std::string& site,
-                                                        int64_t after, int limit,
+                                                        int64_t after, int64_t last, int limit,
                                                         absl::CivilDay start, absl::CivilDay end) {
   ASSIGN_OR_RETURN(std::vector<Row> rows,
                    c.Query("SELECT id, unit, building, status, area, fee_start, items "
-                           "FROM accounts WHERE site = ? AND id > ? ORDER BY id LIMIT ?",
-                           {site, after, limit}));
+                           "FROM accounts WHERE site = ? AND id > ? AND id <= ? ORDER BY id "
+                           "LIMIT ?",
+                           {site, after, last, limit}));
   std::vector<RunAccount> out;
   out.reserve(rows.size());
   for (const Row& r : rows) {
@@ -446,7 +465,8 @@ absl::StatusOr<std::map<int64_t, ChargeRule>> ReadRules(Conn& c, const std::stri
 namespace {
 constexpr char kRunColumns[] =
     "id, site, draft, state, accounts_done, lines_issued, lines_skipped, issued_minor, "
-    "cursor_account, created_by, created_at, committed_at, completed_at";
+    "cursor_account, created_by, created_at, committed_at, completed_at, "
+    "COALESCE(last_account, 9223372036854775807)";
 
 absl::StatusOr<RunRow> RunOf(const Row& r) {
   RunRow run;
@@ -463,6 +483,7 @@ absl::StatusOr<RunRow> RunOf(const Row& r) {
   run.created_at = r.Time(10);
   run.committed_at = r.OptTime(11);
   run.completed_at = r.OptTime(12);
+  run.last_account = r.Int(13);
   return run;
 }
 }  // namespace
@@ -472,9 +493,9 @@ absl::StatusOr<int64_t> InsertRun(Conn& c, RunRow& r, absl::Time now) {
   r.state = v1::DRAFT;
   return c.InsertReturningId(
       "INSERT INTO bill_runs (site, cycle, period_label, period_date, state, draft, created_at, "
-      "created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+      "created_by, last_account) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
       {r.site, static_cast<int>(r.draft.cycle()), r.draft.period(), r.draft.period_date(),
-       static_cast<int>(v1::DRAFT), ToBlob(r.draft), now, r.created_by});
+       static_cast<int>(v1::DRAFT), ToBlob(r.draft), now, r.created_by, r.last_account});
 }
 
 absl::StatusOr<RunRow> ReadRun(Conn& c, const std::string& site, int64_t id, bool for_update) {
@@ -507,14 +528,27 @@ absl::Status MarkCommitting(Conn& c, int64_t run_id, absl::Time now) {
 }
 
 absl::StatusOr<std::optional<RunRow>> LockCommittingRun(Conn& c) {
-  ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   c.Query(absl::StrCat("SELECT ", kRunColumns,
-                                        " FROM bill_runs WHERE state = ? ORDER BY id LIMIT 1 "
-                                        "FOR UPDATE SKIP LOCKED"),
+  // The oldest committing run of each site, read without locks (a locking
+  // read with SKIP LOCKED would skip a site's head that another replica
+  // holds and take the run queued behind it).
+  ASSIGN_OR_RETURN(std::vector<Row> heads,
+                   c.Query("SELECT MIN(id) FROM bill_runs WHERE state = ? GROUP BY site "
+                           "ORDER BY 1",
                            {static_cast<int>(v1::COMMITTING)}));
-  if (rows.empty()) return std::optional<RunRow>();
-  ASSIGN_OR_RETURN(RunRow run, RunOf(rows[0]));
-  return std::optional<RunRow>(std::move(run));
+  for (const Row& head : heads) {
+    ASSIGN_OR_RETURN(std::vector<Row> rows,
+                     c.Query(absl::StrCat("SELECT ", kRunColumns,
+                                          " FROM bill_runs WHERE id = ? AND state = ? "
+                                          "FOR UPDATE SKIP LOCKED"),
+                             {head.Int(0), static_cast<int>(v1::COMMITTING)}));
+    if (rows.empty()) continue;  // another replica is committing it
+    ASSIGN_OR_RETURN(RunRow run, RunOf(rows[0]));
+    // An older draft committed later becomes its site's head while a newer
+    // run is half done; the site's lock keeps their batches apart.
+    RETURN_IF_ERROR(kit::SerializeOn(c, absl::StrCat("bill-run-commit/", run.site)));
+    return std::optional<RunRow>(std::move(run));
+  }
+  return std::optional<RunRow>();
 }
 
 absl::Status SaveRunProgress(Conn& c, const RunRow& r) {
@@ -660,12 +694,13 @@ absl::StatusOr<std::map<std::pair<int64_t, int64_t>, int64_t>> IssueBills(
       d.billed += l->amount_minor;
     }
   }
-  RETURN_IF_ERROR(kit::InsertRows(c,
-                                  "INSERT INTO bill_lines (site, bill_id, account_id, item_id, "
-                                  "building, period_label, report_period, period_start, quantity, "
-                                  "amount_minor, due_date) VALUES",
-                                  11, params)
-                      .status());
+  RETURN_IF_ERROR(BillLineKeys().Map(
+      kit::InsertRows(c,
+                      "INSERT INTO bill_lines (site, bill_id, account_id, item_id, "
+                      "building, period_label, report_period, period_start, quantity, "
+                      "amount_minor, due_date) VALUES",
+                      11, params)
+          .status()));
   ASSIGN_OR_RETURN(std::vector<Row> lines,
                    c.Query("SELECT l.account_id, l.item_id, l.id, l.amount_minor FROM bills b "
                            "JOIN bill_lines l ON l.bill_id = b.id "
@@ -1127,12 +1162,12 @@ absl::StatusOr<int64_t> InsertDebitBatch(Conn& c, const DebitBatchRow& b,
       params.push_back(std::move(p));
     }
   }
-  RETURN_IF_ERROR(kit::InsertRows(c,
-                                  "INSERT INTO debit_items (batch_id, site, account_id, "
-                                  "amount_minor, bank, account_masked, mandate_expiry, status) "
-                                  "VALUES",
-                                  8, params)
-                      .status());
+  RETURN_IF_ERROR(DebitItemKeys().Map(
+      kit::InsertRows(c,
+                      "INSERT INTO debit_items (batch_id, site, account_id, "
+                      "amount_minor, bank, account_masked, mandate_expiry, status) VALUES",
+                      8, params)
+          .status()));
   return id;
 }
 

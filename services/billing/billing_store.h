@@ -110,15 +110,15 @@ absl::StatusOr<std::vector<ReadingRow>> ListReadings(kit::Conn& c, int64_t accou
                                                      const std::string& meter, int64_t after,
                                                      int limit);
 
-// What a bill run needs of accounts with ids in (after, ...]: at most `limit`,
-// in id order, with consumption per meter read within [start, end).
+// What a bill run needs of accounts with ids in (after, last]: at most
+// `limit`, in id order, with consumption per meter read within [start, end).
 struct RunAccount {
   AccountFacts facts;
   std::string unit;
   std::string building;
 };
 absl::StatusOr<std::vector<RunAccount>> ReadRunAccounts(kit::Conn& c, const std::string& site,
-                                                        int64_t after, int limit,
+                                                        int64_t after, int64_t last, int limit,
                                                         absl::CivilDay start, absl::CivilDay end);
 absl::StatusOr<std::map<int64_t, ChargeRule>> ReadRules(kit::Conn& c, const std::string& site);
 
@@ -133,6 +133,8 @@ struct RunRow {
   int64_t lines_skipped = 0;
   int64_t issued_minor = 0;
   int64_t cursor_account = 0;
+  // The last account the dry run saw; the commit bills no account after it.
+  int64_t last_account = 0;
   std::string created_by;
   absl::Time created_at;
   std::optional<absl::Time> committed_at;
@@ -144,7 +146,9 @@ absl::StatusOr<RunRow> ReadRun(kit::Conn& c, const std::string& site, int64_t id
 absl::StatusOr<std::vector<RunRow>> ListRuns(kit::Conn& c, const std::string& site,
                                              int64_t after, int limit);
 absl::Status MarkCommitting(kit::Conn& c, int64_t run_id, absl::Time now);
-// Locks the oldest committing run no other transaction holds; nullopt if none.
+// Locks the oldest committing run that no other transaction holds and that
+// is the oldest committing run of its site (runs of one site commit one
+// after the other, whichever replica holds them); nullopt if none.
 absl::StatusOr<std::optional<RunRow>> LockCommittingRun(kit::Conn& c);
 absl::Status SaveRunProgress(kit::Conn& c, const RunRow& r);
 absl::Status CompleteRun(kit::Conn& c, int64_t run_id, absl::Time now);

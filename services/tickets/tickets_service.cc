@@ -50,7 +50,6 @@ absl::Status MatchEtag(absl::string_view given, const StoredTicket& t) {
 
 // How long a replica may use a site's SLA policy before reading it again; a
 // change made through another replica applies to new deadlines within this.
-constexpr absl::Duration kPolicyCacheTtl = absl::Seconds(10);
 
 SlaTarget TargetOf(const store::SlaPolicyRow& p, v1::Priority pr) {
   return p.targets[pr >= v1::LOW && pr <= v1::URGENT ? pr : v1::NORMAL];
@@ -103,26 +102,7 @@ TicketsService::TicketsService(kit::Db& db, const kit::Clock& clock,
 
 absl::StatusOr<store::SlaPolicyRow> TicketsService::PolicyFor(kit::Conn& c,
                                                                const std::string& site) {
-  const absl::Time now = absl::Now();
-  {
-    absl::MutexLock lock(&policy_mu_);
-    auto it = policies_.find(site);
-    if (it != policies_.end() && now - it->second.second < kPolicyCacheTtl) return it->second.first;
-  }
-  absl::StatusOr<store::SlaPolicyRow> p = store::ReadSlaPolicy(c, site, false);
-  if (!p.ok()) return p.status();
-  CachePolicy(site, *p, now);
-  return p;
-}
-
-void TicketsService::CachePolicy(const std::string& site, const store::SlaPolicyRow& p,
-                                 absl::Time fetched) {
-  absl::MutexLock lock(&policy_mu_);
-  auto it = policies_.find(site);
-  // A read that began before an update committed must not bring back the old
-  // policy.
-  if (it != policies_.end() && it->second.first.version > p.version) return;
-  policies_[site] = {p, fetched};
+  return store::ReadSlaPolicy(c, site, false);
 }
 
 void TicketsService::CountBreach(const std::string& site, v1::TicketKind kind) {
@@ -618,7 +598,6 @@ grpc::Status TicketsService::UpdateSlaPolicy(grpc::ServerContext* ctx,
     wanted[t.priority()] = {absl::Seconds(absl::ToInt64Seconds(first)),
                             absl::Seconds(absl::ToInt64Seconds(resolution))};
   }
-  int64_t version = 0;
   const absl::Status s = kit::IdempotentWrite(
       db_, kit::DeadlineOf(*ctx), "UpdateSlaPolicy", req->request_id(), *req, resp,
       [&](kit::Conn& c) -> absl::Status {
@@ -628,20 +607,11 @@ grpc::Status TicketsService::UpdateSlaPolicy(grpc::ServerContext* ctx,
           return absl::AbortedError("etag is stale: the policy changed since it was read");
         }
         for (const auto& [pr, target] : wanted) p->targets[pr] = target;
-        version = ++p->version;
+        ++p->version;
         RETURN_IF_ERROR(store::WriteSlaPolicy(c, *site, *p));
         PolicyToProto(*site, *p, resp);
         return absl::OkStatus();
       });
-  if (s.ok() && version > 0) {  // 0: a replay, which wrote nothing
-    store::SlaPolicyRow row;
-    for (const v1::SlaTarget& t : resp->targets()) {
-      row.targets[t.priority()] = {kit::FromDuration(t.first_response()),
-                                   kit::FromDuration(t.resolution())};
-    }
-    row.version = version;
-    CachePolicy(*site, row, absl::Now());
-  }
   return ToGrpc(s);
 }
 

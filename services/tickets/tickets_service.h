@@ -16,7 +16,6 @@
 #include "services/kit/clock.h"
 #include "services/kit/db.h"
 #include "services/kit/host.h"
-#include "absl/container/flat_hash_map.h"
 #include "services/tickets/ticket.h"
 #include "services/tickets/ticket_store.h"
 
@@ -96,10 +95,10 @@ class TicketsService final : public v1::TicketService::Service {
   // After a committed change: count a new breach, observe a resolution.
   void CountBreach(const std::string& site, v1::TicketKind kind);
 
-  // The site's SLA policy, cached for a few seconds: every create and
-  // transition needs it and it rarely changes.
+  // The site's SLA policy as committed now, read on the connection of the
+  // write that applies it. Not cached: with replicas, a cache on one of them
+  // would stamp due times (stored on the ticket) from a replaced policy.
   absl::StatusOr<store::SlaPolicyRow> PolicyFor(kit::Conn& c, const std::string& site);
-  void CachePolicy(const std::string& site, const store::SlaPolicyRow& p, absl::Time fetched);
 
   kit::Db& db_;
   const kit::Clock& clock_;
@@ -107,9 +106,6 @@ class TicketsService final : public v1::TicketService::Service {
   prometheus::Family<prometheus::Counter>& breached_;
   prometheus::Family<prometheus::Histogram>& time_to_resolve_;
   prometheus::Histogram* resolve_seconds_[7] = {};  // by v1::TicketKind
-  absl::Mutex policy_mu_;
-  absl::flat_hash_map<std::string, std::pair<store::SlaPolicyRow, absl::Time>> policies_
-      ABSL_GUARDED_BY(policy_mu_);
   absl::Mutex gauges_mu_;
   std::set<std::pair<std::string, int>> gauge_keys_ ABSL_GUARDED_BY(gauges_mu_);
 };

@@ -141,15 +141,22 @@ v1::BillRun BillingTest::Commit(const v1::BillRun& draft) {
   v1::BillRun run;
   grpc::Status s = stub().CommitBillRun(Context().get(), req, &run);
   EXPECT_TRUE(s.ok()) << s.error_message();
-  const absl::Time give_up = absl::Now() + absl::Seconds(60);
-  while (s.ok() && run.state() != v1::COMMITTED && absl::Now() < give_up) {
-    absl::SleepFor(absl::Milliseconds(20));
-    v1::GetBillRunRequest get;
-    get.set_name(draft.name());
-    s = stub().GetBillRun(Context().get(), get, &run);
-  }
-  EXPECT_EQ(run.state(), v1::COMMITTED) << s.error_message();
+  if (s.ok()) run = AwaitRun(draft.name());
+  EXPECT_EQ(run.state(), v1::COMMITTED) << run.failure();
   return run;
+}
+
+v1::BillRun BillingTest::AwaitRun(const std::string& name) {
+  v1::BillRun run;
+  const absl::Time give_up = absl::Now() + absl::Seconds(60);
+  for (;;) {
+    v1::GetBillRunRequest get;
+    get.set_name(name);
+    const grpc::Status s = stub().GetBillRun(Context().get(), get, &run);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    if (!s.ok() || run.state() != v1::COMMITTING || absl::Now() > give_up) return run;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
 }
 
 grpc::Status BillingTest::Pay(const std::string& site, const std::string& unit, int64_t amount,

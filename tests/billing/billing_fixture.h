@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "estate/billing/v1/billing.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "services/billing/billing_service.h"
@@ -84,6 +85,57 @@ class BillingTest : public ::testing::Test {
   // ledger) equals what its lines still owe less its credit; each line's
   // paid sum equals its allocations; the API's balance equals the ledger.
   void ExpectBooksBalance(const std::string& site);
+
+  // Direct debit: a valid mandate for `unit`, a batch, its items, a bank
+  // file imported.
+  void GiveMandate(const std::string& site, const std::string& unit, const std::string& expiry) {
+    v1::UpdateAccountRequest req;
+    *req.mutable_account() = GetAccount(site, unit);
+    req.mutable_account()->mutable_mandate()->set_bank("Bank of Harbin");
+    req.mutable_account()->mutable_mandate()->set_account_masked("6222 **** **** 1234");
+    req.mutable_account()->mutable_mandate()->set_expiry(expiry);
+    req.set_request_id(NewRequestId());
+    v1::Account out;
+    const grpc::Status s = stub().UpdateAccount(Context().get(), req, &out);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  v1::DebitBatch NewBatch(const std::string& site, const std::string& as_of) {
+    v1::CreateDebitBatchRequest req;
+    req.set_parent("sites/" + site);
+    req.mutable_debit_batch()->set_as_of(as_of);
+    req.set_request_id(NewRequestId());
+    v1::DebitBatch out;
+    const grpc::Status s = stub().CreateDebitBatch(Context().get(), req, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+  std::vector<v1::DebitItem> Items(const v1::DebitBatch& b) {
+    v1::ListDebitItemsRequest req;
+    req.set_parent(b.name());
+    v1::ListDebitItemsResponse out;
+    EXPECT_TRUE(stub().ListDebitItems(Context().get(), req, &out).ok());
+    return {out.items().begin(), out.items().end()};
+  }
+  grpc::Status Import(const v1::DebitBatch& b, const std::vector<v1::DebitResult>& results,
+                      v1::DebitBatch* out) {
+    v1::ImportDebitResultsRequest req;
+    req.set_name(b.name());
+    req.set_request_id(NewRequestId());
+    for (const v1::DebitResult& r : results) *req.add_results() = r;
+    return stub().ImportDebitResults(Context().get(), req, out);
+  }
+  static v1::DebitResult Result(const v1::DebitItem& item, v1::DebitStatus status,
+                                v1::DebitFailure failure = v1::DEBIT_FAILURE_UNSPECIFIED) {
+    v1::DebitResult r;
+    r.set_item(item.name());
+    r.set_status(status);
+    r.set_failure(failure);
+    r.set_bank_reference("BOH-" + item.name().substr(item.name().rfind('/') + 1));
+    return r;
+  }
+
+  // Polls (as a client would) until the run has left COMMITTING.
+  v1::BillRun AwaitRun(const std::string& name);
 
   static kit::FakeClock* clock_;
   static kit::DbOptions* db_options_;

@@ -11,51 +11,6 @@ class DebitTest : public BillingTest {
  protected:
   // Bills due on 15 March; the bank is sent a batch on the 25th.
   void SetUp() override { Today(absl::CivilDay(2026, 3, 25)); }
-  void GiveMandate(const std::string& site, const std::string& unit, const std::string& expiry) {
-    v1::UpdateAccountRequest req;
-    *req.mutable_account() = GetAccount(site, unit);
-    req.mutable_account()->mutable_mandate()->set_bank("Bank of Harbin");
-    req.mutable_account()->mutable_mandate()->set_account_masked("6222 **** **** 1234");
-    req.mutable_account()->mutable_mandate()->set_expiry(expiry);
-    req.set_request_id(NewRequestId());
-    v1::Account out;
-    const grpc::Status s = stub().UpdateAccount(Context().get(), req, &out);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-  }
-  v1::DebitBatch NewBatch(const std::string& site, const std::string& as_of) {
-    v1::CreateDebitBatchRequest req;
-    req.set_parent("sites/" + site);
-    req.mutable_debit_batch()->set_as_of(as_of);
-    req.set_request_id(NewRequestId());
-    v1::DebitBatch out;
-    const grpc::Status s = stub().CreateDebitBatch(Context().get(), req, &out);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return out;
-  }
-  std::vector<v1::DebitItem> Items(const v1::DebitBatch& b) {
-    v1::ListDebitItemsRequest req;
-    req.set_parent(b.name());
-    v1::ListDebitItemsResponse out;
-    EXPECT_TRUE(stub().ListDebitItems(Context().get(), req, &out).ok());
-    return {out.items().begin(), out.items().end()};
-  }
-  grpc::Status Import(const v1::DebitBatch& b, const std::vector<v1::DebitResult>& results,
-                      v1::DebitBatch* out) {
-    v1::ImportDebitResultsRequest req;
-    req.set_name(b.name());
-    req.set_request_id(NewRequestId());
-    for (const v1::DebitResult& r : results) *req.add_results() = r;
-    return stub().ImportDebitResults(Context().get(), req, out);
-  }
-  static v1::DebitResult Result(const v1::DebitItem& item, v1::DebitStatus status,
-                                v1::DebitFailure failure = v1::DEBIT_FAILURE_UNSPECIFIED) {
-    v1::DebitResult r;
-    r.set_item(item.name());
-    r.set_status(status);
-    r.set_failure(failure);
-    r.set_bank_reference("BOH-" + item.name().substr(item.name().rfind('/') + 1));
-    return r;
-  }
 };
 
 TEST_F(DebitTest, ABatchTakesValidMandatesAndReportsExpiredOnesBeforeSending) {
@@ -172,6 +127,35 @@ TEST_F(DebitTest, ADebitOfWhatIsDueLessCreditSettlesTheAccountWithTheCredit) {
   req.set_request_id(NewRequestId());
   EXPECT_EQ(stub().CreateDebitBatch(Context().get(), req, &out).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(DebitTest, AFailureIsCountedOnceHoweverOftenTheBankFileIsImported) {
+  const std::string site = NewSite();
+  const v1::ChargeItem fee = PerAreaItem(site, "property-fee", "2");
+  for (const char* unit : {"a", "b", "c"}) {
+    OpenAccount(site, unit, "1", "100", {fee});
+    GiveMandate(site, unit, "2029-12-31");
+  }
+  Bill(site, "2026-03-01");
+  const v1::DebitBatch batch = NewBatch(site, "2026-03-20");
+  std::vector<v1::DebitResult> file;
+  for (const v1::DebitItem& i : Items(batch)) {
+    file.push_back(Result(i, v1::DEBIT_FAILED, v1::ACCOUNT_CLOSED));
+  }
+  ASSERT_EQ(file.size(), 3u);
+  // The same file, imported four times (each a new request, as a clerk
+  // uploading it again would make).
+  for (int i = 0; i < 4; ++i) {
+    v1::DebitBatch out;
+    ASSERT_TRUE(Import(batch, file, &out).ok());
+    EXPECT_EQ(out.failed(), 3);
+  }
+  const std::string metrics = testing_support::HttpGet(metrics_port(), "/metrics");
+  const std::string series = absl::StrCat(
+      "estate_billing_payment_failures_total{reason=\"ACCOUNT_CLOSED\",site=\"", site, "\"} ");
+  const size_t at = metrics.find(series);
+  ASSERT_NE(at, std::string::npos) << metrics;
+  EXPECT_EQ(metrics.substr(at + series.size(), metrics.find('\n', at) - at - series.size()), "3");
 }
 
 TEST_F(DebitTest, BadResultsAreRefusedNamingTheFieldAndChangeNothing) {
