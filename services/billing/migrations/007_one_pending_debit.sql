@@ -1,8 +1,3 @@
--- A run bills the accounts its dry run saw (id <= last_account), so the
--- figures approved on the draft are the ones the commit issues. NULL: a run
--- drafted before this column, which bills every account of the site.
-ALTER TABLE bill_runs ADD COLUMN last_account BIGINT NULL;
-
 -- An account is in at most one debit the bank has not answered yet, however
 -- many batches are created at once: a second pending item for it would be a
 -- second debit of the same money. (DEBIT_PENDING = 1 in billing.proto.)
