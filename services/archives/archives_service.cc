@@ -9,6 +9,7 @@
 #include "services/kit/errors.h"
 #include "services/kit/etag.h"
 #include "services/kit/idempotency.h"
+#include "services/kit/list.h"
 #include "services/kit/paging.h"
 #include "services/kit/proto_time.h"
 #include "services/kit/rpc_context.h"
@@ -150,21 +151,18 @@ grpc::Status ArchivesService::ListKeys(grpc::ServerContext* ctx, const v1::ListK
                                        v1::ListKeysResponse* resp) {
   absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
   if (!site.ok()) return ToGrpc(site.status());
-  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
-  if (!page.ok()) return ToGrpc(page.status());
   if (!req->unit().empty()) RETURN_GRPC_IF_ERROR(CheckUnitName("unit", req->unit(), *site));
   if (!v1::KeyState_IsValid(req->state())) return ToGrpc(FieldError("state", "unknown"));
   if (!v1::KeyKind_IsValid(req->kind())) return ToGrpc(FieldError("kind", "unknown"));
   store::KeyFilter f{*site, req->unit(), req->state(), req->kind(), req->overdue_only()};
   const absl::Time now = clock_.Now();
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(auto rows, store::ListKeys(c, f, now, page->after, page->size + 1));
-    const std::string next =
-        kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.id; });
-    for (const store::KeyRow& k : rows) *resp->add_keys() = KeyView(k, now);
-    resp->set_next_page_token(next);
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::ListRows(
+      db_, kit::DeadlineOf(*ctx), *req, resp->mutable_next_page_token(),
+      [&](kit::Conn& c, const kit::Page& page) {
+        return store::ListKeys(c, f, now, page.after, page.size + 1);
+      },
+      [](const auto& r) { return r.id; },
+      [&](const store::KeyRow& k) { *resp->add_keys() = KeyView(k, now); }));
 }
 
 grpc::Status ArchivesService::Move(grpc::ServerContext* ctx, const char* method,
@@ -281,17 +279,14 @@ grpc::Status ArchivesService::ListKeyCustody(grpc::ServerContext* ctx,
                                              v1::ListKeyCustodyResponse* resp) {
   absl::StatusOr<kit::SiteId> ref = kit::ParseSiteId("name", req->name(), "keys");
   if (!ref.ok()) return ToGrpc(ref.status());
-  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
-  if (!page.ok()) return ToGrpc(page.status());
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    RETURN_IF_ERROR(store::ReadKey(c, ref->site, ref->id, false).status());
-    ASSIGN_OR_RETURN(auto rows, store::ListCustody(c, ref->id, page->after, page->size + 1));
-    const std::string next =
-        kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.id; });
-    for (const store::CustodyRow& row : rows) SetCustody(resp->add_custody(), row);
-    resp->set_next_page_token(next);
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::ListRows(
+      db_, kit::DeadlineOf(*ctx), *req, resp->mutable_next_page_token(),
+      [&](kit::Conn& c, const kit::Page& page) -> absl::StatusOr<std::vector<store::CustodyRow>> {
+        RETURN_IF_ERROR(store::ReadKey(c, ref->site, ref->id, false).status());
+        return store::ListCustody(c, ref->id, page.after, page.size + 1);
+      },
+      [](const auto& r) { return r.id; },
+      [&](const store::CustodyRow& row) { SetCustody(resp->add_custody(), row); }));
 }
 
 grpc::Status ArchivesService::ListUnitAccess(grpc::ServerContext* ctx,

@@ -7,6 +7,7 @@
 #include "services/kit/errors.h"
 #include "services/kit/etag.h"
 #include "services/kit/idempotency.h"
+#include "services/kit/list.h"
 #include "services/kit/paging.h"
 #include "services/kit/proto_time.h"
 #include "services/kit/rpc_context.h"
@@ -76,8 +77,6 @@ grpc::Status ArchivesService::ListDocuments(grpc::ServerContext* ctx,
                                             v1::ListDocumentsResponse* resp) {
   absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
   if (!site.ok()) return ToGrpc(site.status());
-  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
-  if (!page.ok()) return ToGrpc(page.status());
   if (!req->unit().empty()) RETURN_GRPC_IF_ERROR(CheckUnitName("unit", req->unit(), *site));
   if (!v1::DocumentCategory_IsValid(req->category())) {
     return ToGrpc(FieldError("category", "unknown"));
@@ -88,12 +87,13 @@ grpc::Status ArchivesService::ListDocuments(grpc::ServerContext* ctx,
   store::DocumentFilter f{*site,        req->unit(),     req->category(),
                           req->state(), req->building(), req->box()};
   const absl::Time now = clock_.Now();
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(auto rows, store::ListDocuments(c, f, page->after, page->size + 1));
-    resp->set_next_page_token(kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.id; }));
-    for (store::DocumentRow& r : rows) *resp->add_documents() = View(std::move(r), now);
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::ListRows(
+      db_, kit::DeadlineOf(*ctx), *req, resp->mutable_next_page_token(),
+      [&](kit::Conn& c, const kit::Page& page) {
+        return store::ListDocuments(c, f, page.after, page.size + 1);
+      },
+      [](const auto& r) { return r.id; },
+      [&](store::DocumentRow& r) { *resp->add_documents() = View(std::move(r), now); }));
 }
 
 grpc::Status ArchivesService::UpdateDocument(grpc::ServerContext* ctx,
@@ -189,8 +189,6 @@ grpc::Status ArchivesService::ListLoans(grpc::ServerContext* ctx, const v1::List
                                         v1::ListLoansResponse* resp) {
   absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
   if (!site.ok()) return ToGrpc(site.status());
-  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
-  if (!page.ok()) return ToGrpc(page.status());
   store::LoanFilter f{*site, 0, req->open_only(), req->overdue_only()};
   if (!req->document().empty()) {
     absl::StatusOr<kit::SiteId> doc = kit::ParseSiteId("document", req->document(), "documents");
@@ -199,16 +197,17 @@ grpc::Status ArchivesService::ListLoans(grpc::ServerContext* ctx, const v1::List
     f.document_id = doc->id;
   }
   const absl::Time now = clock_.Now();
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(auto rows, store::ListLoans(c, f, now, page->after, page->size + 1));
-    resp->set_next_page_token(
-        kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.first; }));
-    for (auto& [id, loan] : rows) {
-      SetOverdue(loan, now);
-      *resp->add_loans() = std::move(loan);
-    }
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::ListRows(
+      db_, kit::DeadlineOf(*ctx), *req, resp->mutable_next_page_token(),
+      [&](kit::Conn& c, const kit::Page& page) {
+        return store::ListLoans(c, f, now, page.after, page.size + 1);
+      },
+      [](const auto& r) { return r.first; },
+      [&](auto& row) {
+        auto& [id, loan] = row;
+        SetOverdue(loan, now);
+        *resp->add_loans() = std::move(loan);
+      }));
 }
 
 absl::StatusOr<v1::ArchiveAudit> ArchivesService::AuditView(kit::Conn& c,

@@ -105,19 +105,16 @@ grpc::Status ArchivesService::GetUnit(grpc::ServerContext* ctx, const v1::GetUni
 
 grpc::Status ArchivesService::ListUnits(grpc::ServerContext* ctx, const v1::ListUnitsRequest* req,
                                         v1::ListUnitsResponse* resp) {
-  absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
-  if (!site.ok()) return ToGrpc(site.status());
-  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
-  if (!page.ok()) return ToGrpc(page.status());
   RETURN_GRPC_IF_ERROR(kit::CheckText("building", req->building(), 64, false));
   if (!v1::Occupancy_IsValid(req->occupancy())) return ToGrpc(FieldError("occupancy", "unknown"));
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(auto rows, store::ListUnits(c, *site, req->building(), req->occupancy(),
-                                                 page->after, page->size + 1));
-    resp->set_next_page_token(kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.id; }));
-    for (const store::UnitRow& r : rows) *resp->add_units() = r.unit;
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::ListPage(
+      db_, kit::DeadlineOf(*ctx), *req, resp->mutable_next_page_token(),
+      [&](kit::Conn& c, const std::string& site, const kit::Page& page) {
+        return store::ListUnits(c, site, req->building(), req->occupancy(), page.after,
+                                page.size + 1);
+      },
+      [](const auto& r) { return r.id; },
+      [&](const store::UnitRow& r) { *resp->add_units() = r.unit; }));
 }
 
 grpc::Status ArchivesService::UpdateUnit(grpc::ServerContext* ctx,
@@ -205,17 +202,16 @@ grpc::Status ArchivesService::ListParties(grpc::ServerContext* ctx,
                                           v1::ListPartiesResponse* resp) {
   absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
   if (!site.ok()) return ToGrpc(site.status());
-  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
-  if (!page.ok()) return ToGrpc(page.status());
   if (!req->unit().empty()) RETURN_GRPC_IF_ERROR(CheckUnitName("unit", req->unit(), *site));
   if (!v1::PartyRole_IsValid(req->role())) return ToGrpc(FieldError("role", "unknown"));
   store::PartyFilter f{*site, req->unit(), req->role(), req->include_former()};
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(auto rows, store::ListParties(c, f, page->after, page->size + 1));
-    resp->set_next_page_token(kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.id; }));
-    for (const store::PartyRow& r : rows) *resp->add_parties() = Masked(r.party);
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::ListRows(
+      db_, kit::DeadlineOf(*ctx), *req, resp->mutable_next_page_token(),
+      [&](kit::Conn& c, const kit::Page& page) {
+        return store::ListParties(c, f, page.after, page.size + 1);
+      },
+      [](const auto& r) { return r.id; },
+      [&](const store::PartyRow& r) { *resp->add_parties() = Masked(r.party); }));
 }
 
 grpc::Status ArchivesService::UpdateParty(grpc::ServerContext* ctx,
@@ -261,16 +257,16 @@ grpc::Status ArchivesService::ListHistoryOf(grpc::ServerContext* ctx,
                              ? ParseUnitName("name", req->name()).status()
                              : kit::ParseSiteId("name", req->name(), collection).status();
   RETURN_GRPC_IF_ERROR(name_ok);
-  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
-  if (!page.ok()) return ToGrpc(page.status());
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(auto rows, store::ListHistory(c, req->name(), page->after, page->size + 1));
-    if (rows.empty() && page->after == 0) return absl::NotFoundError("no such unit or party");
-    resp->set_next_page_token(
-        kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.first; }));
-    for (auto& [id, change] : rows) *resp->add_changes() = std::move(change);
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::ListRows(
+      db_, kit::DeadlineOf(*ctx), *req, resp->mutable_next_page_token(),
+      [&](kit::Conn& c, const kit::Page& page)
+          -> absl::StatusOr<std::vector<std::pair<int64_t, v1::RecordChange>>> {
+        ASSIGN_OR_RETURN(auto rows, store::ListHistory(c, req->name(), page.after, page.size + 1));
+        if (rows.empty() && page.after == 0) return absl::NotFoundError("no such unit or party");
+        return rows;
+      },
+      [](const auto& r) { return r.first; },
+      [&](auto& row) { auto& [id, change] = row; *resp->add_changes() = std::move(change); }));
 }
 
 grpc::Status ArchivesService::ListUnitHistory(grpc::ServerContext* ctx,

@@ -11,6 +11,7 @@
 #include "services/kit/errors.h"
 #include "services/kit/etag.h"
 #include "services/kit/idempotency.h"
+#include "services/kit/list.h"
 #include "services/kit/paging.h"
 #include "services/kit/rpc_context.h"
 #include "services/kit/status_macros.h"
@@ -208,18 +209,16 @@ grpc::Status BillingService::GetChargeItem(grpc::ServerContext* ctx,
 grpc::Status BillingService::ListChargeItems(grpc::ServerContext* ctx,
                                              const v1::ListChargeItemsRequest* req,
                                              v1::ListChargeItemsResponse* resp) {
-  absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
-  if (!site.ok()) return ToGrpc(site.status());
-  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
-  if (!page.ok()) return ToGrpc(page.status());
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(auto rows, store::ListChargeItems(c, *site, page->after, page->size + 1));
-    const std::string next =
-        kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.first; });
-    for (auto& [id, item] : rows) *resp->add_charge_items() = std::move(item);
-    resp->set_next_page_token(next);
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::ListPage(
+      db_, kit::DeadlineOf(*ctx), *req, resp->mutable_next_page_token(),
+      [&](kit::Conn& c, const std::string& site, const kit::Page& page) {
+        return store::ListChargeItems(c, site, page.after, page.size + 1);
+      },
+      [](const auto& r) { return r.first; },
+      [&](auto& row) {
+        auto& [id, item] = row;
+        *resp->add_charge_items() = std::move(item);
+      }));
 }
 
 // --- accounts ---------------------------------------------------------------
@@ -285,21 +284,19 @@ grpc::Status BillingService::GetAccount(grpc::ServerContext* ctx,
 grpc::Status BillingService::ListAccounts(grpc::ServerContext* ctx,
                                           const v1::ListAccountsRequest* req,
                                           v1::ListAccountsResponse* resp) {
-  absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
-  if (!site.ok()) return ToGrpc(site.status());
-  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
-  if (!page.ok()) return ToGrpc(page.status());
   RETURN_GRPC_IF_ERROR(kit::CheckText("building", req->building(), 64, false));
-  store::AccountFilter f{*site, req->building(), req->in_arrears_only()};
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(store::Settings s, store::ReadSettings(c, *site, false));
-    ASSIGN_OR_RETURN(auto rows, store::ListAccounts(c, f, page->after, page->size + 1));
-    const std::string next =
-        kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.id; });
-    for (const store::AccountRow& a : rows) *resp->add_accounts() = AccountView(a, s.currency);
-    resp->set_next_page_token(next);
-    return absl::OkStatus();
-  }));
+  std::string currency;  // the site's, read with the page; every account shows it
+  return ToGrpc(kit::ListPage(
+      db_, kit::DeadlineOf(*ctx), *req, resp->mutable_next_page_token(),
+      [&](kit::Conn& c, const std::string& site,
+          const kit::Page& page) -> absl::StatusOr<std::vector<store::AccountRow>> {
+        ASSIGN_OR_RETURN(store::Settings s, store::ReadSettings(c, site, false));
+        currency = std::move(s.currency);
+        const store::AccountFilter f{site, req->building(), req->in_arrears_only()};
+        return store::ListAccounts(c, f, page.after, page.size + 1);
+      },
+      [](const auto& r) { return r.id; },
+      [&](const store::AccountRow& a) { *resp->add_accounts() = AccountView(a, currency); }));
 }
 
 grpc::Status BillingService::UpdateAccount(grpc::ServerContext* ctx,
@@ -390,21 +387,18 @@ grpc::Status BillingService::ListMeterReadings(grpc::ServerContext* ctx,
   absl::StatusOr<std::pair<std::string, std::string>> ref =
       ParseAccountName("parent", req->parent());
   if (!ref.ok()) return ToGrpc(ref.status());
-  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
-  if (!page.ok()) return ToGrpc(page.status());
   if (req->meter().size() > 32) return ToGrpc(FieldError("meter", "at most 32 characters"));
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(store::AccountRow a, store::ReadAccount(c, ref->first, ref->second, false));
-    ASSIGN_OR_RETURN(auto rows,
-                     store::ListReadings(c, a.id, req->meter(), page->after, page->size + 1));
-    const std::string next =
-        kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.id; });
-    for (const store::ReadingRow& r : rows) {
-      *resp->add_readings() = ReadingView(ref->first, ref->second, r);
-    }
-    resp->set_next_page_token(next);
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::ListRows(
+      db_, kit::DeadlineOf(*ctx), *req, resp->mutable_next_page_token(),
+      [&](kit::Conn& c, const kit::Page& page) -> absl::StatusOr<std::vector<store::ReadingRow>> {
+        ASSIGN_OR_RETURN(store::AccountRow a,
+                         store::ReadAccount(c, ref->first, ref->second, false));
+        return store::ListReadings(c, a.id, req->meter(), page.after, page.size + 1);
+      },
+      [](const auto& r) { return r.id; },
+      [&](const store::ReadingRow& r) {
+        *resp->add_readings() = ReadingView(ref->first, ref->second, r);
+      }));
 }
 
 BillingService* RegisterBilling(kit::ServiceHost& host, const kit::Clock& clock,

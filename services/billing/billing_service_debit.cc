@@ -10,6 +10,7 @@
 #include "services/kit/errors.h"
 #include "services/kit/etag.h"
 #include "services/kit/idempotency.h"
+#include "services/kit/list.h"
 #include "services/kit/paging.h"
 #include "services/kit/proto_time.h"
 #include "services/kit/rpc_context.h"
@@ -142,19 +143,17 @@ grpc::Status BillingService::ListDebitItems(grpc::ServerContext* ctx,
                                             v1::ListDebitItemsResponse* resp) {
   absl::StatusOr<kit::SiteId> ref = kit::ParseSiteId("parent", req->parent(), "debitBatches");
   if (!ref.ok()) return ToGrpc(ref.status());
-  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
-  if (!page.ok()) return ToGrpc(page.status());
   if (!v1::DebitStatus_IsValid(req->status())) return ToGrpc(FieldError("status", "unknown"));
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    RETURN_IF_ERROR(store::ReadDebitBatch(c, ref->site, ref->id).status());
-    ASSIGN_OR_RETURN(auto rows, store::ListDebitItems(c, ref->id, req->status(), page->after,
-                                                      page->size + 1));
-    const std::string next =
-        kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.id; });
-    for (const store::DebitItemRow& i : rows) *resp->add_items() = ItemView(ref->site, i);
-    resp->set_next_page_token(next);
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::ListRows(
+      db_, kit::DeadlineOf(*ctx), *req, resp->mutable_next_page_token(),
+      [&](kit::Conn& c,
+          const kit::Page& page) -> absl::StatusOr<std::vector<store::DebitItemRow>> {
+        // A batch that does not exist is NOT_FOUND, not an empty list.
+        RETURN_IF_ERROR(store::ReadDebitBatch(c, ref->site, ref->id).status());
+        return store::ListDebitItems(c, ref->id, req->status(), page.after, page.size + 1);
+      },
+      [](const auto& r) { return r.id; },
+      [&](const store::DebitItemRow& i) { *resp->add_items() = ItemView(ref->site, i); }));
 }
 
 grpc::Status BillingService::ImportDebitResults(grpc::ServerContext* ctx,

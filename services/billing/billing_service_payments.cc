@@ -11,6 +11,7 @@
 #include "services/billing/billing_views.h"
 #include "services/kit/errors.h"
 #include "services/kit/idempotency.h"
+#include "services/kit/list.h"
 #include "services/kit/paging.h"
 #include "services/kit/rpc_context.h"
 #include "services/kit/status_macros.h"
@@ -44,10 +45,9 @@ grpc::Status BillingService::GetBill(grpc::ServerContext* ctx, const v1::GetBill
 
 grpc::Status BillingService::ListBills(grpc::ServerContext* ctx, const v1::ListBillsRequest* req,
                                        v1::ListBillsResponse* resp) {
+  // The site is parsed here, not by kit::ListPage: the account filter is checked against it.
   absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
   if (!site.ok()) return ToGrpc(site.status());
-  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
-  if (!page.ok()) return ToGrpc(page.status());
   std::optional<std::pair<std::string, std::string>> account;
   if (!req->account().empty()) {
     absl::StatusOr<std::pair<std::string, std::string>> ref =
@@ -61,24 +61,25 @@ grpc::Status BillingService::ListBills(grpc::ServerContext* ctx, const v1::ListB
       !absl::StartsWith(req->period(), "heating-")) {
     return ToGrpc(FieldError("period", "a period label such as 2026-03, 2026-Q1, 2026"));
   }
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    store::BillFilter f;
-    f.site = *site;
-    f.period_label = req->period();
-    f.unpaid_only = req->unpaid_only();
-    if (account.has_value()) {
-      absl::StatusOr<store::AccountRow> a = store::ReadAccount(c, *site, account->second, false);
-      if (absl::IsNotFound(a.status())) return absl::OkStatus();  // no account, no bills
-      if (!a.ok()) return a.status();
-      f.account_id = a->id;
-    }
-    ASSIGN_OR_RETURN(auto rows, store::ListBills(c, f, page->after, page->size + 1));
-    const std::string next =
-        kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.id; });
-    for (const store::BillRow& b : rows) *resp->add_bills() = BillView(b);
-    resp->set_next_page_token(next);
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::ListRows(
+      db_, kit::DeadlineOf(*ctx), *req, resp->mutable_next_page_token(),
+      [&](kit::Conn& c, const kit::Page& page) -> absl::StatusOr<std::vector<store::BillRow>> {
+        store::BillFilter f;
+        f.site = *site;
+        f.period_label = req->period();
+        f.unpaid_only = req->unpaid_only();
+        if (account.has_value()) {
+          absl::StatusOr<store::AccountRow> a =
+              store::ReadAccount(c, *site, account->second, false);
+          // No account, no bills.
+          if (absl::IsNotFound(a.status())) return std::vector<store::BillRow>();
+          if (!a.ok()) return a.status();
+          f.account_id = a->id;
+        }
+        return store::ListBills(c, f, page.after, page.size + 1);
+      },
+      [](const auto& r) { return r.id; },
+      [&](const store::BillRow& b) { *resp->add_bills() = BillView(b); }));
 }
 
 // --- lines ------------------------------------------------------------------
@@ -393,10 +394,9 @@ grpc::Status BillingService::GetPayment(grpc::ServerContext* ctx,
 grpc::Status BillingService::ListPayments(grpc::ServerContext* ctx,
                                           const v1::ListPaymentsRequest* req,
                                           v1::ListPaymentsResponse* resp) {
+  // The site is parsed here, not by kit::ListPage: the account filter is checked against it.
   absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
   if (!site.ok()) return ToGrpc(site.status());
-  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
-  if (!page.ok()) return ToGrpc(page.status());
   std::string unit;
   if (!req->account().empty()) {
     absl::StatusOr<std::pair<std::string, std::string>> ref =
@@ -405,22 +405,21 @@ grpc::Status BillingService::ListPayments(grpc::ServerContext* ctx,
     if (ref->first != *site) return ToGrpc(FieldError("account", "must be of the parent site"));
     unit = ref->second;
   }
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    int64_t account_id = 0;
-    if (!unit.empty()) {
-      absl::StatusOr<store::AccountRow> a = store::ReadAccount(c, *site, unit, false);
-      if (absl::IsNotFound(a.status())) return absl::OkStatus();
-      if (!a.ok()) return a.status();
-      account_id = a->id;
-    }
-    ASSIGN_OR_RETURN(auto rows,
-                     store::ListPayments(c, *site, account_id, page->after, page->size + 1));
-    const std::string next =
-        kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.id; });
-    for (const store::PaymentRow& p : rows) *resp->add_payments() = PaymentView(p);
-    resp->set_next_page_token(next);
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::ListRows(
+      db_, kit::DeadlineOf(*ctx), *req, resp->mutable_next_page_token(),
+      [&](kit::Conn& c, const kit::Page& page) -> absl::StatusOr<std::vector<store::PaymentRow>> {
+        int64_t account_id = 0;
+        if (!unit.empty()) {
+          absl::StatusOr<store::AccountRow> a = store::ReadAccount(c, *site, unit, false);
+          // No account, no payments.
+          if (absl::IsNotFound(a.status())) return std::vector<store::PaymentRow>();
+          if (!a.ok()) return a.status();
+          account_id = a->id;
+        }
+        return store::ListPayments(c, *site, account_id, page.after, page.size + 1);
+      },
+      [](const auto& r) { return r.id; },
+      [&](const store::PaymentRow& p) { *resp->add_payments() = PaymentView(p); }));
 }
 
 grpc::Status BillingService::ReversePayment(grpc::ServerContext* ctx,
@@ -511,17 +510,15 @@ grpc::Status BillingService::ListLedgerEntries(grpc::ServerContext* ctx,
   absl::StatusOr<std::pair<std::string, std::string>> ref =
       ParseAccountName("parent", req->parent());
   if (!ref.ok()) return ToGrpc(ref.status());
-  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
-  if (!page.ok()) return ToGrpc(page.status());
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(store::AccountRow a, store::ReadAccount(c, ref->first, ref->second, false));
-    ASSIGN_OR_RETURN(auto rows, store::ListLedger(c, a.id, page->after, page->size + 1));
-    const std::string next =
-        kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.id; });
-    for (const store::LedgerRow& e : rows) *resp->add_entries() = LedgerView(ref->first, e);
-    resp->set_next_page_token(next);
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::ListRows(
+      db_, kit::DeadlineOf(*ctx), *req, resp->mutable_next_page_token(),
+      [&](kit::Conn& c, const kit::Page& page) -> absl::StatusOr<std::vector<store::LedgerRow>> {
+        ASSIGN_OR_RETURN(store::AccountRow a,
+                         store::ReadAccount(c, ref->first, ref->second, false));
+        return store::ListLedger(c, a.id, page.after, page.size + 1);
+      },
+      [](const auto& r) { return r.id; },
+      [&](const store::LedgerRow& e) { *resp->add_entries() = LedgerView(ref->first, e); }));
 }
 
 }  // namespace billing

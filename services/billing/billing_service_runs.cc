@@ -9,6 +9,7 @@
 #include "services/billing/billing_views.h"
 #include "services/kit/errors.h"
 #include "services/kit/idempotency.h"
+#include "services/kit/list.h"
 #include "services/kit/paging.h"
 #include "services/kit/rpc_context.h"
 #include "services/kit/status_macros.h"
@@ -164,18 +165,13 @@ grpc::Status BillingService::GetBillRun(grpc::ServerContext* ctx,
 grpc::Status BillingService::ListBillRuns(grpc::ServerContext* ctx,
                                           const v1::ListBillRunsRequest* req,
                                           v1::ListBillRunsResponse* resp) {
-  absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
-  if (!site.ok()) return ToGrpc(site.status());
-  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
-  if (!page.ok()) return ToGrpc(page.status());
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(auto rows, store::ListRuns(c, *site, page->after, page->size + 1));
-    const std::string next =
-        kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.id; });
-    for (const store::RunRow& r : rows) *resp->add_bill_runs() = RunView(r);
-    resp->set_next_page_token(next);
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::ListPage(
+      db_, kit::DeadlineOf(*ctx), *req, resp->mutable_next_page_token(),
+      [&](kit::Conn& c, const std::string& site, const kit::Page& page) {
+        return store::ListRuns(c, site, page.after, page.size + 1);
+      },
+      [](const auto& r) { return r.id; },
+      [&](const store::RunRow& r) { *resp->add_bill_runs() = RunView(r); }));
 }
 
 grpc::Status BillingService::ListBillRunLines(grpc::ServerContext* ctx,

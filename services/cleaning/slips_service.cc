@@ -357,17 +357,15 @@ grpc::Status CleaningService::ListStocktakes(grpc::ServerContext* ctx,
                                              v1::ListStocktakesResponse* resp) {
   absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
   if (!site.ok()) return ToGrpc(site.status());
-  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
-  if (!page.ok()) return ToGrpc(page.status());
   absl::StatusOr<int64_t> warehouse = OptionalIdIn("warehouse", req->warehouse(), "warehouses", *site);
   if (!warehouse.ok()) return ToGrpc(warehouse.status());
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(auto rows, store::ListStocktakes(c, *site, *warehouse, page->after,
-                                                      page->size + 1));
-    resp->set_next_page_token(kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.id; }));
-    for (const store::StocktakeRow& t : rows) *resp->add_stocktakes() = View(t.take);
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::ListRows(
+      db_, kit::DeadlineOf(*ctx), *req, resp->mutable_next_page_token(),
+      [&](kit::Conn& c, const kit::Page& page) {
+        return store::ListStocktakes(c, *site, *warehouse, page.after, page.size + 1);
+      },
+      [](const auto& r) { return r.id; },
+      [&](const store::StocktakeRow& t) { *resp->add_stocktakes() = View(t.take); }));
 }
 
 grpc::Status CleaningService::CloseInventoryPeriod(grpc::ServerContext* ctx,

@@ -178,20 +178,18 @@ grpc::Status CleaningService::ListStockMoves(grpc::ServerContext* ctx,
                                              v1::ListStockMovesResponse* resp) {
   absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
   if (!site.ok()) return ToGrpc(site.status());
-  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
-  if (!page.ok()) return ToGrpc(page.status());
   absl::StatusOr<int64_t> warehouse = OptionalIdIn("warehouse", req->warehouse(), "warehouses", *site);
   if (!warehouse.ok()) return ToGrpc(warehouse.status());
   absl::StatusOr<int64_t> item = OptionalIdIn("item", req->item(), "items", *site);
   if (!item.ok()) return ToGrpc(item.status());
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(auto rows, store::ListMoves(c, {*site, *warehouse, *item}, page->after,
-                                                 page->size + 1));
-    resp->set_next_page_token(
-        kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.first; }));
-    for (auto& [id, m] : rows) *resp->add_moves() = std::move(m);
-    return absl::OkStatus();
-  }));
+  const store::MoveFilter f{*site, *warehouse, *item};
+  return ToGrpc(kit::ListRows(
+      db_, kit::DeadlineOf(*ctx), *req, resp->mutable_next_page_token(),
+      [&](kit::Conn& c, const kit::Page& page) {
+        return store::ListMoves(c, f, page.after, page.size + 1);
+      },
+      [](const auto& r) { return r.first; },
+      [&](auto& row) { auto& [id, m] = row; *resp->add_moves() = std::move(m); }));
 }
 
 grpc::Status CleaningService::ReceiveStock(grpc::ServerContext* ctx,
@@ -406,17 +404,13 @@ grpc::Status CleaningService::ReceiveStockTransfer(grpc::ServerContext* ctx,
 grpc::Status CleaningService::ListIncomingTransfers(grpc::ServerContext* ctx,
                                                     const v1::ListIncomingTransfersRequest* req,
                                                     v1::ListIncomingTransfersResponse* resp) {
-  absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
-  if (!site.ok()) return ToGrpc(site.status());
-  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
-  if (!page.ok()) return ToGrpc(page.status());
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(auto rows, store::ListIncoming(c, *site, req->in_transit_only(), page->after,
-                                                    page->size + 1));
-    resp->set_next_page_token(kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.id; }));
-    for (const store::TransferRow& t : rows) *resp->add_transfers() = store::TransferView(t);
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::ListPage(
+      db_, kit::DeadlineOf(*ctx), *req, resp->mutable_next_page_token(),
+      [&](kit::Conn& c, const std::string& site, const kit::Page& page) {
+        return store::ListIncoming(c, site, req->in_transit_only(), page.after, page.size + 1);
+      },
+      [](const auto& r) { return r.id; },
+      [&](const store::TransferRow& t) { *resp->add_transfers() = store::TransferView(t); }));
 }
 
 }  // namespace cleaning

@@ -331,8 +331,6 @@ grpc::Status CleaningService::ListTasks(grpc::ServerContext* ctx, const v1::List
                                         v1::ListTasksResponse* resp) {
   absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
   if (!site.ok()) return ToGrpc(site.status());
-  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
-  if (!page.ok()) return ToGrpc(page.status());
   store::TaskFilter f;
   f.site = *site;
   const std::optional<absl::CivilDay> from = ParseDay(req->start_date());
@@ -349,13 +347,13 @@ grpc::Status CleaningService::ListTasks(grpc::ServerContext* ctx, const v1::List
   f.zone_id = *zone;
   f.team_id = *team;
   f.state = req->state();
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(auto rows, store::ListTasks(c, f, page->after, page->size + 1));
-    resp->set_next_page_token(
-        kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.first; }));
-    for (auto& [id, t] : rows) *resp->add_tasks() = std::move(t);
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::ListRows(
+      db_, kit::DeadlineOf(*ctx), *req, resp->mutable_next_page_token(),
+      [&](kit::Conn& c, const kit::Page& page) {
+        return store::ListTasks(c, f, page.after, page.size + 1);
+      },
+      [](const auto& r) { return r.first; },
+      [&](auto& row) { auto& [id, t] = row; *resp->add_tasks() = std::move(t); }));
 }
 
 grpc::Status CleaningService::CompleteTask(grpc::ServerContext* ctx,
@@ -442,18 +440,16 @@ grpc::Status CleaningService::ListInspections(grpc::ServerContext* ctx,
                                               v1::ListInspectionsResponse* resp) {
   absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
   if (!site.ok()) return ToGrpc(site.status());
-  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
-  if (!page.ok()) return ToGrpc(page.status());
   absl::StatusOr<int64_t> zone = OptionalIdIn("zone", req->zone(), "zones", *site);
   if (!zone.ok()) return ToGrpc(zone.status());
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(auto rows, store::ListInspections(c, *site, *zone, req->failed_only(),
-                                                       page->after, page->size + 1));
-    resp->set_next_page_token(
-        kit::TrimPage(rows, *page, *req, [](const auto& r) { return r.first; }));
-    for (auto& [id, in] : rows) *resp->add_inspections() = std::move(in);
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::ListRows(
+      db_, kit::DeadlineOf(*ctx), *req, resp->mutable_next_page_token(),
+      [&](kit::Conn& c, const kit::Page& page) {
+        return store::ListInspections(c, *site, *zone, req->failed_only(), page.after,
+                                      page.size + 1);
+      },
+      [](const auto& r) { return r.first; },
+      [&](auto& row) { auto& [id, in] = row; *resp->add_inspections() = std::move(in); }));
 }
 
 grpc::Status CleaningService::GetCleaningReport(grpc::ServerContext* ctx,

@@ -13,25 +13,36 @@
 
 namespace kit {
 
-// The shape List handlers share (AIP-132/158): the site of `parent`, the
-// page (its size and the keyset position it starts after), one read of
-// page.size + 1 rows on a pooled connection, the next page's token from the
-// last row kept, and each row added to the response. A handler brings only
-// its own parts, its filters checked before the call:
-//   fetch(Conn&, const std::string& site, const Page&) -> StatusOr<std::vector<Row>>
+// The shape List handlers share (AIP-132/158): the page (its size and the
+// keyset position it starts after), one read of page.size + 1 rows on a
+// pooled connection, the next page's token from the last row kept, and each
+// row added to the response. A handler brings only its own parts, its
+// parent and filters checked before the call:
+//   fetch(Conn&, const Page&) -> StatusOr<std::vector<Row>>, which may read
+//     the parent first (NOT_FOUND for a batch that does not exist)
 //   key_of(const Row&) -> int64_t, the row's keyset position
 //   add(Row&), which appends the row to the response
 template <typename Request, typename Fetch, typename KeyOf, typename Add>
-absl::Status ListPage(Db& db, absl::Time deadline, const Request& req,
+absl::Status ListRows(Db& db, absl::Time deadline, const Request& req,
                       std::string* next_page_token, Fetch fetch, KeyOf key_of, Add add) {
-  ASSIGN_OR_RETURN(std::string site, ParseSiteParent("parent", req.parent()));
   ASSIGN_OR_RETURN(Page page, PageOf(req));
   return db.Run(deadline, [&](Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(auto rows, fetch(c, site, page));
+    ASSIGN_OR_RETURN(auto rows, fetch(c, page));
     *next_page_token = TrimPage(rows, page, req, key_of);
     for (auto& row : rows) add(row);
     return absl::OkStatus();
   });
+}
+
+// ListRows for the common parent, a site ("sites/{site}"):
+//   fetch(Conn&, const std::string& site, const Page&)
+template <typename Request, typename Fetch, typename KeyOf, typename Add>
+absl::Status ListPage(Db& db, absl::Time deadline, const Request& req,
+                      std::string* next_page_token, Fetch fetch, KeyOf key_of, Add add) {
+  ASSIGN_OR_RETURN(std::string site, ParseSiteParent("parent", req.parent()));
+  return ListRows(
+      db, deadline, req, next_page_token,
+      [&](Conn& c, const Page& page) { return fetch(c, site, page); }, key_of, add);
 }
 
 }  // namespace kit

@@ -12,6 +12,7 @@
 #include "services/kit/errors.h"
 #include "services/kit/etag.h"
 #include "services/kit/idempotency.h"
+#include "services/kit/list.h"
 #include "services/kit/paging.h"
 #include "services/kit/proto_time.h"
 #include "services/kit/rpc_context.h"
@@ -192,22 +193,17 @@ grpc::Status TicketsService::ListTickets(grpc::ServerContext* ctx,
     if (!t.ok()) return ToGrpc(t.status());
     f.created_before = *t;
   }
-  absl::StatusOr<kit::Page> page = kit::PageOf(*req);
-  if (!page.ok()) return ToGrpc(page.status());
   const absl::Time now = clock_.Now();
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    absl::StatusOr<std::vector<StoredTicket>> rows =
-        store::ListTickets(c, f, page->after, page->size + 1, now);
-    if (!rows.ok()) return rows.status();
-    const std::string next =
-        kit::TrimPage(*rows, *page, *req, [](const auto& r) { return r.id; });
-    for (StoredTicket& t : *rows) {
-      CheckBreach(t.state, now);
-      *resp->add_tickets() = ToProto(t);
-    }
-    resp->set_next_page_token(next);
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::ListRows(
+      db_, kit::DeadlineOf(*ctx), *req, resp->mutable_next_page_token(),
+      [&](kit::Conn& c, const kit::Page& page) {
+        return store::ListTickets(c, f, page.after, page.size + 1, now);
+      },
+      [](const auto& r) { return r.id; },
+      [&](StoredTicket& t) {
+        CheckBreach(t.state, now);
+        *resp->add_tickets() = ToProto(t);
+      }));
 }
 
 grpc::Status TicketsService::UpdateTicket(grpc::ServerContext* ctx,
