@@ -107,10 +107,8 @@ grpc::Status ArchivesService::UpdateDocument(grpc::ServerContext* ctx,
       db_, kit::DeadlineOf(*ctx), "UpdateDocument", req->request_id(), *req, resp,
       [&](kit::Conn& c) -> absl::Status {
         ASSIGN_OR_RETURN(store::DocumentRow row, store::ReadDocument(c, ref->site, ref->id, true));
-        if (!kit::EtagMatches(req->document().etag(), row.version)) {
-          return absl::AbortedError(
-              "document.etag: the document changed since it was read; read it again");
-        }
+        RETURN_IF_ERROR(kit::CheckEtag("document.etag", req->document().etag(), row.version,
+                                       "document"));
         ASSIGN_OR_RETURN(std::vector<std::string> changed,
                          kit::ApplyUpdateMask(req->document(), req->update_mask(),
                                               DocumentPaths(), &row.doc));

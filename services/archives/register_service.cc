@@ -128,9 +128,7 @@ grpc::Status ArchivesService::UpdateUnit(grpc::ServerContext* ctx,
       db_, kit::DeadlineOf(*ctx), "UpdateUnit", req->request_id(), *req, resp,
       [&](kit::Conn& c) -> absl::Status {
         ASSIGN_OR_RETURN(store::UnitRow row, store::ReadUnit(c, ref->first, ref->second, true));
-        if (!kit::EtagMatches(req->unit().etag(), row.version)) {
-          return absl::AbortedError("unit.etag: the unit changed since it was read; read it again");
-        }
+        RETURN_IF_ERROR(kit::CheckEtag("unit.etag", req->unit().etag(), row.version, "unit"));
         ASSIGN_OR_RETURN(std::vector<std::string> changed,
                          kit::ApplyUpdateMask(req->unit(), req->update_mask(), UnitPaths(),
                                               &row.unit));
@@ -224,10 +222,7 @@ grpc::Status ArchivesService::UpdateParty(grpc::ServerContext* ctx,
       db_, kit::DeadlineOf(*ctx), "UpdateParty", req->request_id(), *req, resp,
       [&](kit::Conn& c) -> absl::Status {
         ASSIGN_OR_RETURN(store::PartyRow row, store::ReadParty(c, ref->site, ref->id, true));
-        if (!kit::EtagMatches(req->party().etag(), row.version)) {
-          return absl::AbortedError(
-              "party.etag: the party changed since it was read; read it again");
-        }
+        RETURN_IF_ERROR(kit::CheckEtag("party.etag", req->party().etag(), row.version, "party"));
         ASSIGN_OR_RETURN(std::vector<std::string> changed,
                          kit::ApplyUpdateMask(req->party(), req->update_mask(), PartyPaths(),
                                               &row.party));

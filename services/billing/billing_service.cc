@@ -148,9 +148,7 @@ grpc::Status BillingService::UpdateBillingSettings(grpc::ServerContext* ctx,
       db_, kit::DeadlineOf(*ctx), "UpdateBillingSettings", req->request_id(), *req, resp,
       [&](kit::Conn& c) -> absl::Status {
         ASSIGN_OR_RETURN(store::Settings s, store::ReadSettings(c, *site, true));
-        if (!kit::EtagMatches(in.etag(), s.version)) {
-          return absl::AbortedError("etag is stale: the settings changed since they were read");
-        }
+        RETURN_IF_ERROR(kit::CheckEtag("settings.etag", in.etag(), s.version, "settings"));
         if (s.currency != wanted.currency || !SameSeason(s.season, wanted.season)) {
           // Bills keep their currency and heating periods keep their labels
           // (what makes a run idempotent): both are fixed once billing began.
@@ -315,9 +313,8 @@ grpc::Status BillingService::UpdateAccount(grpc::ServerContext* ctx,
       db_, kit::DeadlineOf(*ctx), "UpdateAccount", req->request_id(), *req, resp,
       [&](kit::Conn& c) -> absl::Status {
         ASSIGN_OR_RETURN(store::AccountRow a, store::ReadAccount(c, ref->first, ref->second, true));
-        if (!kit::EtagMatches(req->account().etag(), a.version)) {
-          return absl::AbortedError("etag is stale: the account changed since it was read");
-        }
+        RETURN_IF_ERROR(
+            kit::CheckEtag("account.etag", req->account().etag(), a.version, "account"));
         RETURN_IF_ERROR(CheckItemsExist(c, ref->first, in->items));
         ApplyAccountInput(*in, a);
         RETURN_IF_ERROR(store::SaveAccount(c, a));

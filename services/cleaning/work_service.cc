@@ -100,9 +100,8 @@ grpc::Status CleaningService::UpdateCleaningSettings(grpc::ServerContext* ctx,
       [&](kit::Conn& c) -> absl::Status {
         RETURN_IF_ERROR(store::LockSettings(c, site, true));
         ASSIGN_OR_RETURN(store::Settings s, store::ReadSettings(c, site, false));
-        if (!kit::EtagMatches(req->settings().etag(), s.version)) {
-          return absl::AbortedError("settings.etag: the settings changed; read them again");
-        }
+        RETURN_IF_ERROR(
+            kit::CheckEtag("settings.etag", req->settings().etag(), s.version, "settings"));
         v1::CleaningSettings now;
         now.set_time_zone(s.time_zone);
         now.set_currency(s.currency);
@@ -187,9 +186,7 @@ grpc::Status CleaningService::UpdateZone(grpc::ServerContext* ctx, const v1::Upd
       db_, kit::DeadlineOf(*ctx), "UpdateZone", req->request_id(), *req, resp,
       [&](kit::Conn& c) -> absl::Status {
         ASSIGN_OR_RETURN(store::ZoneRow row, store::ReadZone(c, ref->site, ref->id, true));
-        if (!kit::EtagMatches(req->zone().etag(), row.version)) {
-          return absl::AbortedError("zone.etag: the zone changed since it was read; read it again");
-        }
+        RETURN_IF_ERROR(kit::CheckEtag("zone.etag", req->zone().etag(), row.version, "zone"));
         ASSIGN_OR_RETURN(std::vector<std::string> changed,
                          kit::ApplyUpdateMask(req->zone(), req->update_mask(),
                                               {"display_name", "building", "team", "standard"},

@@ -105,8 +105,7 @@ absl::Status CheckTicketField(const std::string& path, const v1::Ticket& t) {
 absl::Status CheckNewTicket(const v1::Ticket& t) {
   if (absl::Status s = CheckKind("ticket.kind", t.kind(), true); !s.ok()) return s;
   if (absl::Status s = CheckChannel("ticket.channel", t.channel(), true); !s.ok()) return s;
-  for (const char* path : {"title", "description", "unit", "reporter_name", "reporter_phone",
-                           "category", "priority", "attachments", "links"}) {
+  for (const std::string& path : UpdatableTicketPaths()) {
     if (absl::Status s = CheckTicketField(path, t); !s.ok()) return s;
   }
   if (absl::Status s = CheckText("ticket.department", t.department(), kMaxShort, false); !s.ok()) {
@@ -115,18 +114,11 @@ absl::Status CheckNewTicket(const v1::Ticket& t) {
   return CheckText("ticket.assignee", t.assignee(), kMaxShort, false);
 }
 
-bool CopyTicketField(const std::string& path, const v1::Ticket& from, v1::Ticket* to) {
-  if (path == "unit") to->set_unit(from.unit());
-  else if (path == "reporter_name") to->set_reporter_name(from.reporter_name());
-  else if (path == "reporter_phone") to->set_reporter_phone(from.reporter_phone());
-  else if (path == "title") to->set_title(from.title());
-  else if (path == "description") to->set_description(from.description());
-  else if (path == "category") to->set_category(from.category());
-  else if (path == "priority") to->set_priority(from.priority());
-  else if (path == "attachments") *to->mutable_attachments() = from.attachments();
-  else if (path == "links") *to->mutable_links() = from.links();
-  else return false;
-  return true;
+const std::vector<std::string>& UpdatableTicketPaths() {
+  static const auto* paths =
+      new std::vector<std::string>({"unit", "reporter_name", "reporter_phone", "title",
+                                    "description", "category", "priority", "attachments", "links"});
+  return *paths;
 }
 
 }  // namespace tickets

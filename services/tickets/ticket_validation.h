@@ -2,6 +2,7 @@
 #define ESTATE_SERVICES_TICKETS_TICKET_VALIDATION_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -35,9 +36,9 @@ absl::Status CheckTicketField(const std::string& path, const v1::Ticket& t);
 // All descriptive fields, as for a create.
 absl::Status CheckNewTicket(const v1::Ticket& t);
 
-// Copies the field at `path` from `from` into `to`; false for a path that is not
-// updatable.
-bool CopyTicketField(const std::string& path, const v1::Ticket& from, v1::Ticket* to);
+// The fields UpdateTicket may change (its update_mask paths); each is
+// checked by CheckTicketField.
+const std::vector<std::string>& UpdatableTicketPaths();
 
 }  // namespace tickets
 

@@ -8,7 +8,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
-#include "google/protobuf/util/message_differencer.h"
 #include "services/kit/errors.h"
 #include "services/kit/etag.h"
 #include "services/kit/idempotency.h"
@@ -17,6 +16,7 @@
 #include "services/kit/proto_time.h"
 #include "services/kit/rpc_context.h"
 #include "services/kit/status_macros.h"
+#include "services/kit/update_mask.h"
 #include "services/kit/validate.h"
 #include "services/tickets/ticket_stats.h"
 #include "services/tickets/ticket_store.h"
@@ -42,12 +42,6 @@ absl::Status CheckEtag(absl::string_view etag) {
   return absl::OkStatus();
 }
 
-absl::Status MatchEtag(absl::string_view given, const StoredTicket& t) {
-  if (!kit::EtagMatches(given, t.version)) {
-    return absl::AbortedError("etag is stale: the ticket changed since it was read");
-  }
-  return absl::OkStatus();
-}
 
 // How long a replica may use a site's SLA policy before reading it again; a
 // change made through another replica applies to new deadlines within this.
@@ -230,20 +224,16 @@ grpc::Status TicketsService::UpdateTicket(grpc::ServerContext* ctx,
         newly_breached = false;
         absl::StatusOr<StoredTicket> t = store::ReadTicket(c, ref->site, ref->id, true);
         if (!t.ok()) return t.status();
-        RETURN_IF_ERROR(MatchEtag(req->ticket().etag(), *t));
+        RETURN_IF_ERROR(kit::CheckEtag("ticket.etag", req->ticket().etag(), t->version, "ticket"));
         t->fields.set_priority(t->state.priority);
-        std::vector<std::string> changed;
-        for (const std::string& path : req->update_mask().paths()) {
-          v1::Ticket before = t->fields;
-          CopyTicketField(path, req->ticket(), &t->fields);
-          if (t->fields.priority() == v1::PRIORITY_UNSPECIFIED) t->fields.set_priority(v1::NORMAL);
-          if (!google::protobuf::util::MessageDifferencer::Equals(before, t->fields)) {
-            changed.push_back(path);
-          }
-        }
-        const v1::Priority pr = t->fields.priority() == v1::PRIORITY_UNSPECIFIED
-                                    ? v1::NORMAL
-                                    : t->fields.priority();
+        // UNSPECIFIED means NORMAL, as on create: setting it on a NORMAL
+        // ticket changes nothing.
+        v1::Ticket source = req->ticket();
+        if (source.priority() == v1::PRIORITY_UNSPECIFIED) source.set_priority(v1::NORMAL);
+        ASSIGN_OR_RETURN(std::vector<std::string> changed,
+                         kit::ApplyUpdateMask(source, req->update_mask(), UpdatableTicketPaths(),
+                                              &t->fields));
+        const v1::Priority pr = t->fields.priority();
         const bool was_breached = t->state.sla_breached;
         if (pr != t->state.priority) {
           absl::StatusOr<store::SlaPolicyRow> policy = PolicyFor(c, ref->site);
@@ -291,7 +281,7 @@ absl::Status TicketsService::DoTransition(grpc::ServerContext* ctx, const Transi
         resolved_after.reset();
         absl::StatusOr<StoredTicket> t = store::ReadTicket(c, ref->site, ref->id, true);
         if (!t.ok()) return t.status();
-        RETURN_IF_ERROR(MatchEtag(*call.etag, *t));
+        RETURN_IF_ERROR(kit::CheckEtag("etag", *call.etag, t->version, "ticket"));
         absl::StatusOr<store::SlaPolicyRow> policy = PolicyFor(c, ref->site);
         if (!policy.ok()) return policy.status();
         const bool was_breached = t->state.sla_breached;
@@ -599,9 +589,7 @@ grpc::Status TicketsService::UpdateSlaPolicy(grpc::ServerContext* ctx,
       [&](kit::Conn& c) -> absl::Status {
         absl::StatusOr<store::SlaPolicyRow> p = store::ReadSlaPolicy(c, *site, true);
         if (!p.ok()) return p.status();
-        if (!kit::EtagMatches(req->policy().etag(), p->version)) {
-          return absl::AbortedError("etag is stale: the policy changed since it was read");
-        }
+        RETURN_IF_ERROR(kit::CheckEtag("policy.etag", req->policy().etag(), p->version, "policy"));
         for (const auto& [pr, target] : wanted) p->targets[pr] = target;
         ++p->version;
         RETURN_IF_ERROR(store::WriteSlaPolicy(c, *site, *p));
