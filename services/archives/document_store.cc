@@ -154,12 +154,9 @@ namespace {
 
 // What a duplicate on each unique key of document_loans means. The lender
 // locks the document first; the key is the backstop should a path skip it.
-const kit::UniqueKeys& LoanKeys() {
-  static const auto* keys = new kit::UniqueKeys({
-      {"one_open_loan", absl::StatusCode::kFailedPrecondition, "the document is already lent"},
-  });
-  return *keys;
-}
+constexpr kit::UniqueKeys kLoanKeys{{
+    {"one_open_loan", absl::StatusCode::kFailedPrecondition, "the document is already lent"},
+}};
 
 }  // namespace
 
@@ -168,7 +165,7 @@ absl::StatusOr<int64_t> InsertLoan(Conn& c, const std::string& site, int64_t doc
   const absl::Time due = kit::FromTimestamp(l.due_time());
   ASSIGN_OR_RETURN(
       int64_t id,
-      LoanKeys().Map(c.InsertReturningId(
+      kLoanKeys.Map(c.InsertReturningId(
           "INSERT INTO document_loans (site, document_id, borrower, department, purpose, "
           "due_at, approver, lent_by, lent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
           {site, document_id, l.borrower(), l.department(), l.purpose(), due, l.approver(),

@@ -75,12 +75,9 @@ CustodyRow CustodyOf(const Row& r, int at = 0) {
 
 
 // What a duplicate on each unique key of key_register means.
-const kit::UniqueKeys& RegisterKeys() {
-  static const auto* keys = new kit::UniqueKeys({
-      {"by_tag", absl::StatusCode::kAlreadyExists, "key.tag: already on another key of the site"},
-  });
-  return *keys;
-}
+constexpr kit::UniqueKeys kRegisterKeys{{
+    {"by_tag", absl::StatusCode::kAlreadyExists, "key.tag: already on another key of the site"},
+}};
 
 }  // namespace
 
@@ -88,7 +85,7 @@ absl::StatusOr<int64_t> InsertKey(Conn& c, KeyRow& k, const std::string& actor, 
   k.version = 1;
   k.created_at = now;
   k.state = v1::IN_CABINET;
-  return RegisterKeys().Map(c.InsertReturningId(
+  return kRegisterKeys.Map(c.InsertReturningId(
       "INSERT INTO key_register (site, kind, tag, unit, key_set, master, cabinet_slot, state, "
       "version, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING id",
       {k.site, static_cast<int>(k.kind), k.tag, k.unit, k.key_set, k.master, k.cabinet_slot,

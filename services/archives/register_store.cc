@@ -85,12 +85,9 @@ std::vector<SqlParam> PartyValues(const v1::Party& p) {
 
 
 // What a duplicate on each unique key of units means.
-const kit::UniqueKeys& UnitKeys() {
-  static const auto* keys = new kit::UniqueKeys({
-      {"by_name", absl::StatusCode::kAlreadyExists, "unit_id: already registered on the site"},
-  });
-  return *keys;
-}
+constexpr kit::UniqueKeys kUnitKeys{{
+    {"by_name", absl::StatusCode::kAlreadyExists, "unit_id: already registered on the site"},
+}};
 
 }  // namespace
 
@@ -98,7 +95,7 @@ absl::Status InsertUnit(Conn& c, const std::string& site, const std::string& uni
                         v1::Unit& u, const std::string& actor, absl::Time now) {
   ASSIGN_OR_RETURN(
       int64_t id,
-      UnitKeys().Map(c.InsertReturningId(
+      kUnitKeys.Map(c.InsertReturningId(
           "INSERT INTO units (site, unit_id, building, floor, number, area_centi_m2, layout, "
           "occupancy, version, created_at, created_by, updated_at) "
           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?) RETURNING id",

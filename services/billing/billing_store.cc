@@ -107,36 +107,24 @@ absl::StatusOr<bool> AnythingBilled(Conn& c, const std::string& site) {
 
 // What a duplicate on each unique key means, per table.
 namespace {
-const kit::UniqueKeys& ChargeItemKeys() {
-  static const auto* keys = new kit::UniqueKeys({
-      {"by_code", absl::StatusCode::kAlreadyExists,
-       "charge_item.code: already used by another charge item of the site"},
-  });
-  return *keys;
-}
+constexpr kit::UniqueKeys kChargeItemKeys{{
+    {"by_code", absl::StatusCode::kAlreadyExists,
+     "charge_item.code: already used by another charge item of the site"},
+}};
 // Both guard money against a race that the writers' locks already prevent
 // (a site's run batches and debit batches are serialized); should one slip
 // through, the loser plans again from a fresh read instead of failing.
-const kit::UniqueKeys& BillLineKeys() {
-  static const auto* keys = new kit::UniqueKeys({
-      {"once_per_period", absl::StatusCode::kAborted,
-       "another run issued a line of this period meanwhile; try again"},
-  });
-  return *keys;
-}
-const kit::UniqueKeys& DebitItemKeys() {
-  static const auto* keys = new kit::UniqueKeys({
-      {"one_pending_per_account", absl::StatusCode::kAborted,
-       "an account was put in another debit batch meanwhile; try again"},
-  });
-  return *keys;
-}
-const kit::UniqueKeys& AccountKeys() {
-  static const auto* keys = new kit::UniqueKeys({
-      {"by_unit", absl::StatusCode::kAlreadyExists, "the unit already has a billing account"},
-  });
-  return *keys;
-}
+constexpr kit::UniqueKeys kBillLineKeys{{
+    {"once_per_period", absl::StatusCode::kAborted,
+     "another run issued a line of this period meanwhile; try again"},
+}};
+constexpr kit::UniqueKeys kDebitItemKeys{{
+    {"one_pending_per_account", absl::StatusCode::kAborted,
+     "an account was put in another debit batch meanwhile; try again"},
+}};
+constexpr kit::UniqueKeys kAccountKeys{{
+    {"by_unit", absl::StatusCode::kAlreadyExists, "the unit already has a billing account"},
+}};
 }  // namespace
 
 // --- charge items -----------------------------------------------------------
@@ -144,7 +132,7 @@ const kit::UniqueKeys& AccountKeys() {
 absl::StatusOr<int64_t> InsertChargeItem(Conn& c, const std::string& site,
                                          const v1::ChargeItem& def, const std::string& actor,
                                          absl::Time now) {
-  return ChargeItemKeys().Map(c.InsertReturningId(
+  return kChargeItemKeys.Map(c.InsertReturningId(
       "INSERT INTO charge_items (site, code, kind, cycle, definition, created_at, created_by) "
       "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
       {site, def.code(), static_cast<int>(def.kind()), static_cast<int>(def.cycle()),
@@ -224,7 +212,7 @@ absl::StatusOr<int64_t> InsertAccount(Conn& c, AccountRow& a, const std::string&
                                       absl::Time now) {
   a.version = 1;
   a.created_at = now;
-  return AccountKeys().Map(c.InsertReturningId(
+  return kAccountKeys.Map(c.InsertReturningId(
       "INSERT INTO accounts (site, unit, building, status, area, fee_start, items, profile, "
       "credit_minor, version, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 1, ?, ?) "
       "RETURNING id",
@@ -694,7 +682,7 @@ absl::StatusOr<std::map<std::pair<int64_t, int64_t>, int64_t>> IssueBills(
       d.billed += l->amount_minor;
     }
   }
-  RETURN_IF_ERROR(BillLineKeys().Map(
+  RETURN_IF_ERROR(kBillLineKeys.Map(
       kit::InsertRows(c,
                       "INSERT INTO bill_lines (site, bill_id, account_id, item_id, "
                       "building, period_label, report_period, period_start, quantity, "
@@ -1162,7 +1150,7 @@ absl::StatusOr<int64_t> InsertDebitBatch(Conn& c, const DebitBatchRow& b,
       params.push_back(std::move(p));
     }
   }
-  RETURN_IF_ERROR(DebitItemKeys().Map(
+  RETURN_IF_ERROR(kDebitItemKeys.Map(
       kit::InsertRows(c,
                       "INSERT INTO debit_items (batch_id, site, account_id, "
                       "amount_minor, bank, account_masked, mandate_expiry, status) VALUES",

@@ -134,34 +134,25 @@ constexpr char kStocktakeColumns[] =
 
 // What a duplicate on each unique key means, per table.
 namespace {
-const kit::UniqueKeys& ItemKeys() {
-  static const auto* keys = new kit::UniqueKeys({
-      {"by_sku", absl::StatusCode::kAlreadyExists, "item.sku: already on the site"},
-  });
-  return *keys;
-}
+constexpr kit::UniqueKeys kItemKeys{{
+    {"by_sku", absl::StatusCode::kAlreadyExists, "item.sku: already on the site"},
+}};
 // Checked by the signing rules first; the keys are the backstop.
-const kit::UniqueKeys& SignatureKeys() {
-  static const auto* keys = new kit::UniqueKeys({
-      {"PRIMARY", absl::StatusCode::kFailedPrecondition, "that signature is on the slip already"},
-      {"distinct_signers", absl::StatusCode::kFailedPrecondition,
-       "that signature is on the slip already"},
-  });
-  return *keys;
-}
-const kit::UniqueKeys& StocktakeKeys() {
-  static const auto* keys = new kit::UniqueKeys({
-      {"one_open", absl::StatusCode::kFailedPrecondition,
-       "a count of this warehouse is open already"},
-  });
-  return *keys;
-}
+constexpr kit::UniqueKeys kSignatureKeys{{
+    {"PRIMARY", absl::StatusCode::kFailedPrecondition, "that signature is on the slip already"},
+    {"distinct_signers", absl::StatusCode::kFailedPrecondition,
+     "that signature is on the slip already"},
+}};
+constexpr kit::UniqueKeys kStocktakeKeys{{
+    {"one_open", absl::StatusCode::kFailedPrecondition,
+     "a count of this warehouse is open already"},
+}};
 }  // namespace
 
 absl::StatusOr<int64_t> InsertItem(Conn& c, const std::string& site, v1::Item& i,
                                    absl::Time now) {
   ASSIGN_OR_RETURN(int64_t id,
-                   ItemKeys().Map(c.InsertReturningId("INSERT INTO items (site, sku, display_name, "
+                   kItemKeys.Map(c.InsertReturningId("INSERT INTO items (site, sku, display_name, "
                                        "unit_of_measure, reorder_point, created_at) "
                                        "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                                        {site, i.sku(), i.display_name(), i.unit_of_measure(),
@@ -441,7 +432,7 @@ absl::Status UpdateSlip(Conn& c, SlipRow& s, const std::string& cancel_reason) {
 
 absl::Status AddSignature(Conn& c, int64_t slip_id, v1::SignatureRole role,
                           const std::string& signer, absl::Time now) {
-  return SignatureKeys().Map(
+  return kSignatureKeys.Map(
       c.Exec("INSERT INTO slip_signatures (slip_id, role, signer, signed_at) VALUES (?, ?, ?, ?)",
              {slip_id, static_cast<int>(role), signer, now})
           .status());
@@ -470,7 +461,7 @@ absl::StatusOr<std::vector<SlipRow>> ListSlips(Conn& c, const std::string& site,
 absl::StatusOr<int64_t> InsertStocktake(Conn& c, const std::string& site, int64_t warehouse_id,
                                         const std::string& actor, absl::Time now) {
   ASSIGN_OR_RETURN(int64_t id,
-                   StocktakeKeys().Map(c.InsertReturningId(
+                   kStocktakeKeys.Map(c.InsertReturningId(
                        "INSERT INTO stocktakes (site, warehouse_id, state, "
                        "opened_by, opened_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
                        {site, warehouse_id, static_cast<int>(v1::COUNTING), actor, now})));

@@ -38,8 +38,8 @@ absl::Status UniqueKeys::Map(absl::Status s) const {
   if (s.code() != absl::StatusCode::kAlreadyExists) return s;
   const std::string key = DuplicateKeyOf(s);
   if (key.empty()) return s;  // already mapped, or not from the database
-  for (const UniqueKeyRule& r : rules_) {
-    if (key == r.key) return absl::Status(r.code, r.message);
+  for (const UniqueKeyRule& r : rules) {
+    if (r.key != nullptr && key == r.key) return absl::Status(r.code, r.message);
   }
   spdlog::error("duplicate on unique key '{}', which its store does not declare", key);
   return absl::AlreadyExistsError("already exists");

@@ -1,9 +1,7 @@
 #ifndef ESTATE_SERVICES_KIT_UNIQUE_KEYS_H_
 #define ESTATE_SERVICES_KIT_UNIQUE_KEYS_H_
 
-#include <initializer_list>
 #include <string>
-#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -25,9 +23,14 @@ struct UniqueKeyRule {
   const char* message;  // client-safe; a field first where one is to blame
 };
 
-class UniqueKeys {
- public:
-  UniqueKeys(std::initializer_list<UniqueKeyRule> rules) : rules_(rules) {}
+// A store declares a table's keys as a constant next to its SQL:
+//   constexpr kit::UniqueKeys kItemKeys{{
+//       {"by_sku", absl::StatusCode::kAlreadyExists, "item.sku: already on the site"},
+//   }};
+// (an aggregate, so that it is a constant without a constructor running).
+struct UniqueKeys {
+  static constexpr int kMaxRules = 4;
+  UniqueKeyRule rules[kMaxRules];  // unused ones have key == nullptr
 
   // `s` as the API should see it: a duplicate on a declared key becomes that
   // key's code and message; other statuses pass unchanged. A duplicate on an
@@ -38,9 +41,6 @@ class UniqueKeys {
     if (s.ok()) return s;
     return Map(s.status());
   }
-
- private:
-  std::vector<UniqueKeyRule> rules_;
 };
 
 // The unique key a duplicate-key failure hit, as MariaDB names it ("" for

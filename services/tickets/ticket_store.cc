@@ -435,11 +435,11 @@ absl::StatusOr<int64_t> InsertSurveyResponse(kit::Conn& c, const std::string& si
                                              int64_t survey_id, const v1::SurveyResponse& r,
                                              absl::string_view actor) {
   // What a duplicate on each unique key of survey_responses means.
-  static const auto* keys = new kit::UniqueKeys({
+  static constexpr kit::UniqueKeys kResponseKeys{{
       {"one_per_household", absl::StatusCode::kAlreadyExists,
        "this household has already answered this survey"},
-  });
-  absl::StatusOr<int64_t> ins = keys->Map(c.InsertReturningId(
+  }};
+  absl::StatusOr<int64_t> ins = kResponseKeys.Map(c.InsertReturningId(
       "INSERT INTO survey_responses (site, survey_id, unit, comment, created_at, created_by)"
       " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
       {site, survey_id, r.unit(), r.comment(), kit::FromTimestamp(r.create_time()), actor}));

@@ -74,8 +74,8 @@ TEST_F(DbTest, ADuplicateNamesItsKeyAndAStoreDeclaresWhatItMeans) {
                                   " UNIQUE KEY by_tag (tag))")
                         .status();
                   }).ok());
-  const UniqueKeys keys({{"by_tag", absl::StatusCode::kAlreadyExists, "tag: already taken"},
-                         {"PRIMARY", absl::StatusCode::kAborted, "raced; read again"}});
+  constexpr UniqueKeys keys{{{"by_tag", absl::StatusCode::kAlreadyExists, "tag: already taken"},
+                             {"PRIMARY", absl::StatusCode::kAborted, "raced; read again"}}};
   absl::Status by_tag, by_id;
   ASSERT_TRUE(db_->Run(Soon(), [&](Conn& c) {
                     EXPECT_TRUE(c.Exec("INSERT INTO tags VALUES (1, 'T-1')").ok());
@@ -87,7 +87,7 @@ TEST_F(DbTest, ADuplicateNamesItsKeyAndAStoreDeclaresWhatItMeans) {
   EXPECT_EQ(DuplicateKeyOf(by_id), "PRIMARY");
   EXPECT_EQ(keys.Map(by_tag), absl::AlreadyExistsError("tag: already taken"));
   EXPECT_EQ(keys.Map(by_id), absl::AbortedError("raced; read again"));
-  EXPECT_EQ(UniqueKeys({}).Map(by_tag), absl::AlreadyExistsError("already exists"))
+  EXPECT_EQ(UniqueKeys{}.Map(by_tag), absl::AlreadyExistsError("already exists"))
       << "an undeclared key stays ALREADY_EXISTS";
   EXPECT_EQ(keys.Map(absl::NotFoundError("x")), absl::NotFoundError("x"));
   EXPECT_EQ(KeyNameFromDuplicateMessage("Duplicate entry 'a' for key 'keys.by_tag'"), "by_tag")
