@@ -7,6 +7,7 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "services/kit/errors.h"
 #include "services/kit/hash.h"
+#include "services/kit/unique_keys.h"
 #include "services/kit/validate.h"
 
 namespace kit {
@@ -67,7 +68,7 @@ absl::Status IdempotentWrite(Db& db, absl::Time deadline, absl::string_view meth
                  : first.status();
     }
     if (first->Str(0) != method || first->Str(1) != fingerprint) {
-      return FieldError("request_id", "already used for a different request");
+      return RequestIdReused();
     }
     if (first->IsNull(2) || !response->ParseFromString(first->Str(2))) {
       return absl::InternalError("stored response unreadable");
@@ -88,6 +89,21 @@ absl::StatusOr<int64_t> PurgeIdempotencyKeys(Db& db, absl::Time cutoff, absl::Ti
     total += r->affected_rows;
     if (r->affected_rows < 5000) return total;
   }
+}
+
+absl::Status RequestIdReused() {
+  return FieldError("request_id", "already used for a different request");
+}
+
+absl::Status CreateOnce(absl::string_view request_key, absl::string_view fingerprint,
+                        absl::FunctionRef<absl::Status()> insert,
+                        absl::FunctionRef<absl::Status(std::string* stored_fingerprint)> first) {
+  const absl::Status inserted = insert();
+  if (inserted.ok() || DuplicateKeyOf(inserted) != request_key) return inserted;
+  // A retry, or a concurrent duplicate that waited for the first to commit.
+  std::string stored;
+  if (absl::Status s = first(&stored); !s.ok()) return s;
+  return stored == fingerprint ? absl::OkStatus() : RequestIdReused();
 }
 
 }  // namespace kit

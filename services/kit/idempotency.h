@@ -27,6 +27,22 @@ absl::Status IdempotentWrite(Db& db, absl::Time deadline, absl::string_view meth
                              google::protobuf::Message* response,
                              absl::FunctionRef<absl::Status(Conn&)> write);
 
+// The cheapest idempotent create, for the busiest creates: the new row
+// carries the request_id in a unique column (key `request_key`) and the
+// request's fingerprint, so the claim and the write are one INSERT, without
+// a transaction or an idempotency_keys row. `insert` runs that INSERT (on a
+// connection outside a transaction: a duplicate waits for the row's
+// transaction and then sees it). On a duplicate of `request_key`, `first`
+// reads the row holding the request_id and the fingerprint stored with it:
+// the same fingerprint is a retry, answered from that row; another is
+// INVALID_ARGUMENT naming request_id, as IdempotentWrite answers.
+absl::Status CreateOnce(absl::string_view request_key, absl::string_view fingerprint,
+                        absl::FunctionRef<absl::Status()> insert,
+                        absl::FunctionRef<absl::Status(std::string* stored_fingerprint)> first);
+
+// INVALID_ARGUMENT: the request_id was used before, for another request.
+absl::Status RequestIdReused();
+
 // SHA-256 of the method and the request without its request_id field: what
 // "the same request" means for a retry.
 std::string RequestFingerprint(absl::string_view method, const google::protobuf::Message& request);

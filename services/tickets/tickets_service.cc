@@ -119,8 +119,8 @@ grpc::Status TicketsService::CreateTicket(grpc::ServerContext* ctx,
   t.site = *site;
   t.fields = CreatableFields(req->ticket());
   t.created_by = kit::CallerOf(*ctx);
-  // One statement: the row carries the request_id claim, and the "created"
-  // event is read off the row rather than written beside it.
+  // One statement (kit::CreateOnce): the row carries the request_id claim,
+  // and the "created" event is read off the row rather than written beside it.
   return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
     absl::StatusOr<store::SlaPolicyRow> policy = PolicyFor(c, *site);
     if (!policy.ok()) return policy.status();
@@ -129,21 +129,19 @@ grpc::Status TicketsService::CreateTicket(grpc::ServerContext* ctx,
     t.state = NewTicket(t.fields.kind(), pr, TargetOf(*policy, pr), now);
     t.state.department = t.fields.department();
     t.state.assignee = t.fields.assignee();
-    absl::StatusOr<int64_t> id = store::InsertTicket(c, t, req->request_id(), fingerprint);
-    if (id.ok()) {
-      *resp = ToProto(t);
-      return absl::OkStatus();
-    }
-    if (id.status().code() != absl::StatusCode::kAlreadyExists) return id.status();
-    // A retry, or a concurrent duplicate that waited for the first to commit.
-    absl::StatusOr<std::pair<StoredTicket, std::string>> first =
-        store::ReadTicketByCreateRequest(c, req->request_id());
-    if (!first.ok()) return first.status();
-    if (first->second != fingerprint) {
-      return FieldError("request_id", "already used for a different request");
-    }
-    *resp = ToProto(AsFirstCreated(first->first, req->ticket()));
-    return absl::OkStatus();
+    return kit::CreateOnce(
+        "by_create_request", fingerprint,
+        [&]() -> absl::Status {
+          RETURN_IF_ERROR(store::InsertTicket(c, t, req->request_id(), fingerprint).status());
+          *resp = ToProto(t);
+          return absl::OkStatus();
+        },
+        [&](std::string* stored_fingerprint) -> absl::Status {
+          ASSIGN_OR_RETURN(auto first, store::ReadTicketByCreateRequest(c, req->request_id()));
+          *resp = ToProto(AsFirstCreated(first.first, req->ticket()));
+          *stored_fingerprint = first.second;
+          return absl::OkStatus();
+        });
   }));
 }
 
