@@ -138,13 +138,12 @@ grpc::Status ArchivesService::CreateKey(grpc::ServerContext* ctx, const v1::Crea
 
 grpc::Status ArchivesService::GetKey(grpc::ServerContext* ctx, const v1::GetKeyRequest* req,
                                      v1::Key* resp) {
-  absl::StatusOr<kit::SiteId> ref = kit::ParseSiteId("name", req->name(), "keys");
-  if (!ref.ok()) return ToGrpc(ref.status());
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(store::KeyRow k, store::ReadKey(c, ref->site, ref->id, false));
-    *resp = KeyView(k, clock_.Now());
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::GetOne(
+      db_, kit::DeadlineOf(*ctx), req->name(), "keys",
+      [&](kit::Conn& c, const kit::SiteId& ref) {
+        return store::ReadKey(c, ref.site, ref.id, false);
+      },
+      [&](const store::KeyRow& k) { *resp = KeyView(k, clock_.Now()); }));
 }
 
 grpc::Status ArchivesService::ListKeys(grpc::ServerContext* ctx, const v1::ListKeysRequest* req,

@@ -63,13 +63,12 @@ grpc::Status ArchivesService::CreateDocument(grpc::ServerContext* ctx,
 
 grpc::Status ArchivesService::GetDocument(grpc::ServerContext* ctx,
                                           const v1::GetDocumentRequest* req, v1::Document* resp) {
-  absl::StatusOr<kit::SiteId> ref = kit::ParseSiteId("name", req->name(), "documents");
-  if (!ref.ok()) return ToGrpc(ref.status());
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(store::DocumentRow row, store::ReadDocument(c, ref->site, ref->id, false));
-    *resp = View(std::move(row), clock_.Now());
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::GetOne(
+      db_, kit::DeadlineOf(*ctx), req->name(), "documents",
+      [&](kit::Conn& c, const kit::SiteId& ref) {
+        return store::ReadDocument(c, ref.site, ref.id, false);
+      },
+      [&](store::DocumentRow& row) { *resp = View(std::move(row), clock_.Now()); }));
 }
 
 grpc::Status ArchivesService::ListDocuments(grpc::ServerContext* ctx,
@@ -259,12 +258,10 @@ grpc::Status ArchivesService::StartArchiveAudit(grpc::ServerContext* ctx,
 grpc::Status ArchivesService::GetArchiveAudit(grpc::ServerContext* ctx,
                                               const v1::GetArchiveAuditRequest* req,
                                               v1::ArchiveAudit* resp) {
-  absl::StatusOr<kit::SiteId> ref = kit::ParseSiteId("name", req->name(), "archiveAudits");
-  if (!ref.ok()) return ToGrpc(ref.status());
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(*resp, AuditView(c, ref->site, ref->id));
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::GetOne(
+      db_, kit::DeadlineOf(*ctx), req->name(), "archiveAudits",
+      [&](kit::Conn& c, const kit::SiteId& ref) { return AuditView(c, ref.site, ref.id); },
+      [&](v1::ArchiveAudit& audit) { *resp = std::move(audit); }));
 }
 
 grpc::Status ArchivesService::MarkDocumentFound(grpc::ServerContext* ctx,

@@ -196,12 +196,12 @@ grpc::Status BillingService::CreateChargeItem(grpc::ServerContext* ctx,
 grpc::Status BillingService::GetChargeItem(grpc::ServerContext* ctx,
                                            const v1::GetChargeItemRequest* req,
                                            v1::ChargeItem* resp) {
-  absl::StatusOr<kit::SiteId> ref = kit::ParseSiteId("name", req->name(), "chargeItems");
-  if (!ref.ok()) return ToGrpc(ref.status());
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(*resp, store::ReadChargeItem(c, ref->site, ref->id));
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::GetOne(
+      db_, kit::DeadlineOf(*ctx), req->name(), "chargeItems",
+      [&](kit::Conn& c, const kit::SiteId& ref) {
+        return store::ReadChargeItem(c, ref.site, ref.id);
+      },
+      [&](v1::ChargeItem& item) { *resp = std::move(item); }));
 }
 
 grpc::Status BillingService::ListChargeItems(grpc::ServerContext* ctx,

@@ -129,13 +129,12 @@ grpc::Status BillingService::CreateDebitBatch(grpc::ServerContext* ctx,
 grpc::Status BillingService::GetDebitBatch(grpc::ServerContext* ctx,
                                            const v1::GetDebitBatchRequest* req,
                                            v1::DebitBatch* resp) {
-  absl::StatusOr<kit::SiteId> ref = kit::ParseSiteId("name", req->name(), "debitBatches");
-  if (!ref.ok()) return ToGrpc(ref.status());
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(store::DebitBatchRow b, store::ReadDebitBatch(c, ref->site, ref->id));
-    *resp = BatchView(b);
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::GetOne(
+      db_, kit::DeadlineOf(*ctx), req->name(), "debitBatches",
+      [&](kit::Conn& c, const kit::SiteId& ref) {
+        return store::ReadDebitBatch(c, ref.site, ref.id);
+      },
+      [&](const store::DebitBatchRow& b) { *resp = BatchView(b); }));
 }
 
 grpc::Status BillingService::ListDebitItems(grpc::ServerContext* ctx,

@@ -34,13 +34,10 @@ absl::StatusOr<LineRef> ParseLineName(absl::string_view field, absl::string_view
 
 grpc::Status BillingService::GetBill(grpc::ServerContext* ctx, const v1::GetBillRequest* req,
                                      v1::Bill* resp) {
-  absl::StatusOr<kit::SiteId> ref = kit::ParseSiteId("name", req->name(), "bills");
-  if (!ref.ok()) return ToGrpc(ref.status());
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(store::BillRow b, store::ReadBill(c, ref->site, ref->id));
-    *resp = BillView(b);
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::GetOne(
+      db_, kit::DeadlineOf(*ctx), req->name(), "bills",
+      [&](kit::Conn& c, const kit::SiteId& ref) { return store::ReadBill(c, ref.site, ref.id); },
+      [&](const store::BillRow& b) { *resp = BillView(b); }));
 }
 
 grpc::Status BillingService::ListBills(grpc::ServerContext* ctx, const v1::ListBillsRequest* req,
@@ -382,13 +379,12 @@ grpc::Status BillingService::RecordPayment(grpc::ServerContext* ctx,
 
 grpc::Status BillingService::GetPayment(grpc::ServerContext* ctx,
                                         const v1::GetPaymentRequest* req, v1::Payment* resp) {
-  absl::StatusOr<kit::SiteId> ref = kit::ParseSiteId("name", req->name(), "payments");
-  if (!ref.ok()) return ToGrpc(ref.status());
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(store::PaymentRow p, store::ReadPayment(c, ref->site, ref->id, false));
-    *resp = PaymentView(p);
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::GetOne(
+      db_, kit::DeadlineOf(*ctx), req->name(), "payments",
+      [&](kit::Conn& c, const kit::SiteId& ref) {
+        return store::ReadPayment(c, ref.site, ref.id, false);
+      },
+      [&](const store::PaymentRow& p) { *resp = PaymentView(p); }));
 }
 
 grpc::Status BillingService::ListPayments(grpc::ServerContext* ctx,

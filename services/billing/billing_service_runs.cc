@@ -153,13 +153,12 @@ grpc::Status BillingService::CreateBillRun(grpc::ServerContext* ctx,
 
 grpc::Status BillingService::GetBillRun(grpc::ServerContext* ctx,
                                         const v1::GetBillRunRequest* req, v1::BillRun* resp) {
-  absl::StatusOr<kit::SiteId> ref = kit::ParseSiteId("name", req->name(), "billRuns");
-  if (!ref.ok()) return ToGrpc(ref.status());
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(store::RunRow r, store::ReadRun(c, ref->site, ref->id, false));
-    *resp = RunView(r);
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::GetOne(
+      db_, kit::DeadlineOf(*ctx), req->name(), "billRuns",
+      [&](kit::Conn& c, const kit::SiteId& ref) {
+        return store::ReadRun(c, ref.site, ref.id, false);
+      },
+      [&](const store::RunRow& r) { *resp = RunView(r); }));
 }
 
 grpc::Status BillingService::ListBillRuns(grpc::ServerContext* ctx,

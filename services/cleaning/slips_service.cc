@@ -103,13 +103,12 @@ grpc::Status CleaningService::CreateIssueSlip(grpc::ServerContext* ctx,
 grpc::Status CleaningService::GetIssueSlip(grpc::ServerContext* ctx,
                                            const v1::GetIssueSlipRequest* req,
                                            v1::IssueSlip* resp) {
-  absl::StatusOr<kit::SiteId> ref = kit::ParseSiteId("name", req->name(), "issueSlips");
-  if (!ref.ok()) return ToGrpc(ref.status());
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(store::SlipRow s, store::ReadSlip(c, ref->site, ref->id, false));
-    *resp = s.slip;
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::GetOne(
+      db_, kit::DeadlineOf(*ctx), req->name(), "issueSlips",
+      [&](kit::Conn& c, const kit::SiteId& ref) {
+        return store::ReadSlip(c, ref.site, ref.id, false);
+      },
+      [&](const store::SlipRow& s) { *resp = s.slip; }));
 }
 
 grpc::Status CleaningService::ListIssueSlips(grpc::ServerContext* ctx,
@@ -257,13 +256,12 @@ grpc::Status CleaningService::OpenStocktake(grpc::ServerContext* ctx,
 grpc::Status CleaningService::GetStocktake(grpc::ServerContext* ctx,
                                            const v1::GetStocktakeRequest* req,
                                            v1::Stocktake* resp) {
-  absl::StatusOr<kit::SiteId> ref = kit::ParseSiteId("name", req->name(), "stocktakes");
-  if (!ref.ok()) return ToGrpc(ref.status());
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(store::StocktakeRow t, store::ReadStocktake(c, ref->site, ref->id, false));
-    *resp = View(t.take);
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::GetOne(
+      db_, kit::DeadlineOf(*ctx), req->name(), "stocktakes",
+      [&](kit::Conn& c, const kit::SiteId& ref) {
+        return store::ReadStocktake(c, ref.site, ref.id, false);
+      },
+      [&](const store::StocktakeRow& t) { *resp = View(t.take); }));
 }
 
 grpc::Status CleaningService::RecordCount(grpc::ServerContext* ctx,

@@ -157,13 +157,12 @@ grpc::Status CleaningService::CreateZone(grpc::ServerContext* ctx, const v1::Cre
 
 grpc::Status CleaningService::GetZone(grpc::ServerContext* ctx, const v1::GetZoneRequest* req,
                                       v1::Zone* resp) {
-  absl::StatusOr<kit::SiteId> ref = kit::ParseSiteId("name", req->name(), "zones");
-  if (!ref.ok()) return ToGrpc(ref.status());
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(store::ZoneRow z, store::ReadZone(c, ref->site, ref->id, false));
-    *resp = z.zone;
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::GetOne(
+      db_, kit::DeadlineOf(*ctx), req->name(), "zones",
+      [&](kit::Conn& c, const kit::SiteId& ref) {
+        return store::ReadZone(c, ref.site, ref.id, false);
+      },
+      [&](const store::ZoneRow& z) { *resp = z.zone; }));
 }
 
 grpc::Status CleaningService::ListZones(grpc::ServerContext* ctx, const v1::ListZonesRequest* req,
@@ -424,12 +423,12 @@ grpc::Status CleaningService::CreateInspection(grpc::ServerContext* ctx,
 grpc::Status CleaningService::GetInspection(grpc::ServerContext* ctx,
                                             const v1::GetInspectionRequest* req,
                                             v1::Inspection* resp) {
-  absl::StatusOr<kit::SiteId> ref = kit::ParseSiteId("name", req->name(), "inspections");
-  if (!ref.ok()) return ToGrpc(ref.status());
-  return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(*resp, store::ReadInspection(c, ref->site, ref->id));
-    return absl::OkStatus();
-  }));
+  return ToGrpc(kit::GetOne(
+      db_, kit::DeadlineOf(*ctx), req->name(), "inspections",
+      [&](kit::Conn& c, const kit::SiteId& ref) {
+        return store::ReadInspection(c, ref.site, ref.id);
+      },
+      [&](v1::Inspection& inspection) { *resp = std::move(inspection); }));
 }
 
 grpc::Status CleaningService::ListInspections(grpc::ServerContext* ctx,

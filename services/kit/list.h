@@ -1,10 +1,13 @@
 #ifndef ESTATE_SERVICES_KIT_LIST_H_
 #define ESTATE_SERVICES_KIT_LIST_H_
 
+// Read handlers: Get and List.
+
 #include <string>
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "services/kit/db.h"
 #include "services/kit/paging.h"
@@ -12,6 +15,22 @@
 #include "services/kit/validate.h"
 
 namespace kit {
+
+// The shape Get handlers share (AIP-131): `name` is
+// "sites/{site}/{collection}/{id}" (INVALID_ARGUMENT naming "name" if not),
+// one read on a pooled connection, the row turned into the response:
+//   read(Conn&, const SiteId&) -> StatusOr<Row>, NOT_FOUND when there is none
+//   view(Row&), which sets the response
+template <typename Read, typename View>
+absl::Status GetOne(Db& db, absl::Time deadline, absl::string_view name,
+                    absl::string_view collection, Read read, View view) {
+  ASSIGN_OR_RETURN(SiteId ref, ParseSiteId("name", name, collection));
+  return db.Run(deadline, [&](Conn& c) -> absl::Status {
+    ASSIGN_OR_RETURN(auto row, read(c, ref));
+    view(row);
+    return absl::OkStatus();
+  });
+}
 
 // The shape List handlers share (AIP-132/158): the page (its size and the
 // keyset position it starts after), one read of page.size + 1 rows on a
