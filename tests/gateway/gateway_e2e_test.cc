@@ -410,9 +410,14 @@ TEST_F(GatewayE2E, AClientThatGivesUpCancelsTheBackendCall) {
   req.set_note("slow");  // the backend holds it up to 2 s, watching for cancellation
   estate::testing::TillReply reply;
   const int before = till_->service.cancelled.load();
+  const int started = till_->service.slow_started.load();
   auto ctx = Grpc(Token({"north"}, {"viewer"}));
   std::thread canceller([&] {
-    absl::SleepFor(absl::Milliseconds(300));
+    // Cancel once the backend holds the call, so the cancellation has
+    // somewhere to go.
+    for (int i = 0; i < 1000 && till_->service.slow_started.load() == started; ++i) {
+      absl::SleepFor(absl::Milliseconds(2));
+    }
     ctx->TryCancel();
   });
   EXPECT_EQ(till_via_gateway_->ReadBalance(ctx.get(), req, &reply).error_code(),

@@ -22,6 +22,7 @@ class RecoveryTest : public ::testing::Test {
     db_ = std::make_unique<testing_support::TestDatabase>(port_);
     const kit::DbOptions o = db_->FreshSchema("recovery");
     schema_ = o.schema;
+    user_ = o.user;
     server_ = testing_support::InProcessService::Start(
         "tickets", o, estate_tickets_migrations(),
         [&](kit::ServiceHost& host) { RegisterTickets(host, kit::RealClock(), absl::Hours(1000)); },
@@ -58,6 +59,7 @@ class RecoveryTest : public ::testing::Test {
 
   std::string dir_;
   std::string schema_;
+  std::string user_;
   int port_ = 0;
   std::unique_ptr<testing_support::TestDatabase> db_;
   std::unique_ptr<testing_support::InProcessService> server_;
@@ -122,17 +124,26 @@ TEST_F(RecoveryTest, ShutdownLetsAnInFlightCallFinishAndRefusesNewOnes) {
   // Someone else holds the ticket's row lock, so an assignment is in flight
   // (waiting on it) when the shutdown starts.
   absl::Notification locked, release;
+  absl::Status lock_status;
   std::thread holder([&] {
-    (void)db_->admin().Transact(absl::Now() + absl::Seconds(30), [&](kit::Conn& c) {
+    lock_status = db_->admin().Transact(absl::Now() + absl::Seconds(60), [&](kit::Conn& c) {
       absl::Status s = c.Query("SELECT id FROM `" + schema_ + "`.tickets WHERE id = ? FOR UPDATE",
                                {id}).status();
-      locked.Notify();
-      release.WaitForNotification();
+      if (s.ok()) {
+        locked.Notify();
+        release.WaitForNotification();
+      }
       return s;
     });
+    if (!locked.HasBeenNotified()) locked.Notify();
   });
   locked.WaitForNotification();
+  if (!lock_status.ok()) {
+    holder.join();
+    FAIL() << "could not take the ticket's row lock: " << lock_status;
+  }
   grpc::Status in_flight;
+  absl::Notification answered;
   std::thread caller([&] {
     v1::AssignTicketRequest r;
     r.set_name(t.name());
@@ -140,16 +151,30 @@ TEST_F(RecoveryTest, ShutdownLetsAnInFlightCallFinishAndRefusesNewOnes) {
     r.set_request_id(testing_support::NewRequestId());
     r.set_department("engineering");
     v1::Ticket out;
-    in_flight = stub_->AssignTicket(Context().get(), r, &out);
+    in_flight = stub_->AssignTicket(Context("user:test", absl::Seconds(30)).get(), r, &out);
+    answered.Notify();
   });
-  // The assignment is in flight once it waits on the row lock.
-  ASSERT_TRUE(WaitFor(
+  // The assignment is in flight once its locking read of the ticket is
+  // running: it cannot finish while the row is held. (INNODB_TRX is no
+  // help: MariaDB reads a row found by its primary key while optimizing,
+  // and a transaction waiting there still says RUNNING.)
+  const bool waiting = WaitFor(
       [&] {
-        return testing_support::AdminScalar(*db_,
-                                            "SELECT COUNT(*) FROM information_schema.INNODB_TRX"
-                                            " WHERE trx_state = 'LOCK WAIT'") > 0;
+        return answered.HasBeenNotified() ||
+               testing_support::AdminScalar(
+                   *db_,
+                   "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = ? AND "
+                   "INFO LIKE 'SELECT % FROM tickets WHERE % FOR UPDATE'",
+                   {user_}) > 0;
       },
-      absl::Seconds(10)));
+      absl::Seconds(20));
+  if (!waiting || answered.HasBeenNotified()) {
+    release.Notify();
+    caller.join();
+    holder.join();
+    FAIL() << "the assignment never waited on the row lock; it answered: "
+           << in_flight.error_code() << " " << in_flight.error_message();
+  }
   std::thread stopper([&] { server_->Shutdown(); });
   // Stopping has begun once health no longer says SERVING.
   ASSERT_TRUE(WaitFor([&] { return testing_support::HealthStatus(*server_->channel()) != 1; },
