@@ -19,10 +19,6 @@ using kit::Conn;
 using kit::Row;
 using kit::SqlParam;
 
-std::string DayText(absl::CivilDay d) {
-  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
-}
-
 absl::CivilDay DayOf(const std::string& text) {
   absl::CivilDay d;
   if (!absl::ParseCivilTime(text.substr(0, 10), &d)) return absl::CivilDay(1970, 1, 1);

@@ -23,6 +23,7 @@
 #include "services/billing/charges.h"
 #include "services/billing/collection.h"
 #include "services/billing/period.h"
+#include "services/kit/civil_text.h"
 #include "services/kit/db.h"
 
 namespace billing {
@@ -31,7 +32,7 @@ namespace v1 = ::estate::billing::v1;
 
 namespace billing::store {
 
-std::string DayText(absl::CivilDay d);
+using kit::DayText;
 absl::CivilDay DayOf(const std::string& text);  // "YYYY-MM-DD" from the database
 
 struct Settings {

@@ -19,14 +19,6 @@ namespace {
 const Decimal kMaxRate = Decimal::FromUnits(1000000, 0);
 }  // namespace
 
-absl::StatusOr<absl::CivilDay> ParseDay(absl::string_view field, absl::string_view text) {
-  if (!kit::IsDate(text)) return FieldError(field, "must be a date YYYY-MM-DD");
-  absl::CivilDay d;
-  absl::ParseCivilTime(text, &d);
-  if (d.year() < 1900 || d.year() > 9000) return FieldError(field, "year out of range");
-  return d;
-}
-
 Cycle CycleOf(v1::Cycle c) {
   switch (c) {
     case v1::QUARTERLY:

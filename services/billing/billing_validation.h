@@ -13,6 +13,7 @@
 #include "estate/billing/v1/billing.pb.h"
 #include "services/billing/charges.h"
 #include "services/billing/period.h"
+#include "services/kit/civil_text.h"
 
 namespace billing {
 
@@ -22,7 +23,7 @@ namespace v1 = ::estate::billing::v1;
 // any realistic number of these stay far from int64 overflow.
 inline constexpr int64_t kMaxAmountMinor = 1000000000000;
 
-absl::StatusOr<absl::CivilDay> ParseDay(absl::string_view field, absl::string_view text);
+using kit::ParseDay;
 
 // A charge item as created: code, kind, cycle, rates, tiers, dates, late fee.
 // `prefix` names the message in errors ("charge_item.").

@@ -36,18 +36,6 @@ absl::CivilDay LastDayOf(absl::CivilMonth m) { return absl::CivilDay(m + 1) - 1;
 
 }  // namespace
 
-std::optional<int> ParseClock(absl::string_view s) {
-  int h = 0, m = 0;
-  if (s.size() != 5 || s[2] != ':' || !absl::SimpleAtoi(s.substr(0, 2), &h) ||
-      !absl::SimpleAtoi(s.substr(3, 2), &m) || h < 0 || h > 23 || m < 0 || m > 59 ||
-      !absl::ascii_isdigit(s[0]) || !absl::ascii_isdigit(s[3])) {
-    return std::nullopt;
-  }
-  return h * 60 + m;
-}
-
-std::string FormatClock(int minute) { return absl::StrFormat("%02d:%02d", minute / 60, minute % 60); }
-
 absl::Status CheckSchedule(absl::string_view prefix, const v1::Schedule& s) {
   switch (s.frequency()) {
     case v1::DAILY:

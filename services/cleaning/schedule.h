@@ -11,14 +11,14 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "estate/cleaning/v1/work.pb.h"
+#include "services/kit/civil_text.h"
 
 namespace cleaning {
 
 namespace v1 = ::estate::cleaning::v1;
 
-// "06:00" -> 360; nullopt unless HH:MM with HH 00..23 and MM 00..59.
-std::optional<int> ParseClock(absl::string_view hhmm);
-std::string FormatClock(int minute_of_day);
+using kit::FormatClock;
+using kit::ParseClock;
 
 // The schedule's fields; errors name `prefix`.field.
 absl::Status CheckSchedule(absl::string_view prefix, const v1::Schedule& s);
