@@ -1,0 +1,1 @@
+// Never compiled: the layering check runs at configure time.
