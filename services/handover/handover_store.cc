@@ -1,0 +1,233 @@
+#include "services/handover/handover_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "services/kit/etag.h"
+#include "services/kit/proto_time.h"
+#include "services/kit/status_macros.h"
+#include "services/kit/unique_keys.h"
+
+namespace handover::store {
+
+using kit::Conn;
+using kit::Row;
+using kit::SqlParam;
+
+namespace {
+
+constexpr kit::UniqueKeys kCaseKeys{{
+    {"one_case_per_unit", absl::StatusCode::kAlreadyExists,
+     "handover_case.unit: the unit already has a handover case"},
+}};
+constexpr kit::UniqueKeys kSlotKeys{{
+    {"inspector_slot", absl::StatusCode::kFailedPrecondition,
+     "appointment: the inspector is booked for that slot; choose another"},
+}};
+
+template <typename T>
+absl::StatusOr<T> Parse(const std::string& blob) {
+  T out;
+  if (!out.ParseFromString(blob)) return absl::InternalError("stored record does not parse");
+  return out;
+}
+
+constexpr char kBatchColumns[] = "id, site, spec, version, created_at";
+
+absl::StatusOr<BatchRow> BatchOf(const Row& r) {
+  BatchRow b;
+  b.id = r.Int(0);
+  b.site = r.Str(1);
+  ASSIGN_OR_RETURN(b.spec, Parse<v1::HandoverBatch>(r.Str(2)));
+  b.version = r.Int(3);
+  b.spec.set_name(absl::StrCat("sites/", b.site, "/handoverBatches/", b.id));
+  b.spec.set_etag(kit::Etag(b.version));
+  kit::SetTimestamp(b.spec.mutable_create_time(), r.Time(4));
+  return b;
+}
+
+constexpr char kCaseColumns[] = "id, site, batch_id, state, body, version, created_at";
+
+absl::StatusOr<CaseRow> CaseOf(const Row& r) {
+  CaseRow row;
+  row.id = r.Int(0);
+  row.site = r.Str(1);
+  row.batch_id = r.Int(2);
+  ASSIGN_OR_RETURN(row.body, Parse<v1::HandoverCase>(r.Str(4)));
+  row.body.set_state(static_cast<v1::CaseState>(r.Int(3)));
+  row.version = r.Int(5);
+  row.body.set_name(absl::StrCat("sites/", row.site, "/handoverCases/", row.id));
+  row.body.set_batch(absl::StrCat("sites/", row.site, "/handoverBatches/", row.batch_id));
+  row.body.set_etag(kit::Etag(row.version));
+  kit::SetTimestamp(row.body.mutable_create_time(), r.Time(6));
+  return row;
+}
+
+// The body as stored: what the columns and the name already say is left out.
+std::string StoredBody(v1::HandoverCase body) {
+  body.clear_name();
+  body.clear_batch();
+  body.clear_etag();
+  body.clear_create_time();
+  body.clear_effects_pending();
+  body.clear_needs_attention();
+  return body.SerializeAsString();
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> InsertBatch(Conn& c, const std::string& site, const v1::HandoverBatch& spec,
+                                    const std::string& actor, absl::Time now) {
+  v1::HandoverBatch stored = spec;
+  stored.clear_name();
+  stored.clear_etag();
+  stored.clear_create_time();
+  return c.InsertReturningId(
+      "INSERT INTO handover_batches (site, spec, created_at, created_by) VALUES (?, ?, ?, ?) "
+      "RETURNING id",
+      {site, stored.SerializeAsString(), now, actor});
+}
+
+absl::StatusOr<BatchRow> ReadBatch(Conn& c, const std::string& site, int64_t id) {
+  ASSIGN_OR_RETURN(Row r, c.QueryOne(absl::StrCat("SELECT ", kBatchColumns,
+                                                  " FROM handover_batches WHERE site = ? AND id = ?"),
+                                     {site, id}, "handover batch not found"));
+  return BatchOf(r);
+}
+
+absl::StatusOr<std::vector<BatchRow>> ListBatches(Conn& c, const std::string& site, int64_t after,
+                                                  int limit) {
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   c.Query(absl::StrCat("SELECT ", kBatchColumns,
+                                        " FROM handover_batches WHERE site = ? AND id > ? "
+                                        "ORDER BY id LIMIT ?"),
+                           {site, after, limit}));
+  std::vector<BatchRow> out;
+  for (const Row& r : rows) {
+    ASSIGN_OR_RETURN(BatchRow b, BatchOf(r));
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+absl::StatusOr<int64_t> InsertCase(Conn& c, const std::string& site, int64_t batch_id,
+                                   const v1::HandoverCase& body, absl::Time now) {
+  return kCaseKeys.Map(c.InsertReturningId(
+      "INSERT INTO handover_cases (site, batch_id, unit, state, body, created_at, updated_at) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+      {site, batch_id, body.unit(), static_cast<int>(body.state()), StoredBody(body), now, now}));
+}
+
+absl::StatusOr<CaseRow> ReadCase(Conn& c, const std::string& site, int64_t id, bool for_update) {
+  ASSIGN_OR_RETURN(Row r, c.QueryOne(absl::StrCat("SELECT ", kCaseColumns,
+                                                  " FROM handover_cases WHERE site = ? AND id = ?",
+                                                  for_update ? " FOR UPDATE" : ""),
+                                     {site, id}, "handover case not found"));
+  return CaseOf(r);
+}
+
+absl::Status SaveCase(Conn& c, CaseRow& row, absl::Time now) {
+  ASSIGN_OR_RETURN(kit::ExecResult res,
+                   c.Exec("UPDATE handover_cases SET state = ?, body = ?, version = version + 1, "
+                          "updated_at = ? WHERE id = ? AND version = ?",
+                          {static_cast<int>(row.body.state()), StoredBody(row.body), now, row.id,
+                           row.version}));
+  // The caller holds the row lock, so the version cannot have moved.
+  if (res.affected_rows != 1) return absl::AbortedError("the case changed meanwhile; try again");
+  row.version += 1;
+  row.body.set_etag(kit::Etag(row.version));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<CaseRow>> ListCases(Conn& c, const CaseFilter& f, int64_t after,
+                                               int limit) {
+  std::string sql =
+      absl::StrCat("SELECT ", kCaseColumns, " FROM handover_cases WHERE site = ? AND id > ?");
+  std::vector<SqlParam> params = {f.site, after};
+  if (f.batch_id != 0) {
+    sql += " AND batch_id = ?";
+    params.emplace_back(f.batch_id);
+  }
+  if (f.state != v1::CASE_STATE_UNSPECIFIED) {
+    sql += " AND state = ?";
+    params.emplace_back(static_cast<int>(f.state));
+  }
+  sql += " ORDER BY id LIMIT ?";
+  params.emplace_back(limit);
+  ASSIGN_OR_RETURN(std::vector<Row> rows, c.Query(sql, params));
+  std::vector<CaseRow> out;
+  for (const Row& r : rows) {
+    ASSIGN_OR_RETURN(CaseRow row, CaseOf(r));
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+absl::Status BookSlot(Conn& c, const std::string& site, int64_t case_id,
+                      const std::string& inspector, absl::Time slot_start) {
+  RETURN_IF_ERROR(FreeSlot(c, case_id));
+  return kSlotKeys.Map(c.Exec("INSERT INTO handover_appointments (case_id, site, inspector, "
+                              "slot_start) VALUES (?, ?, ?, ?)",
+                              {case_id, site, inspector, slot_start})
+                           .status());
+}
+
+absl::Status FreeSlot(Conn& c, int64_t case_id) {
+  return c.Exec("DELETE FROM handover_appointments WHERE case_id = ?", {case_id}).status();
+}
+
+absl::Status AddEvent(Conn& c, const std::string& site, int64_t case_id, const std::string& type,
+                      v1::CaseState from, v1::CaseState to, const std::string& actor,
+                      const std::string& detail, absl::Time now) {
+  return c
+      .Exec("INSERT INTO handover_case_events (site, case_id, type, from_state, to_state, actor, "
+            "detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            {site, case_id, type, static_cast<int>(from), static_cast<int>(to), actor,
+             detail.substr(0, 1000), now})
+      .status();
+}
+
+absl::StatusOr<std::vector<v1::CaseEvent>> ListEvents(Conn& c, int64_t case_id, int64_t after,
+                                                      int limit) {
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   c.Query("SELECT id, type, from_state, to_state, actor, detail, created_at "
+                           "FROM handover_case_events WHERE case_id = ? AND id > ? "
+                           "ORDER BY id LIMIT ?",
+                           {case_id, after, limit}));
+  std::vector<v1::CaseEvent> out;
+  for (const Row& r : rows) {
+    v1::CaseEvent e;
+    e.set_sequence(r.Int(0));
+    e.set_type(r.Str(1));
+    e.set_from_state(static_cast<v1::CaseState>(r.Int(2)));
+    e.set_to_state(static_cast<v1::CaseState>(r.Int(3)));
+    e.set_actor(r.Str(4));
+    e.set_detail(r.Str(5));
+    kit::SetTimestamp(e.mutable_time(), r.Time(6));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+absl::Status AddEffect(Conn& c, int64_t case_id, int64_t outbox_id, const std::string& what) {
+  return c
+      .Exec("INSERT INTO handover_case_effects (case_id, outbox_id, what) VALUES (?, ?, ?)",
+            {case_id, outbox_id, what.substr(0, 200)})
+      .status();
+}
+
+absl::StatusOr<std::vector<EffectState>> EffectsOf(Conn& c, int64_t case_id) {
+  // Delivered outbox rows are purged after their retention: a row that is
+  // gone was delivered.
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   c.Query("SELECT e.what, o.id IS NULL OR o.delivered_at IS NOT NULL, "
+                           "COALESCE(o.dead, FALSE), COALESCE(o.last_error, '') "
+                           "FROM handover_case_effects e LEFT JOIN outbox o ON o.id = e.outbox_id "
+                           "WHERE e.case_id = ? ORDER BY e.outbox_id",
+                           {case_id}));
+  std::vector<EffectState> out;
+  for (const Row& r : rows) {
+    out.push_back({r.Str(0), r.Int(1) != 0, r.Int(2) != 0, r.Str(3)});
+  }
+  return out;
+}
+
+}  // namespace handover::store

@@ -1,0 +1,81 @@
+#ifndef ESTATE_SERVICES_HANDOVER_HANDOVER_STORE_H_
+#define ESTATE_SERVICES_HANDOVER_HANDOVER_STORE_H_
+
+// All of the handover service's SQL. Functions take a borrowed connection;
+// transactions belong to the caller.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "estate/handover/v1/handover.pb.h"
+#include "services/kit/db.h"
+
+namespace handover::store {
+
+namespace v1 = ::estate::handover::v1;
+
+struct BatchRow {
+  int64_t id = 0;
+  std::string site;
+  v1::HandoverBatch spec;  // name, etag and create_time filled in on read
+  int64_t version = 0;
+};
+absl::StatusOr<int64_t> InsertBatch(kit::Conn& c, const std::string& site,
+                                    const v1::HandoverBatch& spec, const std::string& actor,
+                                    absl::Time now);
+absl::StatusOr<BatchRow> ReadBatch(kit::Conn& c, const std::string& site, int64_t id);
+absl::StatusOr<std::vector<BatchRow>> ListBatches(kit::Conn& c, const std::string& site,
+                                                  int64_t after, int limit);
+
+struct CaseRow {
+  int64_t id = 0;
+  std::string site;
+  int64_t batch_id = 0;
+  // The case as the API shows it, less the effects' progress (name, state,
+  // etag and times filled in on read).
+  v1::HandoverCase body;
+  int64_t version = 0;
+};
+absl::StatusOr<int64_t> InsertCase(kit::Conn& c, const std::string& site, int64_t batch_id,
+                                   const v1::HandoverCase& body, absl::Time now);
+absl::StatusOr<CaseRow> ReadCase(kit::Conn& c, const std::string& site, int64_t id,
+                                 bool for_update);
+// Writes body and state, and moves the version on.
+absl::Status SaveCase(kit::Conn& c, CaseRow& row, absl::Time now);
+struct CaseFilter {
+  std::string site;
+  int64_t batch_id = 0;                                   // 0: any
+  v1::CaseState state = v1::CASE_STATE_UNSPECIFIED;       // any
+};
+absl::StatusOr<std::vector<CaseRow>> ListCases(kit::Conn& c, const CaseFilter& f, int64_t after,
+                                               int limit);
+
+// Books `inspector` at `slot_start` for the case, giving up any slot the
+// case held. FAILED_PRECONDITION if another case holds that slot.
+absl::Status BookSlot(kit::Conn& c, const std::string& site, int64_t case_id,
+                      const std::string& inspector, absl::Time slot_start);
+// Gives up the case's slot, if any (a refusal, a completed inspection).
+absl::Status FreeSlot(kit::Conn& c, int64_t case_id);
+
+absl::Status AddEvent(kit::Conn& c, const std::string& site, int64_t case_id,
+                      const std::string& type, v1::CaseState from, v1::CaseState to,
+                      const std::string& actor, const std::string& detail, absl::Time now);
+absl::StatusOr<std::vector<v1::CaseEvent>> ListEvents(kit::Conn& c, int64_t case_id, int64_t after,
+                                                      int limit);
+
+// A completion's outbox rows, and where each stands.
+absl::Status AddEffect(kit::Conn& c, int64_t case_id, int64_t outbox_id, const std::string& what);
+struct EffectState {
+  std::string what;
+  bool delivered = false;
+  bool dead = false;
+  std::string last_error;
+};
+absl::StatusOr<std::vector<EffectState>> EffectsOf(kit::Conn& c, int64_t case_id);
+
+}  // namespace handover::store
+
+#endif  // ESTATE_SERVICES_HANDOVER_HANDOVER_STORE_H_
