@@ -43,13 +43,6 @@ bool ParseMonthDay(const std::string& text, int* month, int* day) {
 
 std::string MonthDay(int month, int day) { return absl::StrFormat("%02d-%02d", month, day); }
 
-template <typename T>
-absl::StatusOr<T> FromBlob(const std::string& blob) {
-  T out;
-  if (!out.ParseFromString(blob)) return absl::InternalError("stored record does not parse");
-  return out;
-}
-
 std::string ToBlob(const google::protobuf::Message& m) {
   std::string out;
   m.SerializeToString(&out);
@@ -139,7 +132,7 @@ namespace {
 constexpr char kItemColumns[] = "id, site, definition, created_at";
 
 absl::StatusOr<v1::ChargeItem> ItemOf(const Row& r) {
-  ASSIGN_OR_RETURN(v1::ChargeItem item, FromBlob<v1::ChargeItem>(r.Str(2)));
+  ASSIGN_OR_RETURN(v1::ChargeItem item, kit::ParseStored<v1::ChargeItem>(r.Str(2)));
   item.set_name(absl::StrCat("sites/", r.Str(1), "/chargeItems/", r.Int(0)));
   const int64_t micros = absl::ToUnixMicros(r.Time(3));
   item.mutable_create_time()->set_seconds(micros / 1000000);
@@ -195,7 +188,7 @@ absl::StatusOr<AccountRow> AccountOf(const Row& r) {
   a.area = r.Str(5);
   a.fee_start = DayOf(r.Str(6));
   a.items = IdList(r.Str(7));
-  ASSIGN_OR_RETURN(a.profile, FromBlob<v1::Account>(r.Str(8)));
+  ASSIGN_OR_RETURN(a.profile, kit::ParseStored<v1::Account>(r.Str(8)));
   a.credit_minor = r.Int(9);
   a.version = r.Int(10);
   a.created_at = r.Time(11);
@@ -369,7 +362,7 @@ absl::StatusOr<LineRow> LineOf(const Row& r) {
   l.hold_reason = r.Str(12);
   l.hold_ticket = r.Str(13);
   l.code = r.Str(14);
-  ASSIGN_OR_RETURN(v1::ChargeItem def, FromBlob<v1::ChargeItem>(r.Str(15)));
+  ASSIGN_OR_RETURN(v1::ChargeItem def, kit::ParseStored<v1::ChargeItem>(r.Str(15)));
   l.description = def.display_name();
   l.report_period = r.Str(16);
   l.period_start = DayOf(r.Str(17));
@@ -435,7 +428,7 @@ absl::StatusOr<std::map<int64_t, ChargeRule>> ReadRules(Conn& c, const std::stri
                    c.Query("SELECT id, definition FROM charge_items WHERE site = ?", {site}));
   std::map<int64_t, ChargeRule> out;
   for (const Row& r : rows) {
-    ASSIGN_OR_RETURN(v1::ChargeItem def, FromBlob<v1::ChargeItem>(r.Str(1)));
+    ASSIGN_OR_RETURN(v1::ChargeItem def, kit::ParseStored<v1::ChargeItem>(r.Str(1)));
     absl::StatusOr<ChargeRule> rule = RuleOf(def, "");
     if (!rule.ok()) return absl::InternalError("stored charge item no longer validates");
     rule->id = r.Int(0);
@@ -456,7 +449,7 @@ absl::StatusOr<RunRow> RunOf(const Row& r) {
   RunRow run;
   run.id = r.Int(0);
   run.site = r.Str(1);
-  ASSIGN_OR_RETURN(run.draft, FromBlob<v1::BillRun>(r.Str(2)));
+  ASSIGN_OR_RETURN(run.draft, kit::ParseStored<v1::BillRun>(r.Str(2)));
   run.state = static_cast<v1::BillRunState>(r.Int(3));
   run.accounts_done = r.Int(4);
   run.lines_issued = r.Int(5);
@@ -548,7 +541,7 @@ absl::Status SaveRunProgress(Conn& c, const RunRow& r) {
 absl::Status FailRun(Conn& c, int64_t run_id, const std::string& why, absl::Time now) {
   ASSIGN_OR_RETURN(Row r, c.QueryOne("SELECT draft FROM bill_runs WHERE id = ? FOR UPDATE",
                                      {run_id}, "bill run not found"));
-  ASSIGN_OR_RETURN(v1::BillRun draft, FromBlob<v1::BillRun>(r.Str(0)));
+  ASSIGN_OR_RETURN(v1::BillRun draft, kit::ParseStored<v1::BillRun>(r.Str(0)));
   draft.set_failure(why.substr(0, 500));
   return c.Exec("UPDATE bill_runs SET state = ?, draft = ?, completed_at = ? WHERE id = ? AND "
                 "state = ?",
@@ -1123,7 +1116,7 @@ absl::StatusOr<std::vector<DebitCandidate>> DebitCandidates(Conn& c, const std::
     DebitCandidate d;
     d.account_id = r.Int(0);
     d.unit = r.Str(1);
-    ASSIGN_OR_RETURN(d.profile, FromBlob<v1::Account>(r.Str(2)));
+    ASSIGN_OR_RETURN(d.profile, kit::ParseStored<v1::Account>(r.Str(2)));
     d.credit_minor = r.Int(3);
     d.due_minor = r.Int(4);
     out.push_back(std::move(d));

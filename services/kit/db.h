@@ -87,6 +87,15 @@ class Row {
   std::vector<std::optional<std::string>> cols_;
 };
 
+// A protobuf message stored in a blob column, or INTERNAL if the blob does not
+// parse (a corrupt row).
+template <typename T>
+absl::StatusOr<T> ParseStored(const std::string& blob) {
+  T out;
+  if (!out.ParseFromString(blob)) return absl::InternalError("stored record does not parse");
+  return out;
+}
+
 struct ExecResult {
   int64_t affected_rows = 0;
 };

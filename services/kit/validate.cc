@@ -138,6 +138,29 @@ bool IsValidUnitId(absl::string_view id) {
   return true;
 }
 
+absl::Status CheckUnitId(absl::string_view field, absl::string_view unit) {
+  if (unit.empty() || unit.size() > 64) return FieldError(field, "required, at most 64 characters");
+  for (char c : unit) {
+    if (!absl::ascii_isalnum(c) && c != '-' && c != '.') {
+      return FieldError(field, "letters, digits, '-' and '.' (as the register writes it)");
+    }
+  }
+  // A path step, not a unit: the register and billing refuse it too.
+  if (unit == "." || unit == "..") return FieldError(field, "must not be '.' or '..'");
+  return absl::OkStatus();
+}
+
+absl::Status CheckPhone(absl::string_view field, absl::string_view phone, bool required) {
+  if (required && phone.empty()) return FieldError(field, "required");
+  if (phone.size() > 32) return FieldError(field, "longer than 32 bytes");
+  for (char c : phone) {
+    if (!absl::ascii_isdigit(c) && c != '+' && c != '-' && c != ' ' && c != '(' && c != ')') {
+      return FieldError(field, "may hold only digits, spaces and + - ( )");
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<SiteId> ParseSiteId(absl::string_view field, absl::string_view name,
                                    absl::string_view collection) {
   absl::StatusOr<std::vector<std::string>> ids = ParseName(field, name, {"sites", collection});

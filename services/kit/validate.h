@@ -24,6 +24,17 @@ bool IsValidSiteId(absl::string_view id);
 // account's): 1..64 of letters, digits, '-', '_', '.'; not "." or "..".
 bool IsValidUnitId(absl::string_view id);
 
+// A unit id that is sent on to other services (a handover case's unit):
+// 1..64 of letters, digits, '-' and '.', but not "." or "..": what the
+// register, billing (IsValidUnitId) and tickets all accept, so the calls a
+// handover's completion makes with it cannot be refused for the unit id.
+// INVALID_ARGUMENT naming `field` otherwise.
+absl::Status CheckUnitId(absl::string_view field, absl::string_view unit);
+
+// A phone number as a person typed it: at most 32 bytes of digits, spaces and
+// + - ( ); empty is INVALID_ARGUMENT ("required") only if `required`.
+absl::Status CheckPhone(absl::string_view field, absl::string_view phone, bool required);
+
 // Splits a resource name such as "sites/a/tickets/12" against the collection
 // ids {"sites", "tickets"} and returns the ids {"a", "12"}. The first id must be
 // a site id; the others must be positive decimal integers. Anything else is

@@ -44,16 +44,6 @@ absl::Status CheckUnit(absl::string_view field, absl::string_view unit) {
   return absl::OkStatus();
 }
 
-absl::Status CheckPhone(absl::string_view field, absl::string_view phone) {
-  if (phone.size() > 32) return FieldError(field, "longer than 32 bytes");
-  for (char c : phone) {
-    if (!absl::ascii_isdigit(c) && c != '+' && c != '-' && c != ' ' && c != '(' && c != ')') {
-      return FieldError(field, "may hold only digits, spaces and + - ( )");
-    }
-  }
-  return absl::OkStatus();
-}
-
 absl::Status CheckAttachments(absl::string_view field, const v1::Ticket& t) {
   if (t.attachments_size() > kMaxAttachments) {
     return FieldError(field, absl::StrCat("at most ", kMaxAttachments));
@@ -92,7 +82,7 @@ absl::Status CheckTicketField(const std::string& path, const v1::Ticket& t) {
   const std::string f = absl::StrCat("ticket.", path);
   if (path == "unit") return CheckUnit(f, t.unit());
   if (path == "reporter_name") return CheckText(f, t.reporter_name(), 200, false);
-  if (path == "reporter_phone") return CheckPhone(f, t.reporter_phone());
+  if (path == "reporter_phone") return kit::CheckPhone(f, t.reporter_phone(), false);
   if (path == "title") return CheckText(f, t.title(), kMaxTitle, true);
   if (path == "description") return CheckText(f, t.description(), kMaxDescription, false);
   if (path == "category") return CheckText(f, t.category(), kMaxShort, false);

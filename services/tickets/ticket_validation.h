@@ -27,7 +27,6 @@ absl::Status CheckChannel(absl::string_view field, v1::Channel channel, bool req
 absl::Status CheckPriority(absl::string_view field, v1::Priority priority);
 absl::Status CheckStatus(absl::string_view field, v1::TicketStatus status);
 absl::Status CheckUnit(absl::string_view field, absl::string_view unit);
-absl::Status CheckPhone(absl::string_view field, absl::string_view phone);
 absl::Status CheckAttachments(absl::string_view field, const v1::Ticket& t);
 absl::Status CheckLinks(absl::string_view field, const v1::Ticket& t);
 

@@ -28,6 +28,26 @@ TEST(CheckText, RequiredLengthAndControlCharacters) {
   EXPECT_TRUE(CheckText("description", "line one\nline two\ttab", 100, true).ok());
 }
 
+TEST(CheckPhone, DigitsSpacesAndPunctuation) {
+  EXPECT_TRUE(CheckPhone("phone", "+86 (139) 0000-0801", true).ok());
+  EXPECT_TRUE(CheckPhone("phone", "", false).ok());
+  EXPECT_EQ(CheckPhone("phone", "", true).message(), "phone: required");
+  EXPECT_EQ(CheckPhone("phone", std::string(33, '1'), false).message(),
+            "phone: longer than 32 bytes");
+  EXPECT_EQ(CheckPhone("phone", "call me", false).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(CheckUnitId, LettersDigitsDashAndDot) {
+  EXPECT_TRUE(CheckUnitId("unit", "B-2-0801").ok());
+  EXPECT_TRUE(CheckUnitId("unit", "12.1702").ok());
+  EXPECT_TRUE(CheckUnitId("unit", std::string(64, 'a')).ok());
+  for (const std::string& bad : {std::string(), std::string(65, 'a'), std::string("B3#2-101"),
+                                 std::string("a_b"), std::string("5/506"), std::string("a b"),
+                                 std::string("."), std::string("..")}) {
+    EXPECT_EQ(CheckUnitId("unit", bad).code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+}
+
 TEST(ParseName, SplitsValidNames) {
   absl::StatusOr<std::vector<std::string>> ids =
       ParseName("name", "sites/area-a/tickets/42", {"sites", "tickets"});
