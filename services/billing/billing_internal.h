@@ -45,6 +45,11 @@ absl::StatusOr<LineRef> ParseLineName(absl::string_view field, absl::string_view
 
 // The UTC calendar day of `t`: the day a payment or run is dated by default.
 absl::CivilDay DayOfTime(absl::Time t);
+// The latest date anywhere on Earth at `t` (UTC+14). Billing keeps no time
+// zone per site, so "not in the future" checks of dates a client names use
+// it: at 07:00 in Harbin the local date is already tomorrow in UTC, and a
+// reading or payment dated that day is not from the future.
+absl::CivilDay LatestDayOfTime(absl::Time t);
 
 }  // namespace billing
 

@@ -344,7 +344,7 @@ grpc::Status BillingService::RecordMeterReading(grpc::ServerContext* ctx,
   r.value_milli = *value;
   absl::StatusOr<absl::CivilDay> day = ParseDay("reading.read_on", in.read_on());
   if (!day.ok()) return ToGrpc(day.status());
-  if (*day > DayOfTime(clock_.Now())) {
+  if (*day > LatestDayOfTime(clock_.Now())) {
     return ToGrpc(FieldError("reading.read_on", "must not be in the future"));
   }
   r.read_on = *day;

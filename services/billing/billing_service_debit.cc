@@ -82,7 +82,7 @@ grpc::Status BillingService::CreateDebitBatch(grpc::ServerContext* ctx,
   absl::StatusOr<absl::CivilDay> as_of =
       ParseDay("debit_batch.as_of", req->debit_batch().as_of());
   if (!as_of.ok()) return ToGrpc(as_of.status());
-  if (*as_of > DayOfTime(clock_.Now())) {
+  if (*as_of > LatestDayOfTime(clock_.Now())) {
     return ToGrpc(FieldError("debit_batch.as_of", "must not be in the future"));
   }
   const std::string actor = kit::CallerOf(*ctx);
@@ -170,7 +170,9 @@ grpc::Status BillingService::ImportDebitResults(grpc::ServerContext* ctx,
   if (!req->received_on().empty()) {
     absl::StatusOr<absl::CivilDay> d = ParseDay("received_on", req->received_on());
     if (!d.ok()) return ToGrpc(d.status());
-    if (*d > received) return ToGrpc(FieldError("received_on", "must not be in the future"));
+    if (*d > LatestDayOfTime(clock_.Now())) {
+      return ToGrpc(FieldError("received_on", "must not be in the future"));
+    }
     received = *d;
   }
   std::vector<int64_t> item_ids;

@@ -188,7 +188,9 @@ grpc::Status BillingService::AssessLateFees(grpc::ServerContext* ctx,
   if (!req->as_of().empty()) {
     absl::StatusOr<absl::CivilDay> d = ParseDay("as_of", req->as_of());
     if (!d.ok()) return ToGrpc(d.status());
-    if (*d > today) return ToGrpc(FieldError("as_of", "must not be in the future"));
+    if (*d > LatestDayOfTime(clock_.Now())) {
+      return ToGrpc(FieldError("as_of", "must not be in the future"));
+    }
     as_of = *d;
   }
   const std::string actor = kit::CallerOf(*ctx);
@@ -336,7 +338,9 @@ grpc::Status BillingService::RecordPayment(grpc::ServerContext* ctx,
   if (!in.received_on().empty()) {
     absl::StatusOr<absl::CivilDay> d = ParseDay("payment.received_on", in.received_on());
     if (!d.ok()) return ToGrpc(d.status());
-    if (*d > received) return ToGrpc(FieldError("payment.received_on", "must not be in the future"));
+    if (*d > LatestDayOfTime(clock_.Now())) {
+      return ToGrpc(FieldError("payment.received_on", "must not be in the future"));
+    }
     received = *d;
   }
   if (in.bills_size() > 50) return ToGrpc(FieldError("payment.bills", "at most 50"));

@@ -22,6 +22,9 @@ using kit::FieldError;
 using kit::ToGrpc;
 
 absl::CivilDay DayOfTime(absl::Time t) { return absl::ToCivilDay(t, absl::UTCTimeZone()); }
+absl::CivilDay LatestDayOfTime(absl::Time t) {
+  return absl::ToCivilDay(t, absl::FixedTimeZone(14 * 60 * 60));
+}
 
 namespace {
 

@@ -167,6 +167,18 @@ TEST_F(BillingTest, MeterReadingsMustNotGoBackwardsUnlessTheMeterWasReplaced) {
   EXPECT_EQ(sql().Scalar("SELECT COUNT(*) FROM meter_readings WHERE site = ?", {site}), 3);
 }
 
+TEST_F(BillingTest, AReadingDatedTodayEastOfUtcIsNotFromTheFuture) {
+  const std::string site = NewSite();
+  OpenAccount(site, "7-102", "7", "60", {WaterItem(site)});
+  // 01:00 on 3 March in Harbin (UTC+8) is still 2 March in UTC: the
+  // handover team reads the meter and dates it the 3rd.
+  clock().Set(absl::FromCivil(absl::CivilSecond(2026, 3, 2, 17, 0, 0), absl::UTCTimeZone()));
+  EXPECT_TRUE(Read(stub(), site, "7-102", "12.5", "2026-03-03").ok());
+  EXPECT_EQ(Read(stub(), site, "7-102", "13", "2026-03-04").error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT)
+      << "the 4th is tomorrow everywhere";
+}
+
 TEST_F(BillingTest, SuspendedAccountsAndItemsOutsideTheirDatesAreNotBilled) {
   const std::string site = NewSite();
   const v1::ChargeItem fee = PerAreaItem(site, "property-fee", "2");
