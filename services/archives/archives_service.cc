@@ -261,7 +261,12 @@ grpc::Status ArchivesService::HandOverKey(grpc::ServerContext* ctx,
   RETURN_GRPC_IF_ERROR(kit::CheckText("reference", req->reference(), 160, false));
   const std::string actor = kit::CallerOf(*ctx);
   return Move(ctx, "HandOverKey", *req, req->name(), req->request_id(), KeyMove::kHandOver,
-              [&](kit::Conn& c, store::KeyRow& k, absl::Time now) {
+              [&](kit::Conn& c, store::KeyRow& k, absl::Time now) -> absl::Status {
+                if (!req->unit().empty() && k.unit != req->unit()) {
+                  return absl::FailedPreconditionError(absl::StrCat(
+                      "unit: the key is ", k.unit.empty() ? "no unit's" : k.unit + "'s",
+                      ", not ", req->unit(), "'s"));
+                }
                 store::CustodyRow row;
                 row.holder = req->owner();
                 row.purpose = v1::HANDOVER;

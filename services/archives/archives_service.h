@@ -56,6 +56,8 @@ class ArchivesService final : public v1::ArchivesService::Service {
       v1::ListUnitsResponse* resp) override;
   grpc::Status UpdateUnit(grpc::ServerContext* ctx, const v1::UpdateUnitRequest* req,
       v1::Unit* resp) override;
+  grpc::Status SetUnitOccupancy(grpc::ServerContext* ctx, const v1::SetUnitOccupancyRequest* req,
+      v1::Unit* resp) override;
   grpc::Status CreateParty(grpc::ServerContext* ctx, const v1::CreatePartyRequest* req,
       v1::Party* resp) override;
   grpc::Status GetParty(grpc::ServerContext* ctx, const v1::GetPartyRequest* req,

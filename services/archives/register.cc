@@ -74,7 +74,10 @@ absl::Status CheckEmail(const std::string& field, absl::string_view email) {
 
 const std::map<std::string, v1::Occupancy>& OccupancyNames() {
   static const auto* names = new std::map<std::string, v1::Occupancy>{
-      {"vacant", v1::VACANT}, {"owner_occupied", v1::OWNER_OCCUPIED}, {"rented", v1::RENTED}};
+      {"vacant", v1::VACANT},
+      {"owner_occupied", v1::OWNER_OCCUPIED},
+      {"rented", v1::RENTED},
+      {"vacant_owned", v1::VACANT_OWNED}};
   return *names;
 }
 
@@ -337,7 +340,7 @@ ImportPlan PlanImport(absl::string_view csv, const std::string& site) {
     } else if (auto it = OccupancyNames().find(occupancy); it != OccupancyNames().end()) {
       row.unit.set_occupancy(it->second);
     } else {
-      error(rec.line, "occupancy", "vacant, owner_occupied or rented");
+      error(rec.line, "occupancy", "vacant, owner_occupied, rented or vacant_owned");
       continue;
     }
     if (absl::Status s = CheckUnit("", row.unit); !s.ok()) {

@@ -144,6 +144,34 @@ grpc::Status ArchivesService::UpdateUnit(grpc::ServerContext* ctx,
       }));
 }
 
+grpc::Status ArchivesService::SetUnitOccupancy(grpc::ServerContext* ctx,
+                                               const v1::SetUnitOccupancyRequest* req,
+                                               v1::Unit* resp) {
+  absl::StatusOr<std::pair<std::string, std::string>> ref = ParseUnitName("name", req->name());
+  if (!ref.ok()) return ToGrpc(ref.status());
+  if (req->occupancy() == v1::OCCUPANCY_UNSPECIFIED || !v1::Occupancy_IsValid(req->occupancy())) {
+    return ToGrpc(FieldError("occupancy", "required: VACANT, OWNER_OCCUPIED, RENTED or VACANT_OWNED"));
+  }
+  RETURN_GRPC_IF_ERROR(kit::CheckText("reference", req->reference(), 200, false));
+  RETURN_GRPC_IF_ERROR(kit::CheckRequestId(req->request_id()));
+  const std::string actor = kit::CallerOf(*ctx);
+  return ToGrpc(kit::IdempotentWrite(
+      db_, kit::DeadlineOf(*ctx), "SetUnitOccupancy", req->request_id(), *req, resp,
+      [&](kit::Conn& c) -> absl::Status {
+        ASSIGN_OR_RETURN(store::UnitRow row, store::ReadUnit(c, ref->first, ref->second, true));
+        if (row.unit.occupancy() != req->occupancy()) {
+          row.unit.set_occupancy(req->occupancy());
+          const absl::Time now = clock_.Now();
+          RETURN_IF_ERROR(store::UpdateUnit(c, ref->first, row, now));
+          RETURN_IF_ERROR(store::AddHistory(c, ref->first, row.unit.name(), actor,
+                                            "occupancy_set", {"occupancy"}, row.unit, now,
+                                            req->reference()));
+        }
+        *resp = row.unit;
+        return absl::OkStatus();
+      }));
+}
+
 grpc::Status ArchivesService::CreateParty(grpc::ServerContext* ctx,
                                           const v1::CreatePartyRequest* req, v1::Party* resp) {
   absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());

@@ -237,20 +237,21 @@ absl::StatusOr<std::vector<PartyRow>> ListParties(Conn& c, const PartyFilter& f,
 absl::Status AddHistory(Conn& c, const std::string& site, const std::string& subject,
                         const std::string& actor, const std::string& action,
                         const std::vector<std::string>& changed_fields,
-                        const google::protobuf::Message& snapshot, absl::Time now) {
+                        const google::protobuf::Message& snapshot, absl::Time now,
+                        const std::string& reference) {
   return c
       .Exec("INSERT INTO register_history (site, subject, changed_at, actor, action, "
-            "changed_fields, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "changed_fields, snapshot, reference) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             {site, subject, now, actor, action, absl::StrJoin(changed_fields, ","),
-             snapshot.SerializeAsString()})
+             snapshot.SerializeAsString(), reference})
       .status();
 }
 
 absl::StatusOr<std::vector<std::pair<int64_t, v1::RecordChange>>> ListHistory(
     Conn& c, const std::string& subject, int64_t after, int limit) {
   ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   c.Query("SELECT id, changed_at, actor, action, changed_fields, snapshot "
-                           "FROM register_history WHERE subject = ? AND id > ? "
+                   c.Query("SELECT id, changed_at, actor, action, changed_fields, snapshot, "
+                           "reference FROM register_history WHERE subject = ? AND id > ? "
                            "ORDER BY id LIMIT ?",
                            {subject, after, limit}));
   const bool is_unit = subject.find("/units/") != std::string::npos;
@@ -260,6 +261,7 @@ absl::StatusOr<std::vector<std::pair<int64_t, v1::RecordChange>>> ListHistory(
     kit::SetTimestamp(ch.mutable_time(), r.Time(1));
     ch.set_actor(r.Str(2));
     ch.set_action(r.Str(3));
+    ch.set_reference(r.Str(6));
     for (absl::string_view f : absl::StrSplit(r.Str(4), ',', absl::SkipEmpty())) {
       ch.add_changed_fields(std::string(f));
     }

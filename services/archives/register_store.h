@@ -62,11 +62,13 @@ struct PartyFilter {
 absl::StatusOr<std::vector<PartyRow>> ListParties(kit::Conn& c, const PartyFilter& f,
                                                   int64_t after, int limit);
 
-// One change of `subject` (a unit or party name) with the record after it.
+// One change of `subject` (a unit or party name) with the record after it;
+// `reference` says what caused it when another process made it.
 absl::Status AddHistory(kit::Conn& c, const std::string& site, const std::string& subject,
                         const std::string& actor, const std::string& action,
                         const std::vector<std::string>& changed_fields,
-                        const google::protobuf::Message& snapshot, absl::Time now);
+                        const google::protobuf::Message& snapshot, absl::Time now,
+                        const std::string& reference = "");
 // `subject`'s changes after history id `after`, oldest first; the pair's
 // first is the paging key.
 absl::StatusOr<std::vector<std::pair<int64_t, v1::RecordChange>>> ListHistory(

@@ -167,6 +167,14 @@ TEST_F(KeysTest, IllegalMovesAreRefusedAndCountsAnswerTheCabinetQuestion) {
   hand.set_reference("sites/" + site + "/handovers/7");
   hand.set_request_id(NewRequestId());
   v1::Key handed;
+  // Not to the owner of another flat.
+  hand.set_unit("sites/" + site + "/units/3-1-102");
+  const grpc::Status other = stub_->HandOverKey(Context().get(), hand, &handed);
+  EXPECT_EQ(other.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(other.error_message(), "unit: the key is sites/" + site +
+                                       "/units/3-1-101's, not sites/" + site + "/units/3-1-102's");
+  hand.set_unit("sites/" + site + "/units/3-1-101");
+  hand.set_request_id(NewRequestId());
   ASSERT_TRUE(stub_->HandOverKey(Context().get(), hand, &handed).ok());
   EXPECT_EQ(handed.state(), v1::WITH_OWNER);
   EXPECT_TRUE(stub_->HandOverKey(Context().get(), hand, &handed).ok()) << "idempotent";

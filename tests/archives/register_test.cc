@@ -170,6 +170,57 @@ TEST_F(RegisterTest, AStaleEtagIsRefusedAndEveryChangeIsInTheHistory) {
   EXPECT_EQ(changes.changes(1).time().seconds(), absl::ToUnixSeconds(At(3, 5, 10)));
 }
 
+TEST_F(RegisterTest, AnotherServiceSetsOccupancyWithoutAnEtagOnceAndSaysWhy) {
+  const std::string site = NewSite();
+  const v1::Unit unit = NewUnit(site, "B2-0801");
+  v1::SetUnitOccupancyRequest req;
+  req.set_name(unit.name());
+  req.set_occupancy(v1::VACANT_OWNED);
+  req.set_reference("handover sites/" + site + "/handoverCases/7");
+  req.set_request_id(NewRequestId());
+  v1::Unit first, again;
+  ASSERT_TRUE(stub_->SetUnitOccupancy(As("staff", "user:svc-handover").get(), req, &first).ok());
+  EXPECT_EQ(first.occupancy(), v1::VACANT_OWNED);
+  EXPECT_NE(first.etag(), unit.etag());
+  // A repeat (an outbox redelivery) answers the same and changes nothing,
+  // even after someone else has moved the unit on.
+  v1::UpdateUnitRequest edit;
+  *edit.mutable_unit() = first;
+  edit.mutable_unit()->set_occupancy(v1::OWNER_OCCUPIED);
+  edit.mutable_update_mask()->add_paths("occupancy");
+  edit.set_request_id(NewRequestId());
+  v1::Unit edited;
+  ASSERT_TRUE(stub_->UpdateUnit(Context().get(), edit, &edited).ok());
+  ASSERT_TRUE(stub_->SetUnitOccupancy(As("staff", "user:svc-handover").get(), req, &again).ok());
+  EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString());
+
+  v1::ListRecordHistoryRequest history;
+  history.set_name(unit.name());
+  v1::ListRecordHistoryResponse changes;
+  ASSERT_TRUE(stub_->ListUnitHistory(Context().get(), history, &changes).ok());
+  ASSERT_EQ(changes.changes_size(), 3) << "created, occupancy_set, updated";
+  EXPECT_EQ(changes.changes(1).action(), "occupancy_set");
+  EXPECT_EQ(changes.changes(1).actor(), "user:svc-handover");
+  EXPECT_EQ(changes.changes(1).reference(), req.reference());
+  EXPECT_EQ(changes.changes(1).unit().occupancy(), v1::VACANT_OWNED);
+  v1::GetUnitRequest get;
+  get.set_name(unit.name());
+  v1::Unit now;
+  ASSERT_TRUE(stub_->GetUnit(Context().get(), get, &now).ok());
+  EXPECT_EQ(now.occupancy(), v1::OWNER_OCCUPIED) << "the later edit stands";
+
+  req.set_request_id(NewRequestId());
+  req.set_occupancy(v1::OCCUPANCY_UNSPECIFIED);
+  grpc::Status s = stub_->SetUnitOccupancy(Context().get(), req, &again);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message().rfind("occupancy:", 0), 0u) << s.error_message();
+  req.set_occupancy(v1::RENTED);
+  req.set_name("sites/" + site + "/units/B2-0802");
+  EXPECT_EQ(stub_->SetUnitOccupancy(Context().get(), req, &again).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Rows("register_history", site), 3) << "refusals write nothing";
+}
+
 TEST_F(RegisterTest, PersonalDataIsMaskedUntilSomeoneAboveViewerGivesAReason) {
   const std::string site = NewSite();
   const v1::Unit unit = NewUnit(site, "B3-1201");
