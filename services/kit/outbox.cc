@@ -209,6 +209,30 @@ absl::StatusOr<int> OutboxRelay::DeliverOnce(const std::string& name) {
   const auto count = [&](const char* outcome) {
     if (outcomes_ != nullptr) outcomes_->Add({{"target", name}, {"outcome", outcome}}).Increment();
   };
+  // Rows answered OK are marked delivered together, in one transaction per
+  // pass (one commit rather than one per row). If that write is lost, the
+  // lease runs out and they are called again; the receivers answer the
+  // repeats as they answered the first time.
+  std::vector<DeliveredCall> done;
+  std::vector<int64_t> done_attempts;
+  const auto mark_delivered = [&]() -> absl::Status {
+    if (done.empty()) return absl::OkStatus();
+    const absl::Status s =
+        db_.Transact(absl::Now() + absl::Seconds(10), [&](Conn& c) -> absl::Status {
+          const absl::Time at = clock_.Now();
+          for (size_t k = 0; k < done.size(); ++k) {
+            RETURN_IF_ERROR(c.Exec("UPDATE outbox SET delivered_at = ?, attempts = ?,"
+                                   " last_error = '', last_code = 0 WHERE id = ?",
+                                   {at, done_attempts[k], done[k].id})
+                                .status());
+            if (options_.on_delivered) RETURN_IF_ERROR(options_.on_delivered(c, done[k]));
+          }
+          return absl::OkStatus();
+        });
+    done.clear();
+    done_attempts.clear();
+    return s;
+  };
   int delivered = 0;
   for (size_t i = 0; i < rows.size(); ++i) {
     const Row& r = rows[i];
@@ -217,12 +241,13 @@ absl::StatusOr<int> OutboxRelay::DeliverOnce(const std::string& name) {
     // The delivery's log lines, here and at the receiver, carry the id of
     // the request that caused it.
     ScopedCallLog as_origin(CallLog{r.Str(4), "outbox:" + name, caller_, ""});
-    const grpc::Status result = CallNow(t->channel, r.Str(1), r.Str(2), options_.call_timeout,
-                                        caller_, r.Str(4), nullptr);
+    std::string response;
+    const grpc::Status result =
+        CallNow(t->channel, r.Str(1), r.Str(2), options_.call_timeout, caller_, r.Str(4),
+                options_.on_delivered ? &response : nullptr);
     if (result.ok()) {
-      RETURN_IF_ERROR(record("UPDATE outbox SET delivered_at = ?, attempts = ?, last_error = '',"
-                             " last_code = 0 WHERE id = ?",
-                             {clock_.Now(), attempts, id}));
+      done.push_back(DeliveredCall{id, name, r.Str(1), std::move(response)});
+      done_attempts.push_back(attempts);
       ++delivered;
       t->failures = 0;
       count("delivered");
@@ -247,6 +272,7 @@ absl::StatusOr<int> OutboxRelay::DeliverOnce(const std::string& name) {
       t->retry_at = absl::Now() + std::min(backoff, options_.max_backoff);
       count("retry");
       spdlog::warn("outbox {} to {} will be retried (attempt {}): {}", id, name, attempts, error);
+      RETURN_IF_ERROR(mark_delivered());
       return delivered;
     }
     RETURN_IF_ERROR(record("UPDATE outbox SET attempts = ?, last_error = ?, last_code = ?,"
@@ -255,6 +281,7 @@ absl::StatusOr<int> OutboxRelay::DeliverOnce(const std::string& name) {
     count("dead");
     spdlog::error("outbox {} to {} is dead (attempt {}): {}", id, name, attempts, error);
   }
+  RETURN_IF_ERROR(mark_delivered());
   return delivered;
 }
 

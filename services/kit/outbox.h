@@ -1,6 +1,7 @@
 #ifndef ESTATE_SERVICES_KIT_OUTBOX_H_
 #define ESTATE_SERVICES_KIT_OUTBOX_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -31,6 +32,15 @@ absl::StatusOr<int64_t> EnqueueCall(Conn& c, const std::string& site, const std:
                                     const std::string& method,
                                     google::protobuf::Message& request, absl::Time now);
 
+// A row the receiver answered OK, with its answer (the serialized response
+// message).
+struct DeliveredCall {
+  int64_t id = 0;
+  std::string target;
+  std::string method;
+  std::string response;
+};
+
 struct OutboxOptions {
   absl::Duration call_timeout = absl::Seconds(5);
   // A target that fails (UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED,
@@ -45,6 +55,11 @@ struct OutboxOptions {
   int batch = 50;
   // Delivered rows are deleted after this long.
   absl::Duration retention = absl::Hours(24 * 7);
+  // Runs in the transaction that marks a row delivered, so a service keeps
+  // what it needs of the answer (handover: the ticket a defect became) with
+  // the same certainty as the delivery itself. An error leaves the row to be
+  // called again; the receiver answers the repeat as it answered the first.
+  std::function<absl::Status(Conn&, const DeliveredCall&)> on_delivered;
 };
 
 // Delivers outbox rows, one worker thread per target, so a target that
