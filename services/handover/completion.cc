@@ -18,11 +18,12 @@ constexpr char kCreateParty[] = "/estate.archives.v1.ArchivesService/CreateParty
 constexpr char kHandOverKey[] = "/estate.archives.v1.ArchivesService/HandOverKey";
 constexpr char kCreateAccount[] = "/estate.billing.v1.BillingService/CreateAccount";
 constexpr char kRecordMeterReading[] = "/estate.billing.v1.BillingService/RecordMeterReading";
-constexpr char kCreateTicket[] = "/estate.tickets.v1.TicketService/CreateTicket";
+constexpr char kSetUnitOccupancy[] = "/estate.archives.v1.ArchivesService/SetUnitOccupancy";
 
 template <typename Request>
-PeerCall Call(const char* target, const char* method, std::unique_ptr<Request> request) {
-  return PeerCall{target, method, std::move(request)};
+PeerCall Call(const char* target, const char* method, std::unique_ptr<Request> request,
+              std::string subject = "") {
+  return PeerCall{target, method, std::move(request), std::move(subject)};
 }
 
 std::unique_ptr<archives::CreatePartyRequest> Party(absl::string_view site,
@@ -63,6 +64,11 @@ std::vector<PeerCall> CompletionCalls(const v1::HandoverCase& c, const v1::Hando
                        Party(site, c, archives::EMERGENCY_CONTACT, c.emergency_contact(), "",
                              reference)));
   }
+  auto occupancy = std::make_unique<archives::SetUnitOccupancyRequest>();
+  occupancy->set_name(absl::StrCat("sites/", site, "/units/", c.unit()));
+  occupancy->set_occupancy(c.owner_moves_in() ? archives::OWNER_OCCUPIED : archives::VACANT_OWNED);
+  occupancy->set_reference(reference);
+  out.push_back(Call("archives", kSetUnitOccupancy, std::move(occupancy)));
   for (const std::string& key : c.keys()) {
     auto r = std::make_unique<archives::HandOverKeyRequest>();
     r->set_name(key);
@@ -70,6 +76,7 @@ std::vector<PeerCall> CompletionCalls(const v1::HandoverCase& c, const v1::Hando
     r->mutable_owner()->set_name(c.owner_name());
     r->mutable_owner()->set_phone(c.owner_phone());
     r->set_reference(reference);
+    r->set_unit(absl::StrCat("sites/", site, "/units/", c.unit()));
     out.push_back(Call("archives", kHandOverKey, std::move(r)));
   }
 
@@ -113,7 +120,7 @@ std::vector<PeerCall> CompletionCalls(const v1::HandoverCase& c, const v1::Hando
     t->set_assignee(d.contractor().substr(0, 64));
     t->set_reporter_name(c.owner_name());
     t->set_reporter_phone(c.owner_phone());
-    out.push_back(Call("tickets", kCreateTicket, std::move(r)));
+    out.push_back(Call("tickets", kCreateTicketMethod, std::move(r), d.name()));
   }
   return out;
 }

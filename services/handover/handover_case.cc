@@ -4,6 +4,7 @@
 #include <set>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/kit/civil_text.h"
@@ -51,6 +52,21 @@ absl::Status CheckDefect(const std::string& f, const v1::Defect& d,
   return absl::OkStatus();
 }
 
+absl::Status CheckArea(const std::string& field, absl::string_view area) {
+  // "98.37": digits, at most two decimals, above zero.
+  const size_t dot = area.find('.');
+  const absl::string_view whole = area.substr(0, dot);
+  const absl::string_view frac = dot == absl::string_view::npos ? "" : area.substr(dot + 1);
+  bool digits = !whole.empty() && whole.size() <= 6 && frac.size() <= 2 &&
+                (dot == absl::string_view::npos || !frac.empty());
+  for (char c : whole) digits = digits && absl::ascii_isdigit(c);
+  for (char c : frac) digits = digits && absl::ascii_isdigit(c);
+  if (!digits || area.find_first_not_of("0.") == absl::string_view::npos) {
+    return FieldError(field, "square metres above 0, up to 2 decimals (\"98.37\")");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::vector<v1::ChecklistItem> DefaultChecklist() {
@@ -70,6 +86,23 @@ std::vector<v1::ChecklistItem> DefaultChecklist() {
     out.push_back(std::move(item));
   }
   return out;
+}
+
+absl::StatusOr<v1::HandoverCase> NewCase(absl::string_view prefix, const v1::HandoverCase& in) {
+  const std::string p(prefix);
+  RETURN_IF_ERROR(kit::CheckUnitId(p + "unit", in.unit()));
+  RETURN_IF_ERROR(kit::CheckText(p + "owner_name", in.owner_name(), 200, true));
+  RETURN_IF_ERROR(kit::CheckPhone(p + "owner_phone", in.owner_phone(), true));
+  RETURN_IF_ERROR(kit::CheckText(p + "building", in.building(), 64, true));
+  RETURN_IF_ERROR(CheckArea(p + "billable_area", in.billable_area()));
+  v1::HandoverCase body;
+  body.set_unit(in.unit());
+  body.set_owner_name(in.owner_name());
+  body.set_owner_phone(in.owner_phone());
+  body.set_building(in.building());
+  body.set_billable_area(in.billable_area());
+  body.set_state(v1::NOT_SCHEDULED);
+  return body;
 }
 
 absl::Status Schedule(v1::HandoverCase& c, const v1::Appointment& appointment) {
@@ -106,7 +139,10 @@ absl::Status Inspect(v1::HandoverCase& c, const v1::HandoverBatch& batch,
   for (const std::string& code : codes) {
     if (!seen.count(code)) return FieldError("checklist", absl::StrCat("no result for '", code, "'"));
   }
-  const absl::CivilDay today = absl::ToCivilDay(now, absl::UTCTimeZone());
+  // Due dates are the site's days, as the batch's appointments are.
+  absl::TimeZone zone;
+  if (!absl::LoadTimeZone(batch.time_zone(), &zone)) zone = absl::UTCTimeZone();
+  const absl::CivilDay today = absl::ToCivilDay(now, zone);
   std::set<std::string> with_defect;
   for (size_t i = 0; i < defects.size(); ++i) {
     RETURN_IF_ERROR(CheckDefect(absl::StrCat("defects[", i, "]"), defects[i], codes, today));

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
@@ -26,6 +27,13 @@ namespace v1 = ::estate::handover::v1;
 // What a batch checks when its creator names nothing: the items of a
 // joint inspection of a new home.
 std::vector<v1::ChecklistItem> DefaultChecklist();
+
+// A new case from what a client gives of it (unit, owner_name, owner_phone,
+// building, billable_area), NOT_SCHEDULED; the rest is left out.
+// Completion sends these on to the register, billing and tickets, so they
+// are checked here, where every way of making a case passes. Errors name
+// `prefix` + the field ("handover_case.unit").
+absl::StatusOr<v1::HandoverCase> NewCase(absl::string_view prefix, const v1::HandoverCase& in);
 
 // An inspection is booked (or moved): from NOT_SCHEDULED, SCHEDULED or
 // REFUSED the case becomes SCHEDULED; in RECTIFYING it is the re-inspection

@@ -1,10 +1,11 @@
 #include "services/handover/handover_service.h"
 
 #include <algorithm>
+#include <chrono>
 #include <optional>
 #include <utility>
+#include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "services/handover/batch.h"
 #include "services/handover/completion.h"
@@ -31,43 +32,25 @@ constexpr int kMaxKeys = 20;
 constexpr int kMaxHousehold = 20;
 constexpr int kMaxReadings = 10;
 
-// What the register and billing accept, checked here so that completion's
-// calls are not refused for the form of what the case carries.
-absl::Status CheckUnitId(absl::string_view field, absl::string_view unit) {
-  if (unit.empty() || unit.size() > 64) return FieldError(field, "required, at most 64 characters");
-  for (char c : unit) {
-    // What the register, billing and tickets all accept.
-    if (!absl::ascii_isalnum(c) && c != '-' && c != '.') {
-      return FieldError(field, "letters, digits, '-' and '.' (as the register writes it)");
+// The case as the API shows it, given its effects: their progress added.
+v1::HandoverCase ViewOf(const store::CaseRow& row,
+                        const std::vector<store::EffectState>& effects) {
+  v1::HandoverCase out = row.body;
+  int pending = 0;
+  for (const store::EffectState& e : effects) {
+    if (!e.result.empty() && !e.subject.empty()) {
+      for (v1::Defect& d : *out.mutable_defects()) {
+        if (d.name() == e.subject) d.set_ticket(e.result);
+      }
+    }
+    if (e.dead) {
+      out.add_needs_attention(absl::StrCat(e.what, ": ", e.last_error));
+    } else if (!e.delivered) {
+      ++pending;
     }
   }
-  return absl::OkStatus();
-}
-
-absl::Status CheckPhone(absl::string_view field, absl::string_view phone, bool required) {
-  if (required && phone.empty()) return FieldError(field, "required");
-  if (phone.size() > 32) return FieldError(field, "at most 32 characters");
-  for (char c : phone) {
-    if (!absl::ascii_isdigit(c) && c != '+' && c != '-' && c != ' ' && c != '(' && c != ')') {
-      return FieldError(field, "digits, spaces and + - ( )");
-    }
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckArea(absl::string_view field, absl::string_view area) {
-  // "98.37": digits, at most two decimals, above zero.
-  const size_t dot = area.find('.');
-  const absl::string_view whole = area.substr(0, dot);
-  const absl::string_view frac = dot == absl::string_view::npos ? "" : area.substr(dot + 1);
-  bool digits = !whole.empty() && whole.size() <= 6 && frac.size() <= 2 &&
-                (dot == absl::string_view::npos || !frac.empty());
-  for (char c : whole) digits = digits && absl::ascii_isdigit(c);
-  for (char c : frac) digits = digits && absl::ascii_isdigit(c);
-  if (!digits || area.find_first_not_of("0.") == absl::string_view::npos) {
-    return FieldError(field, "square metres above 0, up to 2 decimals (\"98.37\")");
-  }
-  return absl::OkStatus();
+  out.set_effects_pending(pending);
+  return out;
 }
 
 }  // namespace
@@ -83,18 +66,8 @@ HandoverService::HandoverService(kit::Db& db, const kit::Clock& clock,
                      .Register(registry)) {}
 
 absl::StatusOr<v1::HandoverCase> HandoverService::View(kit::Conn& c, const store::CaseRow& row) {
-  v1::HandoverCase out = row.body;
   ASSIGN_OR_RETURN(std::vector<store::EffectState> effects, store::EffectsOf(c, row.id));
-  int pending = 0;
-  for (const store::EffectState& e : effects) {
-    if (e.dead) {
-      out.add_needs_attention(absl::StrCat(e.what, ": ", e.last_error));
-    } else if (!e.delivered) {
-      ++pending;
-    }
-  }
-  out.set_effects_pending(pending);
-  return out;
+  return ViewOf(row, effects);
 }
 
 // --- batches -------------------------------------------------------------------
@@ -154,18 +127,8 @@ grpc::Status HandoverService::CreateHandoverCase(grpc::ServerContext* ctx,
   if (batch->site != *site) {
     return ToGrpc(FieldError("handover_case.batch", "must be a batch of the parent site"));
   }
-  RETURN_GRPC_IF_ERROR(CheckUnitId("handover_case.unit", in.unit()));
-  RETURN_GRPC_IF_ERROR(kit::CheckText("handover_case.owner_name", in.owner_name(), 200, true));
-  RETURN_GRPC_IF_ERROR(CheckPhone("handover_case.owner_phone", in.owner_phone(), true));
-  RETURN_GRPC_IF_ERROR(kit::CheckText("handover_case.building", in.building(), 64, true));
-  RETURN_GRPC_IF_ERROR(CheckArea("handover_case.billable_area", in.billable_area()));
-  v1::HandoverCase body;
-  body.set_unit(in.unit());
-  body.set_owner_name(in.owner_name());
-  body.set_owner_phone(in.owner_phone());
-  body.set_building(in.building());
-  body.set_billable_area(in.billable_area());
-  body.set_state(v1::NOT_SCHEDULED);
+  absl::StatusOr<v1::HandoverCase> body = NewCase("handover_case.", in);
+  if (!body.ok()) return ToGrpc(body.status());
   const std::string actor = kit::CallerOf(*ctx);
   return ToGrpc(kit::IdempotentWrite(
       db_, kit::DeadlineOf(*ctx), "CreateHandoverCase", req->request_id(), *req, resp,
@@ -175,10 +138,8 @@ grpc::Status HandoverService::CreateHandoverCase(grpc::ServerContext* ctx,
           return FieldError("handover_case.batch", "no such batch");
         }
         RETURN_IF_ERROR(b.status());
-        const absl::Time now = clock_.Now();
-        ASSIGN_OR_RETURN(int64_t id, store::InsertCase(c, *site, batch->id, body, now));
-        RETURN_IF_ERROR(store::AddEvent(c, *site, id, "created", v1::CASE_STATE_UNSPECIFIED,
-                                        v1::NOT_SCHEDULED, actor, in.unit(), now));
+        ASSIGN_OR_RETURN(int64_t id, store::CreateCase(c, *site, batch->id, *body, actor,
+                                                        in.unit(), clock_.Now()));
         ASSIGN_OR_RETURN(store::CaseRow row, store::ReadCase(c, *site, id, false));
         ASSIGN_OR_RETURN(*resp, View(c, row));
         return absl::OkStatus();
@@ -194,7 +155,29 @@ grpc::Status HandoverService::GetHandoverCase(grpc::ServerContext* ctx,
         ASSIGN_OR_RETURN(store::CaseRow row, store::ReadCase(c, ref.site, ref.id, false));
         return View(c, row);
       },
-      [&](v1::HandoverCase& out) { *resp = std::move(out); }));
+      [&](v1::HandoverCase& out) {
+        *resp = std::move(out);
+        AddTicketStates(*ctx, *resp);
+      }));
+}
+
+void HandoverService::AddTicketStates(const grpc::ServerContext& ctx, v1::HandoverCase& c) {
+  if (tickets_ == nullptr) return;
+  // A read for the person looking at the case, not a change: asked
+  // directly, briefly, and left out if tickets is slow or down.
+  const auto budget = std::min(ctx.deadline(), std::chrono::system_clock::now() +
+                                                   std::chrono::milliseconds(500));
+  for (v1::Defect& d : *c.mutable_defects()) {
+    if (d.ticket().empty()) continue;
+    grpc::ClientContext call;
+    call.set_deadline(budget);
+    call.AddMetadata("x-estate-caller", "service:handover");
+    ::estate::tickets::v1::GetTicketRequest req;
+    req.set_name(d.ticket());
+    ::estate::tickets::v1::Ticket ticket;
+    if (!tickets_->GetTicket(&call, req, &ticket).ok()) return;
+    d.set_ticket_state(::estate::tickets::v1::TicketStatus_Name(ticket.status()));
+  }
 }
 
 grpc::Status HandoverService::ListHandoverCases(grpc::ServerContext* ctx,
@@ -216,11 +199,14 @@ grpc::Status HandoverService::ListHandoverCases(grpc::ServerContext* ctx,
       [&](kit::Conn& c, const kit::Page& page) -> absl::StatusOr<std::vector<v1::HandoverCase>> {
         ASSIGN_OR_RETURN(std::vector<store::CaseRow> rows,
                          store::ListCases(c, f, page.after, page.size + 1));
+        // The page's effects in one read, not one per case.
+        std::vector<int64_t> ids;
+        ids.reserve(rows.size());
+        for (const store::CaseRow& row : rows) ids.push_back(row.id);
+        ASSIGN_OR_RETURN(store::EffectsByCase effects, store::EffectsOfCases(c, ids));
         std::vector<v1::HandoverCase> out;
-        for (const store::CaseRow& row : rows) {
-          ASSIGN_OR_RETURN(v1::HandoverCase v, View(c, row));
-          out.push_back(std::move(v));
-        }
+        out.reserve(rows.size());
+        for (const store::CaseRow& row : rows) out.push_back(ViewOf(row, effects[row.id]));
         return out;
       },
       [](const v1::HandoverCase& v) { return kit::IdOf(v.name().substr(v.name().rfind('/') + 1)); },
@@ -235,6 +221,13 @@ absl::Status HandoverService::MoveCase(grpc::ServerContext& ctx, absl::string_vi
                                        const google::protobuf::Message& req, const char* type,
                                        Move move, v1::HandoverCase* resp) {
   ASSIGN_OR_RETURN(kit::SiteId ref, kit::ParseSiteId(name_field, name, "handoverCases"));
+  return MoveCase(ctx, ref, etag, request_id, method, req, type, std::move(move), resp);
+}
+
+absl::Status HandoverService::MoveCase(grpc::ServerContext& ctx, const kit::SiteId& ref,
+                                       const std::string& etag, const std::string& request_id,
+                                       const char* method, const google::protobuf::Message& req,
+                                       const char* type, Move move, v1::HandoverCase* resp) {
   RETURN_IF_ERROR(kit::CheckRequestId(request_id));
   if (etag.empty()) return FieldError("etag", "required (from the last read)");
   const std::string actor = kit::CallerOf(ctx);
@@ -306,11 +299,10 @@ grpc::Status HandoverService::FixDefect(grpc::ServerContext* ctx, const v1::FixD
   absl::StatusOr<std::vector<std::string>> ids =
       kit::ParseName("defect", req->defect(), {"sites", "handoverCases", "defects"});
   if (!ids.ok()) return ToGrpc(ids.status());
-  const std::string case_name = absl::StrCat("sites/", (*ids)[0], "/handoverCases/", (*ids)[1]);
+  const kit::SiteId case_ref{(*ids)[0], kit::IdOf((*ids)[1])};
   const int64_t defect_id = kit::IdOf((*ids)[2]);
   return ToGrpc(MoveCase(
-      *ctx, "defect", case_name, req->etag(), req->request_id(), "FixDefect", *req,
-      "defect_fixed",
+      *ctx, case_ref, req->etag(), req->request_id(), "FixDefect", *req, "defect_fixed",
       [&](kit::Conn&, store::CaseRow& row, std::string* detail) -> absl::Status {
         RETURN_IF_ERROR(handover::FixDefect(row.body, defect_id, clock_.Now()));
         *detail = req->defect();
@@ -404,26 +396,25 @@ grpc::Status HandoverService::CompleteHandover(grpc::ServerContext* ctx,
     RETURN_GRPC_IF_ERROR(
         kit::CheckText(f + ".display_name", req->household(i).display_name(), 200, true));
     RETURN_GRPC_IF_ERROR(kit::CheckText(f + ".relation", req->household(i).relation(), 64, false));
-    RETURN_GRPC_IF_ERROR(CheckPhone(f + ".phone", req->household(i).phone(), false));
+    RETURN_GRPC_IF_ERROR(kit::CheckPhone(f + ".phone", req->household(i).phone(), false));
   }
   RETURN_GRPC_IF_ERROR(
       kit::CheckText("emergency_contact", req->emergency_contact(), 200, false));
-  std::string site_of_name;
-  if (absl::StatusOr<kit::SiteId> ref = kit::ParseSiteId("name", req->name(), "handoverCases");
-      ref.ok()) {
-    site_of_name = ref->site;
-  }
+  // The name is parsed once, for the keys' site and for the move. A malformed
+  // name is reported after the keys are checked (each then fails its site).
+  const absl::StatusOr<kit::SiteId> ref = kit::ParseSiteId("name", req->name(), "handoverCases");
+  const std::string site_of_name = ref.ok() ? ref->site : "";
   for (int i = 0; i < req->keys_size(); ++i) {
     const std::string f = absl::StrCat("keys[", i, "]");
     absl::StatusOr<kit::SiteId> key = kit::ParseSiteId(f, req->keys(i), "keys");
     if (!key.ok()) return ToGrpc(key.status());
     if (key->site != site_of_name) return ToGrpc(FieldError(f, "must be a key of the case's site"));
   }
+  if (!ref.ok()) return ToGrpc(ref.status());
   int64_t effects = 0;
   std::string site;
   grpc::Status s = ToGrpc(MoveCase(
-      *ctx, "name", req->name(), req->etag(), req->request_id(), "CompleteHandover", *req,
-      "completed",
+      *ctx, *ref, req->etag(), req->request_id(), "CompleteHandover", *req, "completed",
       [&](kit::Conn& c, store::CaseRow& row, std::string* detail) -> absl::Status {
         ASSIGN_OR_RETURN(store::BatchRow batch, store::ReadBatch(c, row.site, row.batch_id));
         absl::TimeZone zone;
@@ -438,6 +429,7 @@ grpc::Status HandoverService::CompleteHandover(grpc::ServerContext* ctx,
         for (const std::string& k : req->keys()) row.body.add_keys(k);
         for (const v1::HouseholdMember& m : req->household()) *row.body.add_household() = m;
         row.body.set_emergency_contact(req->emergency_contact());
+        row.body.set_owner_moves_in(req->owner_moves_in());
         RETURN_IF_ERROR(Complete(row.body, date.value_or(today), accepted_on, today, now));
         // The effects commit with the state change or not at all; the
         // outbox delivers each once, whenever its service is up.
@@ -446,7 +438,8 @@ grpc::Status HandoverService::CompleteHandover(grpc::ServerContext* ctx,
                                                                call.method, *call.request, now));
           RETURN_IF_ERROR(store::AddEffect(
               c, row.id, outbox_id,
-              absl::StrCat(call.target, " ", call.method.substr(call.method.rfind('/') + 1))));
+              absl::StrCat(call.target, " ", call.method.substr(call.method.rfind('/') + 1)),
+              call.subject));
           ++effects;
         }
         site = row.site;
@@ -494,6 +487,16 @@ HandoverService* RegisterHandover(kit::ServiceHost& host, const kit::Clock& cloc
   kit::OutboxOptions relay;
   relay.poll_interval = options.relay_interval;
   relay.probe_interval = options.relay_interval;
+  // A warranty ticket's name, kept against its defect when it is made.
+  relay.on_delivered = [](kit::Conn& c, const kit::DeliveredCall& call) -> absl::Status {
+    if (call.method != kCreateTicketMethod) return absl::OkStatus();
+    ::estate::tickets::v1::Ticket ticket;
+    if (!ticket.ParseFromString(call.response)) return absl::OkStatus();  // nothing to link
+    return store::SetEffectResult(c, call.id, ticket.name());
+  };
+  if (auto it = options.peers.find("tickets"); it != options.peers.end()) {
+    raw->tickets_ = ::estate::tickets::v1::TicketService::NewStub(it->second);
+  }
   raw->relay_ = std::make_unique<kit::OutboxRelay>(host.db(), clock, std::move(options.peers),
                                                    &host.registry(), relay);
   raw->relay_->set_caller("service:handover");

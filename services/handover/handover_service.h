@@ -7,6 +7,7 @@
 #include <string>
 
 #include "estate/handover/v1/handover.grpc.pb.h"
+#include "estate/tickets/v1/tickets.grpc.pb.h"
 #include "grpcpp/channel.h"
 #include "prometheus/counter.h"
 #include "prometheus/registry.h"
@@ -16,6 +17,7 @@
 #include "services/kit/host.h"
 #include "services/kit/outbox.h"
 #include "services/kit/outbox_admin.h"
+#include "services/kit/validate.h"
 
 namespace handover {
 
@@ -70,6 +72,13 @@ class HandoverService final : public v1::HandoverService::Service {
                                 v1::HandoverCase* resp) override;
   grpc::Status ListCaseEvents(grpc::ServerContext* ctx, const v1::ListCaseEventsRequest* req,
                               v1::ListCaseEventsResponse* resp) override;
+  // In handover_import.cc.
+  grpc::Status ImportHandoverCases(grpc::ServerContext* ctx,
+                                   const v1::ImportHandoverCasesRequest* req,
+                                   v1::ImportHandoverCasesResponse* resp) override;
+  // In handover_reports.cc.
+  grpc::Status GetHandoverReport(grpc::ServerContext* ctx, const v1::GetHandoverReportRequest* req,
+                                 v1::HandoverReport* resp) override;
   grpc::Status ListOutboxEntries(grpc::ServerContext* ctx,
                                  const estate::api::v1::ListOutboxEntriesRequest* req,
                                  estate::api::v1::ListOutboxEntriesResponse* resp) override;
@@ -83,10 +92,16 @@ class HandoverService final : public v1::HandoverService::Service {
   friend HandoverService* RegisterHandover(kit::ServiceHost& host, const kit::Clock& clock,
                                            HandoverOptions options);
 
-  // One move of a case: parse `name`, claim `request_id`, lock the case,
-  // check `etag`, apply `move` (which may write more through the
-  // connection), save, add the timeline line `type`, answer with the case.
+  // One move of the case `ref`: claim `request_id`, lock the case, check
+  // `etag`, apply `move` (which may write more through the connection), save,
+  // add the timeline line `type`, answer with the case.
   using Move = std::function<absl::Status(kit::Conn&, store::CaseRow&, std::string* detail)>;
+  absl::Status MoveCase(grpc::ServerContext& ctx, const kit::SiteId& ref, const std::string& etag,
+                        const std::string& request_id, const char* method,
+                        const google::protobuf::Message& req, const char* type, Move move,
+                        v1::HandoverCase* resp);
+  // The same for the case named `name` (INVALID_ARGUMENT naming `name_field`
+  // if it is not a case's name).
   absl::Status MoveCase(grpc::ServerContext& ctx, absl::string_view name_field,
                         const std::string& name, const std::string& etag,
                         const std::string& request_id, const char* method,
@@ -94,11 +109,15 @@ class HandoverService final : public v1::HandoverService::Service {
                         v1::HandoverCase* resp);
   // The case as the API shows it: its effects' progress added.
   absl::StatusOr<v1::HandoverCase> View(kit::Conn& c, const store::CaseRow& row);
+  // Each linked warranty ticket's state, asked of tickets within a short
+  // budget; whatever is not answered stays empty.
+  void AddTicketStates(const grpc::ServerContext& ctx, v1::HandoverCase& c);
 
   kit::Db& db_;
   const kit::Clock& clock_;
   kit::OutboxAdmin outbox_;
   std::unique_ptr<kit::OutboxRelay> relay_;
+  std::unique_ptr<::estate::tickets::v1::TicketService::Stub> tickets_;  // null: not configured
   prometheus::Family<prometheus::Counter>& completed_;
 };
 

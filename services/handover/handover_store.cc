@@ -1,5 +1,8 @@
 #include "services/handover/handover_store.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "services/kit/etag.h"
 #include "services/kit/proto_time.h"
@@ -23,20 +26,13 @@ constexpr kit::UniqueKeys kSlotKeys{{
      "appointment: the inspector is booked for that slot; choose another"},
 }};
 
-template <typename T>
-absl::StatusOr<T> Parse(const std::string& blob) {
-  T out;
-  if (!out.ParseFromString(blob)) return absl::InternalError("stored record does not parse");
-  return out;
-}
-
 constexpr char kBatchColumns[] = "id, site, spec, version, created_at";
 
 absl::StatusOr<BatchRow> BatchOf(const Row& r) {
   BatchRow b;
   b.id = r.Int(0);
   b.site = r.Str(1);
-  ASSIGN_OR_RETURN(b.spec, Parse<v1::HandoverBatch>(r.Str(2)));
+  ASSIGN_OR_RETURN(b.spec, kit::ParseStored<v1::HandoverBatch>(r.Str(2)));
   b.version = r.Int(3);
   b.spec.set_name(absl::StrCat("sites/", b.site, "/handoverBatches/", b.id));
   b.spec.set_etag(kit::Etag(b.version));
@@ -51,7 +47,7 @@ absl::StatusOr<CaseRow> CaseOf(const Row& r) {
   row.id = r.Int(0);
   row.site = r.Str(1);
   row.batch_id = r.Int(2);
-  ASSIGN_OR_RETURN(row.body, Parse<v1::HandoverCase>(r.Str(4)));
+  ASSIGN_OR_RETURN(row.body, kit::ParseStored<v1::HandoverCase>(r.Str(4)));
   row.body.set_state(static_cast<v1::CaseState>(r.Int(3)));
   row.version = r.Int(5);
   row.body.set_name(absl::StrCat("sites/", row.site, "/handoverCases/", row.id));
@@ -114,6 +110,23 @@ absl::StatusOr<int64_t> InsertCase(Conn& c, const std::string& site, int64_t bat
       "INSERT INTO handover_cases (site, batch_id, unit, state, body, created_at, updated_at) "
       "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
       {site, batch_id, body.unit(), static_cast<int>(body.state()), StoredBody(body), now, now}));
+}
+
+absl::StatusOr<int64_t> CreateCase(Conn& c, const std::string& site, int64_t batch_id,
+                                   const v1::HandoverCase& body, const std::string& actor,
+                                   const std::string& detail, absl::Time now) {
+  ASSIGN_OR_RETURN(int64_t id, InsertCase(c, site, batch_id, body, now));
+  RETURN_IF_ERROR(AddEvent(c, site, id, "created", v1::CASE_STATE_UNSPECIFIED, body.state(), actor,
+                           detail, now));
+  return id;
+}
+
+absl::StatusOr<std::map<std::string, int64_t>> CaseBatchByUnit(Conn& c, const std::string& site) {
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   c.Query("SELECT unit, batch_id FROM handover_cases WHERE site = ?", {site}));
+  std::map<std::string, int64_t> out;
+  for (const Row& r : rows) out.emplace(r.Str(0), r.Int(1));
+  return out;
 }
 
 absl::StatusOr<CaseRow> ReadCase(Conn& c, const std::string& site, int64_t id, bool for_update) {
@@ -207,25 +220,84 @@ absl::StatusOr<std::vector<v1::CaseEvent>> ListEvents(Conn& c, int64_t case_id, 
   return out;
 }
 
-absl::Status AddEffect(Conn& c, int64_t case_id, int64_t outbox_id, const std::string& what) {
+absl::StatusOr<std::vector<BatchEvent>> EventsOfBatch(Conn& c, const std::string& site,
+                                                      int64_t batch_id,
+                                                      const std::vector<std::string>& types) {
+  if (types.empty()) return std::vector<BatchEvent>();
+  std::string in_list = "?";
+  std::vector<SqlParam> params = {site, batch_id};
+  for (size_t i = 0; i < types.size(); ++i) {
+    if (i > 0) in_list += ", ?";
+    params.emplace_back(types[i]);
+  }
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   c.Query(absl::StrCat("SELECT e.case_id, e.type, e.created_at "
+                                        "FROM handover_cases k "
+                                        "JOIN handover_case_events e ON e.case_id = k.id "
+                                        "WHERE k.site = ? AND k.batch_id = ? AND e.type IN (",
+                                        in_list, ") ORDER BY e.id"),
+                           params));
+  std::vector<BatchEvent> out;
+  out.reserve(rows.size());
+  for (const Row& r : rows) out.push_back({r.Int(0), r.Str(1), r.Time(2)});
+  return out;
+}
+
+absl::Status AddEffect(Conn& c, int64_t case_id, int64_t outbox_id, const std::string& what,
+                       const std::string& subject) {
   return c
-      .Exec("INSERT INTO handover_case_effects (case_id, outbox_id, what) VALUES (?, ?, ?)",
-            {case_id, outbox_id, what.substr(0, 200)})
+      .Exec("INSERT INTO handover_case_effects (case_id, outbox_id, what, subject) "
+            "VALUES (?, ?, ?, ?)",
+            {case_id, outbox_id, what.substr(0, 200), subject.substr(0, 200)})
+      .status();
+}
+
+absl::Status SetEffectResult(Conn& c, int64_t outbox_id, const std::string& result) {
+  return c
+      .Exec("UPDATE handover_case_effects SET result = ? WHERE outbox_id = ?",
+            {result.substr(0, 200), outbox_id})
       .status();
 }
 
 absl::StatusOr<std::vector<EffectState>> EffectsOf(Conn& c, int64_t case_id) {
-  // Delivered outbox rows are purged after their retention: a row that is
-  // gone was delivered.
-  ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   c.Query("SELECT e.what, o.id IS NULL OR o.delivered_at IS NOT NULL, "
-                           "COALESCE(o.dead, FALSE), COALESCE(o.last_error, '') "
-                           "FROM handover_case_effects e LEFT JOIN outbox o ON o.id = e.outbox_id "
-                           "WHERE e.case_id = ? ORDER BY e.outbox_id",
-                           {case_id}));
-  std::vector<EffectState> out;
-  for (const Row& r : rows) {
-    out.push_back({r.Str(0), r.Int(1) != 0, r.Int(2) != 0, r.Str(3)});
+  ASSIGN_OR_RETURN(EffectsByCase by_case, EffectsOfCases(c, {case_id}));
+  auto it = by_case.find(case_id);
+  if (it == by_case.end()) return std::vector<EffectState>();
+  return std::move(it->second);
+}
+
+absl::StatusOr<EffectsByCase> EffectsOfCases(Conn& c, const std::vector<int64_t>& case_ids) {
+  static_assert(kMaxEffectCases == 8 * 4 * 4 * 4, "the IN lists are 8, 32, 128 or 512 long");
+  EffectsByCase out;
+  for (size_t begin = 0; begin < case_ids.size(); begin += kMaxEffectCases) {
+    const size_t n = std::min(kMaxEffectCases, case_ids.size() - begin);
+    // The IN list is padded with the last id to one of a few lengths, so a
+    // page of any size prepares one of four statements.
+    size_t slots = 8;
+    while (slots < n) slots *= 4;
+    std::string in_list = "?";
+    std::vector<SqlParam> params;
+    params.reserve(slots);
+    for (size_t i = 0; i < slots; ++i) {
+      if (i > 0) in_list += ", ?";
+      params.emplace_back(case_ids[begin + std::min(i, n - 1)]);
+    }
+    // Delivered outbox rows are purged after their retention: a row that is
+    // gone was delivered.
+    ASSIGN_OR_RETURN(
+        std::vector<Row> rows,
+        c.Query(absl::StrCat("SELECT e.case_id, e.what, "
+                             "o.id IS NULL OR o.delivered_at IS NOT NULL, "
+                             "COALESCE(o.dead, FALSE), COALESCE(o.last_error, ''), e.subject, e.result "
+                             "FROM handover_case_effects e "
+                             "LEFT JOIN outbox o ON o.id = e.outbox_id "
+                             "WHERE e.case_id IN (",
+                             in_list, ") ORDER BY e.case_id, e.outbox_id"),
+                params));
+    for (const Row& r : rows) {
+      out[r.Int(0)].push_back(
+          {r.Str(1), r.Int(2) != 0, r.Int(3) != 0, r.Str(4), r.Str(5), r.Str(6)});
+    }
   }
   return out;
 }

@@ -4,7 +4,9 @@
 // All of the handover service's SQL. Functions take a borrowed connection;
 // transactions belong to the caller.
 
+#include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -41,6 +43,15 @@ struct CaseRow {
 };
 absl::StatusOr<int64_t> InsertCase(kit::Conn& c, const std::string& site, int64_t batch_id,
                                    const v1::HandoverCase& body, absl::Time now);
+// InsertCase and the first line of the case's timeline ("created", by
+// `actor`, saying `detail`): how every case comes to be.
+absl::StatusOr<int64_t> CreateCase(kit::Conn& c, const std::string& site, int64_t batch_id,
+                                   const v1::HandoverCase& body, const std::string& actor,
+                                   const std::string& detail, absl::Time now);
+// The batch id of every case of the site, by unit (a unit has one case on
+// a site).
+absl::StatusOr<std::map<std::string, int64_t>> CaseBatchByUnit(kit::Conn& c,
+                                                                const std::string& site);
 absl::StatusOr<CaseRow> ReadCase(kit::Conn& c, const std::string& site, int64_t id,
                                  bool for_update);
 // Writes body and state, and moves the version on.
@@ -66,15 +77,39 @@ absl::Status AddEvent(kit::Conn& c, const std::string& site, int64_t case_id,
 absl::StatusOr<std::vector<v1::CaseEvent>> ListEvents(kit::Conn& c, int64_t case_id, int64_t after,
                                                       int limit);
 
+// The timeline lines of every case of a batch whose type is one of `types`,
+// oldest first, in one statement whatever the batch's size (its report
+// reads the cases themselves with ListCases).
+struct BatchEvent {
+  int64_t case_id = 0;
+  std::string type;
+  absl::Time time;
+};
+absl::StatusOr<std::vector<BatchEvent>> EventsOfBatch(kit::Conn& c, const std::string& site,
+                                                      int64_t batch_id,
+                                                      const std::vector<std::string>& types);
+
 // A completion's outbox rows, and where each stands.
-absl::Status AddEffect(kit::Conn& c, int64_t case_id, int64_t outbox_id, const std::string& what);
+absl::Status AddEffect(kit::Conn& c, int64_t case_id, int64_t outbox_id, const std::string& what,
+                       const std::string& subject);
+// What the peer made of the effect delivered by outbox row `outbox_id` (a
+// ticket's name).
+absl::Status SetEffectResult(kit::Conn& c, int64_t outbox_id, const std::string& result);
 struct EffectState {
   std::string what;
   bool delivered = false;
   bool dead = false;
   std::string last_error;
+  std::string subject;
+  std::string result;
 };
 absl::StatusOr<std::vector<EffectState>> EffectsOf(kit::Conn& c, int64_t case_id);
+// The effects of each of `case_ids` (a listed page) by case id, each case's
+// in the order EffectsOf gives; a case without effects has no entry. One
+// statement for up to kMaxEffectCases ids (a page of any size), more for more.
+inline constexpr size_t kMaxEffectCases = 512;
+using EffectsByCase = std::map<int64_t, std::vector<EffectState>>;
+absl::StatusOr<EffectsByCase> EffectsOfCases(kit::Conn& c, const std::vector<int64_t>& case_ids);
 
 }  // namespace handover::store
 

@@ -3,8 +3,12 @@
 #include <string>
 #include <vector>
 
+#include "estate/archives/v1/archives.pb.h"
+#include "estate/billing/v1/billing.pb.h"
+#include "estate/tickets/v1/tickets.pb.h"
 #include "gtest/gtest.h"
 #include "services/handover/batch.h"
+#include "services/handover/completion.h"
 #include "services/handover/handover_case.h"
 #include "services/kit/proto_time.h"
 
@@ -195,6 +199,79 @@ TEST_F(HandoverCaseTest, ARefusingOwnerCanBookAgainAndAHeldCaseResumesWhereItWas
   ASSERT_TRUE(Resume(case_).ok());
   EXPECT_EQ(case_.state(), v1::SCHEDULED);
   EXPECT_TRUE(case_.hold_reason().empty());
+}
+
+TEST_F(HandoverCaseTest, CompletionAsksEachServiceForItsPartInOrder) {
+  InspectWithTwoDefects();
+  ASSERT_TRUE(FixDefect(case_, 1, At(15, 10)).ok());
+  ASSERT_TRUE(Accept(case_, "Liu Wei", "sig://1", At(15, 11)).ok());
+  case_.set_owner_name("Liu Wei");
+  case_.set_owner_phone("+86 139 0000 0801");
+  case_.set_building("B2");
+  case_.set_billable_area("98.37");
+  case_.add_keys("sites/harbin-b/keys/3");
+  v1::HouseholdMember* spouse = case_.add_household();
+  spouse->set_display_name("Chen Jing");
+  spouse->set_relation("spouse");
+  case_.set_emergency_contact("Liu Min +86 139 0000 0802");
+  v1::MeterReading* water = case_.add_opening_readings();
+  water->set_meter("water");
+  water->set_value("12.5");
+  ASSERT_TRUE(Complete(case_, absl::CivilDay(2026, 6, 16), absl::CivilDay(2026, 6, 15),
+                       absl::CivilDay(2026, 6, 16), At(16, 9))
+                  .ok());
+
+  const std::vector<PeerCall> calls = CompletionCalls(case_, batch_, "harbin-b");
+  std::vector<std::string> methods;
+  for (const PeerCall& c : calls) {
+    methods.push_back(c.target + " " + c.method.substr(c.method.rfind('/') + 1));
+  }
+  EXPECT_EQ(methods, (std::vector<std::string>{
+                         "archives CreateParty", "archives CreateParty", "archives CreateParty",
+                         "archives SetUnitOccupancy", "archives HandOverKey",
+                         "billing CreateAccount", "billing RecordMeterReading",
+                         "tickets CreateTicket"}))
+      << "owner, spouse, emergency contact; the account before its reading; the crack only";
+  ASSERT_EQ(calls.size(), 8u);
+  const auto& occupancy =
+      dynamic_cast<const ::estate::archives::v1::SetUnitOccupancyRequest&>(*calls[3].request);
+  EXPECT_EQ(occupancy.name(), "sites/harbin-b/units/B-2-0801");
+  EXPECT_EQ(occupancy.occupancy(), ::estate::archives::v1::VACANT_OWNED)
+      << "the owner has not said they move in";
+  EXPECT_EQ(occupancy.reference(), "handover sites/harbin-b/handoverCases/7");
+  const auto& account =
+      dynamic_cast<const ::estate::billing::v1::CreateAccountRequest&>(*calls[5].request);
+  EXPECT_EQ(account.account_id(), "B-2-0801");
+  EXPECT_EQ(account.account().fee_start(), "2026-06-16");
+  EXPECT_EQ(account.account().payer_name(), "Liu Wei");
+  const auto& reading =
+      dynamic_cast<const ::estate::billing::v1::RecordMeterReadingRequest&>(*calls[6].request);
+  EXPECT_EQ(reading.reading().read_on(), "2026-06-16") << "the baseline is the handover day";
+  const auto& ticket =
+      dynamic_cast<const ::estate::tickets::v1::CreateTicketRequest&>(*calls[7].request);
+  EXPECT_EQ(ticket.ticket().assignee(), "Harbin No. 3 Construction");
+  EXPECT_EQ(calls[7].subject, "sites/harbin-b/handoverCases/7/defects/2")
+      << "the ticket is linked back to the crack";
+
+  case_.set_owner_moves_in(true);
+  const std::vector<PeerCall> moving_in = CompletionCalls(case_, batch_, "harbin-b");
+  EXPECT_EQ(dynamic_cast<const ::estate::archives::v1::SetUnitOccupancyRequest&>(
+                *moving_in[3].request)
+                .occupancy(),
+            ::estate::archives::v1::OWNER_OCCUPIED);
+}
+
+TEST_F(HandoverCaseTest, DueDatesAreTheSitesDays) {
+  ASSERT_TRUE(Schedule(case_, Slot(8, 10)).ok());
+  std::vector<v1::ChecklistResult> results = AllPass(batch_);
+  Fail(results, "walls");
+  v1::Defect crack = DefectIn("walls", "hall, crack");
+  // 01:00 on 8 June in Harbin is still 7 June in UTC: the 7th is past.
+  crack.set_due_date("2026-06-07");
+  EXPECT_EQ(Inspect(case_, batch_, results, {crack}, 1, At(8, 1)).message(),
+            "defects[0].due_date: must not be before the inspection");
+  crack.set_due_date("2026-06-08");
+  ASSERT_TRUE(Inspect(case_, batch_, results, {crack}, 1, At(8, 1)).ok());
 }
 
 TEST_F(HandoverCaseTest, TheFeeStartsNeitherBeforeTheSignatureNorInTheFuture) {

@@ -317,7 +317,8 @@ TEST_F(HandoverTest, AnAreaBCaseFromBookingToTheOwnersAccountKeysAndWarrantyTick
   grpc::Status s = stub_->CompleteHandover(Context().get(), done, &c);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(c.state(), v1::COMPLETED);
-  EXPECT_EQ(c.effects_pending(), 5) << "owner, key, account, reading, one warranty ticket";
+  EXPECT_EQ(c.effects_pending(), 6)
+      << "owner, occupancy, key, account, reading, one warranty ticket";
   const v1::HandoverCase delivered = AwaitEffects(c.name());
   EXPECT_EQ(delivered.effects_pending(), 0);
   EXPECT_TRUE(delivered.needs_attention().empty());
@@ -364,6 +365,18 @@ TEST_F(HandoverTest, AnAreaBCaseFromBookingToTheOwnersAccountKeysAndWarrantyTick
   EXPECT_EQ(repairs.tickets(0).category(), "warranty");
   EXPECT_EQ(repairs.tickets(0).assignee(), "Harbin No. 3 Construction");
   EXPECT_EQ(repairs.tickets(0).unit(), "B-2-0801");
+  // The case links the crack to its ticket and shows the ticket's status.
+  const v1::HandoverCase linked = Get(c.name());
+  EXPECT_EQ(linked.defects(0).ticket(), "") << "the seepage was fixed before acceptance";
+  EXPECT_EQ(linked.defects(1).ticket(), repairs.tickets(0).name());
+  EXPECT_EQ(linked.defects(1).ticket_state(),
+            tickets::TicketStatus_Name(repairs.tickets(0).status()));
+  // The unit is the owner's now, empty until they move in.
+  archives::GetUnitRequest gu;
+  gu.set_name(absl::StrCat("sites/", kSite, "/units/B-2-0801"));
+  archives::Unit unit;
+  ASSERT_TRUE(archives_stub_->GetUnit(Context().get(), gu, &unit).ok());
+  EXPECT_EQ(unit.occupancy(), archives::VACANT_OWNED);
 
   // The timeline, with who did what.
   v1::ListCaseEventsRequest le;
@@ -480,6 +493,246 @@ TEST_F(HandoverTest, BadRequestsNameTheFieldAndWriteNothing) {
 
   EXPECT_EQ(sql_->Scalar("SELECT COUNT(*) FROM handover_case_events", {}), events);
   EXPECT_EQ(Get(c.name()).state(), v1::NOT_SCHEDULED);
+}
+
+// Five cases of one batch moved on the fake clock through two weeks; every
+// number below is counted by hand from the moves.
+TEST_F(HandoverTest, TheReportCountsTheBatchWeekByWeek) {
+  const v1::HandoverBatch batch = NewBatch();
+  v1::HandoverCase a = NewCase(batch, "R-1-0101");
+  v1::HandoverCase b = NewCase(batch, "R-1-0102");
+  v1::HandoverCase c = NewCase(batch, "R-1-0103");
+  NewCase(batch, "R-1-0104");  // never booked
+  v1::HandoverCase e = NewCase(batch, "R-1-0105");
+  // Slots no other test of the suite books.
+  ASSERT_TRUE(Schedule(&a, 9, 11, "inspector-qian").ok());   // week of 06-08
+  ASSERT_TRUE(Schedule(&b, 11, 15, "inspector-qian").ok());  // week of 06-08
+  ASSERT_TRUE(Schedule(&c, 16, 11, "inspector-qian").ok());  // week of 06-15
+  ASSERT_TRUE(Schedule(&e, 17, 16, "inspector-qian").ok());  // week of 06-15
+
+  // a: inspected 06-09 with two defects, the seepage fixed two days later,
+  // signed six days after the inspection, handed over 06-16 with the crack
+  // left to a warranty ticket.
+  clock_->Set(At(9, 10));
+  ASSERT_TRUE(Inspect(&a, batch, /*defects=*/true).ok());
+  clock_->Set(At(11, 10));
+  v1::FixDefectRequest fix;
+  fix.set_defect(a.defects(0).name());  // the seepage
+  fix.set_etag(a.etag());
+  fix.set_request_id(NewRequestId());
+  ASSERT_TRUE(stub_->FixDefect(Context().get(), fix, &a).ok());
+  clock_->Set(At(15, 10));
+  ASSERT_TRUE(Accept(&a).ok());
+  clock_->Set(At(16, 9));
+  v1::CompleteHandoverRequest done;
+  done.set_name(a.name());
+  done.set_etag(a.etag());
+  done.set_request_id(NewRequestId());
+  done.set_handover_date("2026-06-16");
+  grpc::Status s = stub_->CompleteHandover(Context().get(), done, &a);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  // b: inspected clean 06-10, signed a day later, handed over 06-12.
+  clock_->Set(At(10, 14));
+  ASSERT_TRUE(Inspect(&b, batch, /*defects=*/false).ok());
+  clock_->Set(At(11, 14));
+  ASSERT_TRUE(Accept(&b).ok());
+  clock_->Set(At(12, 9));
+  done.set_name(b.name());
+  done.set_etag(b.etag());
+  done.set_request_id(NewRequestId());
+  done.set_handover_date("");
+  s = stub_->CompleteHandover(Context().get(), done, &b);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  // c: inspected 06-16 with two defects, refused 06-17.
+  clock_->Set(At(16, 10));
+  ASSERT_TRUE(Inspect(&c, batch, /*defects=*/true).ok());
+  clock_->Set(At(17, 10));
+  v1::RefuseHandoverRequest refuse;
+  refuse.set_name(c.name());
+  refuse.set_etag(c.etag());
+  refuse.set_request_id(NewRequestId());
+  refuse.set_reason("the late-delivery compensation");
+  ASSERT_TRUE(stub_->RefuseHandover(Context().get(), refuse, &c).ok());
+
+  clock_->Set(At(30, 12));
+  v1::GetHandoverReportRequest req;
+  req.set_batch(batch.name());
+  req.set_return_visit_after_days(14);
+  v1::HandoverReport r;
+  s = stub_->GetHandoverReport(Context().get(), req, &r);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(r.as_of(), "2026-06-30");
+  EXPECT_EQ(r.cases(), 5);
+  ASSERT_EQ(r.weeks_size(), 2);
+  // appointments a, b; inspected a, b; signed b; completed b
+  EXPECT_EQ(r.weeks(0).week(), "2026-06-08");
+  EXPECT_EQ(r.weeks(0).appointments(), 2);
+  EXPECT_EQ(r.weeks(0).inspected(), 2);
+  EXPECT_EQ(r.weeks(0).accepted(), 1);
+  EXPECT_EQ(r.weeks(0).refused(), 0);
+  EXPECT_EQ(r.weeks(0).completed(), 1);
+  // appointments c, e; inspected c; signed a; refused c; completed a
+  EXPECT_EQ(r.weeks(1).week(), "2026-06-15");
+  EXPECT_EQ(r.weeks(1).appointments(), 2);
+  EXPECT_EQ(r.weeks(1).inspected(), 1);
+  EXPECT_EQ(r.weeks(1).accepted(), 1);
+  EXPECT_EQ(r.weeks(1).refused(), 1);
+  EXPECT_EQ(r.weeks(1).completed(), 1);
+  EXPECT_EQ(r.totals().appointments(), 4);
+  EXPECT_EQ(r.totals().inspected(), 3);
+  EXPECT_EQ(r.totals().accepted(), 2);
+  EXPECT_EQ(r.totals().refused(), 1);
+  EXPECT_EQ(r.totals().completed(), 2);
+
+  ASSERT_EQ(r.not_taken_over_size(), 3);
+  EXPECT_EQ(r.not_taken_over(0).unit(), "R-1-0103");
+  EXPECT_EQ(r.not_taken_over(0).state(), v1::REFUSED);
+  EXPECT_EQ(r.not_taken_over(1).unit(), "R-1-0104");
+  EXPECT_EQ(r.not_taken_over(1).state(), v1::NOT_SCHEDULED);
+  EXPECT_TRUE(r.not_taken_over(1).never_booked());
+  EXPECT_EQ(r.not_taken_over(2).unit(), "R-1-0105");
+  EXPECT_EQ(r.not_taken_over(2).state(), v1::SCHEDULED);
+  EXPECT_FALSE(r.not_taken_over(2).never_booked());
+  EXPECT_EQ(r.never_booked(), 1);
+
+  // a's seepage fixed and crack ticketed; c's two open.
+  ASSERT_EQ(r.defects_by_category_size(), 2);
+  EXPECT_EQ(r.defects_by_category(0).key(), "walls");
+  EXPECT_EQ(r.defects_by_category(0).open(), 1);
+  EXPECT_EQ(r.defects_by_category(0).fixed(), 0);
+  EXPECT_EQ(r.defects_by_category(0).ticketed(), 1);
+  EXPECT_EQ(r.defects_by_category(1).key(), "waterproofing");
+  EXPECT_EQ(r.defects_by_category(1).open(), 1);
+  EXPECT_EQ(r.defects_by_category(1).fixed(), 1);
+  EXPECT_EQ(r.defects_by_category(1).ticketed(), 0);
+  ASSERT_EQ(r.defects_by_contractor_size(), 1);
+  EXPECT_EQ(r.defects_by_contractor(0).key(), "Harbin No. 3 Construction");
+  EXPECT_EQ(r.defect_totals().open(), 2);
+  EXPECT_EQ(r.defect_totals().fixed(), 1);
+  EXPECT_EQ(r.defect_totals().ticketed(), 1);
+  // Signed 6.0 (a) and 1.0 (b) days after inspection; the seepage fixed in 2.0.
+  EXPECT_EQ(r.median_days_inspection_to_acceptance(), "3.5");
+  EXPECT_EQ(r.median_days_defect_to_fix(), "2.0");
+
+  // Handed over 06-12 (b) and 06-16 (a): both at least 14 days before 06-30.
+  ASSERT_EQ(r.return_visits_size(), 2);
+  EXPECT_EQ(r.return_visits(0).unit(), "R-1-0102");
+  EXPECT_EQ(r.return_visits(0).handover_date(), "2026-06-12");
+  EXPECT_EQ(r.return_visits(0).days_since_handover(), 18);
+  EXPECT_EQ(r.return_visits(0).warranty_tickets(), 0);
+  EXPECT_EQ(r.return_visits(1).unit(), "R-1-0101");
+  EXPECT_EQ(r.return_visits(1).days_since_handover(), 14);
+  EXPECT_EQ(r.return_visits(1).warranty_tickets(), 1);
+  EXPECT_EQ(r.return_visits(1).owner_name(), "Liu Wei");
+  EXPECT_EQ(r.return_visits(1).owner_phone(), "+86 139 0000 0801");
+
+  req.set_return_visit_after_days(15);
+  ASSERT_TRUE(stub_->GetHandoverReport(Context().get(), req, &r).ok());
+  ASSERT_EQ(r.return_visits_size(), 1);
+  EXPECT_EQ(r.return_visits(0).unit(), "R-1-0102");
+  req.clear_return_visit_after_days();
+  ASSERT_TRUE(stub_->GetHandoverReport(Context().get(), req, &r).ok());
+  EXPECT_EQ(r.return_visit_after_days(), 30);
+  EXPECT_EQ(r.return_visits_size(), 0) << "neither was handed over by 05-31";
+
+  req.set_return_visit_after_days(-1);
+  s = stub_->GetHandoverReport(Context().get(), req, &r);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message().rfind("return_visit_after_days:", 0), 0u) << s.error_message();
+  req.set_return_visit_after_days(0);
+  req.set_batch(absl::StrCat("sites/", kSite, "/handoverBatches/999999"));
+  EXPECT_EQ(stub_->GetHandoverReport(Context().get(), req, &r).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+constexpr char kBuyerListHeader[] =
+    "unit,building,floor,number,area_m2,layout,occupancy,party_role,party_name,party_phone,"
+    "party_id_number,party_email\n";
+
+TEST_F(HandoverTest, ABuyerListBecomesTheBatchsCasesOnceAndAllOrNothing) {
+  const v1::HandoverBatch batch = NewBatch();
+  NewCase(batch, "I-1-0101");  // made by hand before the list came
+  const auto run_import = [&](const std::string& batch_name, const std::string& rows,
+                          const std::string& request_id, v1::ImportHandoverCasesResponse* out) {
+    v1::ImportHandoverCasesRequest req;
+    req.set_batch(batch_name);
+    req.set_csv(absl::StrCat(kBuyerListHeader, rows));
+    req.set_request_id(request_id);
+    return stub_->ImportHandoverCases(Context().get(), req, out);
+  };
+  const std::string list =
+      "I-1-0101,B2,1,0101,98.37,3b2b,vacant,owner,Liu Wei,139 0000 0101,,\n"
+      "I-1-0102,B2,1,0102,89.5,2b1b,vacant,owner,Zhang Min,139 0000 0102,,\n"
+      "I-1-0102,B2,1,0102,89.5,2b1b,vacant,tenant,Zhao Lei,139 0000 0112,,\n"
+      "I-1-0103,B2,1,0103,102,3b2b,vacant,,Sun Li,'+86 139 0000 0103,,\n"
+      "I-1-0104,B2,1,0104,98.37,3b2b,vacant,,,,,\n";
+  const std::string first_id = NewRequestId();
+  v1::ImportHandoverCasesResponse out;
+  grpc::Status s = run_import(batch.name(), list, first_id, &out);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(out.cases_created(), 2) << "I-1-0102 and I-1-0103; I-1-0104 has no owner";
+  EXPECT_EQ(out.cases_skipped(), 1) << "I-1-0101 had its case";
+
+  v1::ListHandoverCasesRequest lc;
+  lc.set_parent(absl::StrCat("sites/", kSite));
+  lc.set_batch(batch.name());
+  v1::ListHandoverCasesResponse cases;
+  ASSERT_TRUE(stub_->ListHandoverCases(Context().get(), lc, &cases).ok());
+  ASSERT_EQ(cases.cases_size(), 3);
+  const v1::HandoverCase& imported = cases.cases(2);
+  EXPECT_EQ(imported.unit(), "I-1-0103");
+  EXPECT_EQ(imported.owner_name(), "Sun Li");
+  EXPECT_EQ(imported.owner_phone(), "+86 139 0000 0103");
+  EXPECT_EQ(imported.building(), "B2");
+  EXPECT_EQ(imported.billable_area(), "102.00");
+  EXPECT_EQ(imported.state(), v1::NOT_SCHEDULED);
+  EXPECT_EQ(cases.cases(1).billable_area(), "89.50");
+  v1::ListCaseEventsRequest le;
+  le.set_parent(imported.name());
+  v1::ListCaseEventsResponse events;
+  ASSERT_TRUE(stub_->ListCaseEvents(Context().get(), le, &events).ok());
+  ASSERT_EQ(events.events_size(), 1);
+  EXPECT_EQ(events.events(0).type(), "created");
+  EXPECT_EQ(events.events(0).detail(), "I-1-0103 (buyer list, line 5)");
+
+  // The same request again: the first answer, nothing more written.
+  const int64_t total = sql_->Scalar("SELECT COUNT(*) FROM handover_cases", {});
+  ASSERT_TRUE(run_import(batch.name(), list, first_id, &out).ok());
+  EXPECT_EQ(out.cases_created(), 2);
+  EXPECT_EQ(out.cases_skipped(), 1);
+  EXPECT_EQ(sql_->Scalar("SELECT COUNT(*) FROM handover_cases", {}), total);
+
+  // The list updated with one more sale: only that unit is new.
+  const std::string updated =
+      absl::StrCat(list, "I-1-0105,B2,1,0105,98.37,3b2b,vacant,owner,Qian Yu,139 0000 0105,,\n");
+  ASSERT_TRUE(run_import(batch.name(), updated, NewRequestId(), &out).ok());
+  EXPECT_EQ(out.cases_created(), 1);
+  EXPECT_EQ(out.cases_skipped(), 3);
+
+  // A bad row fails the whole list, naming its line and column.
+  const int64_t before = sql_->Scalar("SELECT COUNT(*) FROM handover_cases", {});
+  s = run_import(batch.name(),
+             "I-1-0106,B2,1,0106,98.37,3b2b,vacant,owner,Wu Hao,139 0000 0106,,\n"
+             "I-1-0107,B2,1,0107,98.37,3b2b,vacant,owner,Zheng Yi,call me,,\n",
+             NewRequestId(), &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(),
+            "csv: line 3, party_phone: may hold only digits, spaces and + - ( )");
+  EXPECT_EQ(sql_->Scalar("SELECT COUNT(*) FROM handover_cases", {}), before);
+
+  // A unit whose case is in another batch is not moved, and nothing of
+  // that list is written either.
+  const v1::HandoverBatch other = NewBatch();
+  s = run_import(other.name(),
+             "I-1-0108,B2,1,0108,98.37,3b2b,vacant,owner,Feng Lan,139 0000 0108,,\n"
+             "I-1-0102,B2,1,0102,89.5,2b1b,vacant,owner,Zhang Min,139 0000 0102,,\n",
+             NewRequestId(), &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(s.error_message(),
+            absl::StrCat("csv: line 3, unit: I-1-0102 already has a case in ", batch.name()));
+  EXPECT_EQ(sql_->Scalar("SELECT COUNT(*) FROM handover_cases", {}), before);
 }
 
 }  // namespace
