@@ -9,10 +9,6 @@
 // Writes in flight at the kill (some of them in COMMIT) are what this is
 // about: the driver used to report a COMMIT lost with the connection as
 // committed. tools/crash-test runs this many times in a row.
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -30,76 +26,23 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "tests/support/in_process.h"
+#include "tests/support/service_process.h"
 #include "tests/support/test_db.h"
-
-extern char** environ;
 
 namespace {
 
 using testing_support::AdminScalar;
 using testing_support::Context;
 using testing_support::FreePort;
-using testing_support::HealthStatus;
 using testing_support::NewRequestId;
 using testing_support::RunTool;
+using testing_support::ServiceProcess;
 using testing_support::TestDatabase;
 namespace billing = estate::billing::v1;
 namespace tickets = estate::tickets::v1;
 
 constexpr int kWritersPerService = 4;
 constexpr char kSite[] = "sites/crash";
-
-// A service binary started as a child process; SIGKILLed when dropped.
-class ServiceProcess {
- public:
-  ServiceProcess(const std::string& binary, const kit::DbOptions& db, const std::string& log) {
-    grpc_port_ = FreePort();
-    const std::vector<std::string> args = {
-        binary, absl::StrCat("--grpc_addr=127.0.0.1:", grpc_port_),
-        absl::StrCat("--metrics_addr=127.0.0.1:", FreePort())};
-    std::vector<std::string> env;
-    for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
-    env.push_back(absl::StrCat("ESTATE_DB_PORT=", db.port));
-    env.push_back("ESTATE_DB_USER=" + db.user);
-    env.push_back("ESTATE_DB_NAME=" + db.schema);
-    env.push_back("ESTATE_DB_PASSWORD=" + db.password);
-    std::vector<char*> argv, envp;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-    envp.push_back(nullptr);
-    posix_spawn_file_actions_t files;
-    posix_spawn_file_actions_init(&files);
-    posix_spawn_file_actions_addopen(&files, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&files, 1, 2);
-    if (posix_spawn(&pid_, binary.c_str(), &files, nullptr, argv.data(), envp.data()) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&files);
-    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", grpc_port_),
-                                   grpc::InsecureChannelCredentials());
-  }
-  ~ServiceProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  bool started() const { return pid_ > 0; }
-  std::shared_ptr<grpc::Channel> channel() { return channel_; }
-  // Polls gRPC health until SERVING, up to `limit`.
-  bool AwaitServing(absl::Duration limit) {
-    const absl::Time give_up = absl::Now() + limit;
-    while (absl::Now() < give_up) {
-      if (HealthStatus(*channel_) == 1) return true;
-      absl::SleepFor(absl::Milliseconds(50));
-    }
-    return false;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int grpc_port_ = 0;
-  std::shared_ptr<grpc::Channel> channel_;
-};
 
 // One write the load made: what it asked and what it was first told.
 struct Write {
@@ -120,10 +63,9 @@ class CrashUnderLoadTest : public ::testing::Test {
     db_ = std::make_unique<TestDatabase>(port_);
     tickets_db_ = db_->FreshSchema("crash_tickets");
     billing_db_ = db_->FreshSchema("crash_billing");
-    const std::string bin = absl::StrCat(ESTATE_BUILD_DIR, "/bin/");
-    tickets_ = std::make_unique<ServiceProcess>(bin + "estate-tickets", tickets_db_,
+    tickets_ = std::make_unique<ServiceProcess>("tickets", tickets_db_,
                                                 dir_ + "/tickets.log");
-    billing_ = std::make_unique<ServiceProcess>(bin + "estate-billing", billing_db_,
+    billing_ = std::make_unique<ServiceProcess>("billing", billing_db_,
                                                 dir_ + "/billing.log");
     ASSERT_TRUE(tickets_->started() && billing_->started());
     ASSERT_TRUE(tickets_->AwaitServing(absl::Seconds(20))) << "see " << dir_ << "/tickets.log";

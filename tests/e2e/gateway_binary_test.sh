@@ -15,7 +15,7 @@ api_key="$(sed -n 's/^key (.*): //p' <<<"$key_out")"
 printf '{"api_keys": [%s]}\n' "$(sed -n 's/^entry for --api_keys_file: //p' <<<"$key_out")" > "$work/keys.json"
 t_port=$(free_port); t_metrics=$(free_port); http_port=$(free_port); grpc_port=$(free_port)
 b_port=$(free_port); b_metrics=$(free_port); a_port=$(free_port); a_metrics=$(free_port)
-c_port=$(free_port); c_metrics=$(free_port)
+c_port=$(free_port); c_metrics=$(free_port); h_port=$(free_port); h_metrics=$(free_port)
 
 ESTATE_DB_PORT=$ESTATE_TEST_DB_PORT ESTATE_DB_USER=$schema ESTATE_DB_NAME=$schema ESTATE_DB_PASSWORD=pw-$$ \
   "$bindir/estate-tickets" --grpc_addr=127.0.0.1:$t_port --metrics_addr=127.0.0.1:$t_metrics --log_level=debug \
@@ -35,12 +35,21 @@ ESTATE_DB_PORT=$ESTATE_TEST_DB_PORT ESTATE_DB_USER=$schema ESTATE_DB_NAME=$schem
   "$bindir/estate-cleaning" --grpc_addr=127.0.0.1:$c_port --metrics_addr=127.0.0.1:$c_metrics --log_level=debug --log_format=json \
   --tickets_addr=127.0.0.1:$t_port >"$work/cleaning.log" 2>&1 &
 cleaning_pid=$!
-ESTATE_BACKENDS="archives=127.0.0.1:$a_port,billing=127.0.0.1:$b_port,cleaning=127.0.0.1:$c_port,tickets=127.0.0.1:$t_port" \
+# Handover has a schema of its own: its outbox table must not be cleaning's,
+# or either relay could deliver the other's calls (as the other).
+"${admin[@]}" -e "CREATE DATABASE ${schema}_h; GRANT ALL ON ${schema}_h.* TO '$schema'@'127.0.0.1';"
+ESTATE_DB_PORT=$ESTATE_TEST_DB_PORT ESTATE_DB_USER=$schema ESTATE_DB_NAME=${schema}_h ESTATE_DB_PASSWORD=pw-$$ \
+  "$bindir/estate-handover" --grpc_addr=127.0.0.1:$h_port --metrics_addr=127.0.0.1:$h_metrics \
+  --archives_addr=127.0.0.1:$a_port --billing_addr=127.0.0.1:$b_port --tickets_addr=127.0.0.1:$t_port \
+  >"$work/handover.log" 2>&1 &
+handover_pid=$!
+ESTATE_BACKENDS="archives=127.0.0.1:$a_port,billing=127.0.0.1:$b_port,cleaning=127.0.0.1:$c_port,handover=127.0.0.1:$h_port,tickets=127.0.0.1:$t_port" \
   "$bindir/estate-gateway" --http_addr=127.0.0.1:$http_port --grpc_addr=127.0.0.1:$grpc_port \
   --jwt_hs256_secret_file="$work/secret" --api_keys_file="$work/keys.json" >"$work/gateway.log" 2>&1 &
 gw_pid=$!
 cleanup() {
-  kill -9 "$gw_pid" "$tickets_pid" "$billing_pid" "$archives_pid" "$cleaning_pid" 2>/dev/null
+  kill -9 "$gw_pid" "$tickets_pid" "$billing_pid" "$archives_pid" "$cleaning_pid" "$handover_pid" 2>/dev/null
+  "${admin[@]}" -e "DROP DATABASE IF EXISTS ${schema}_h;"
   drop_schema
 }
 trap cleanup EXIT
@@ -95,6 +104,7 @@ check "gateway gRPC health" "$probe" health 127.0.0.1:$grpc_port
 check "reflection through the gateway lists billing" grep -qx estate.billing.v1.BillingService <<<"$services"
 check "reflection through the gateway lists archives" grep -qx estate.archives.v1.ArchivesService <<<"$services"
 check "reflection through the gateway lists cleaning" grep -qx estate.cleaning.v1.CleaningService <<<"$services"
+check "reflection through the gateway lists handover" grep -qx estate.handover.v1.HandoverService <<<"$services"
 check "cleaning answers through the gateway" bash -c "curl -fs -H 'Authorization: Bearer $token' '$api/sites/north/cleaningSettings' | grep -q '\"timeZone\":\"UTC\"'"
 finance="$("$bindir/estatectl" token --secret_file="$work/secret" --site=north --role=finance --sub=cashier-wu)"
 check "billing answers through the gateway" bash -c "curl -fs -H 'Authorization: Bearer $finance' '$api/sites/north/billingSettings' | grep -q '\"currencyCode\":\"CNY\"'"
@@ -107,6 +117,6 @@ wait "$gw_pid"; rc=$?
 check "SIGTERM stops the gateway cleanly" test "$rc" -eq 0
 
 if [ "$failed" -gt 0 ]; then
-  for f in gateway cleaning tickets; do echo "--- $f log (tail)"; tail -20 "$work/$f.log"; done
+  for f in gateway cleaning handover tickets; do echo "--- $f log (tail)"; tail -20 "$work/$f.log"; done
 fi
 finish

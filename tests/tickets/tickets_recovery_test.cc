@@ -176,11 +176,13 @@ TEST_F(RecoveryTest, ShutdownLetsAnInFlightCallFinishAndRefusesNewOnes) {
            << in_flight.error_code() << " " << in_flight.error_message();
   }
   std::thread stopper([&] { server_->Shutdown(); });
-  // Stopping has begun once health no longer says SERVING.
-  ASSERT_TRUE(WaitFor([&] { return testing_support::HealthStatus(*server_->channel()) != 1; },
-                      absl::Seconds(10)));
+  // Health says NOT_SERVING a moment before the server stops taking calls
+  // (a call sent in between is still served, as it should be); from then
+  // on new calls are refused while the held assignment is still running.
   v1::Ticket out;
-  EXPECT_FALSE(CreateOne(&out, absl::Seconds(1)).ok()) << "a new call was accepted while stopping";
+  EXPECT_TRUE(WaitFor([&] { return !CreateOne(&out, absl::Seconds(1)).ok(); }, absl::Seconds(10)))
+      << "new calls were still accepted while stopping";
+  EXPECT_FALSE(answered.HasBeenNotified()) << "the held call ended before it was let go";
   release.Notify();
   caller.join();
   stopper.join();
