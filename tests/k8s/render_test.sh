@@ -97,10 +97,11 @@ ok "promtool check rules $rules"
 # 503s are not counted as errors), billing's (a stuck bill run, the
 # collection ratio, reversal spikes, the shared gRPC alerts covering billing),
 # archives' (keys overdue for an hour, the shared gRPC alerts covering
-# archives) and cleaning's (items below their reorder point, signed slips not
+# archives), cleaning's (items below their reorder point, signed slips not
 # posted, the outbox backlog to tickets, the shared gRPC alerts covering
-# cleaning).
-for rules_tests in tests/k8s/gateway-rules.test.yaml tests/k8s/billing-rules.test.yaml tests/k8s/archives-rules.test.yaml tests/k8s/cleaning-rules.test.yaml; do
+# cleaning) and handover's (the shared outbox alerts per peer, which are its
+# only outbox alerts, and the shared gRPC alerts covering handover).
+for rules_tests in tests/k8s/gateway-rules.test.yaml tests/k8s/billing-rules.test.yaml tests/k8s/archives-rules.test.yaml tests/k8s/cleaning-rules.test.yaml tests/k8s/handover-rules.test.yaml; do
   [[ -f "$rules_tests" ]] || fail "$rules_tests is missing"
 done
 for rules_tests in tests/k8s/*-rules.test.yaml; do
@@ -177,7 +178,7 @@ def seconds(duration):
 # Service, PodDisruptionBudget, database user and schema estate_<name>, its
 # password in Secret estate-<name>-db, image estate/<name>.
 SERVICES = {"tickets": (50052, 9102), "billing": (50051, 9101), "archives": (50053, 9103),
-            "cleaning": (50055, 9105)}
+            "cleaning": (50055, 9105), "handover": (50054, 9104)}
 
 
 def service_flags(name):
@@ -353,6 +354,21 @@ def check_overlay(env_name, want_replicas):
     secrets = {d["metadata"]["name"]: d for d in docs if d.get("kind") == "Secret"}
     if env_name == "prod":
         check(not secrets, f"{p} no Secret objects rendered (they must pre-exist), got {sorted(secrets)}")
+
+    # Outbox peers (flags --<peer>_addr: cleaning's tickets, handover's
+    # archives, billing and tickets). Each must be set, to the peer's rendered
+    # headless Service as in the gateway's ESTATE_BACKENDS: with the default
+    # 127.0.0.1 address a pod starts and serves, and its outbox never delivers.
+    for name in SERVICES:
+        dep = find(docs, "Deployment", name)
+        c = by_name(dep["spec"]["template"]["spec"].get("containers")).get(name) or {}
+        env = {e["name"]: e.get("value") for e in c.get("env") or []}
+        peer_flags = {f[:-len("_addr")] for f in service_flags(name) if f.endswith("_addr") and f[:-len("_addr")] in SERVICES}
+        peers = {peer: env.get(f"ESTATE_{peer.upper()}_ADDR") for peer in sorted(peer_flags)}
+        want = {peer: f"dns:///{svcs[peer]['metadata']['name']}.{svcs[peer]['metadata']['namespace']}.svc.cluster.local:{SERVICES[peer][0]}"
+                for peer in peers}
+        check(peers == want and all(svcs[peer]["spec"].get("clusterIP") == "None" for peer in peers),
+              f"{p} [{name}] every peer address is the peer's headless Service (want {want}, got {peers})")
 
     # Each Service and PodDisruptionBudget selects the pods of exactly one
     # Deployment (selectors of new services must not overlap old ones).
@@ -624,6 +640,8 @@ DASHBOARD_METRICS = {
     "estate_db_up",
     "estate_db_transaction_retries_total",
     "estate_outbox_pending",
+    "estate_outbox_dead",
+    "estate_outbox_oldest_pending_seconds",
     "estate_outbox_deliveries_total",
     "estate_tickets_open",
     "estate_tickets_sla_breached_total",
@@ -645,6 +663,7 @@ DASHBOARD_METRICS = {
     "estate_cleaning_stock_value_minor",
     "estate_cleaning_issue_slips_waiting",
     "estate_cleaning_tasks_missed_total",
+    "estate_handover_cases_completed_total",
 }
 DASHBOARD_HISTOGRAMS = {
     "http_request_duration_seconds",
@@ -791,6 +810,16 @@ def check_dashboards(mon):
               and all(f'job="{name}"' in e for e in svc_exprs if "estate_db_" in e),
               f"{p} {n} has database panels (up, pool, query latency) for job=\"{name}\" (uses {sorted(db_used)})")
 
+    # Handover has no dashboard of its own: its row in estate-services.json
+    # shows every estate_handover_* metric and, per peer, the outbox gauges the
+    # estate-outbox alerts read (they are its only outbox alerts).
+    n = "estate-services.json"
+    handover_exprs = [e for w, e in exprs if w.startswith(f"{n}:") and 'job="handover"' in e]
+    used = set().union(set(), *(promql_metric_names(e) for e in handover_exprs))
+    own = {m for m in DASHBOARD_METRICS | DASHBOARD_HISTOGRAMS if m.startswith("estate_handover_")}
+    want = own | {"estate_outbox_dead", "estate_outbox_oldest_pending_seconds"}
+    check(own and want <= used, f"{p} {n} has a handover row using {sorted(want)} (missing: {sorted(want - used)})")
+
     # Each expression parses as PromQL (variables substituted).
     rule_file = f"{tmp}/dashboard-exprs.rules.yaml"
     with open(rule_file, "w") as fh:
@@ -913,17 +942,27 @@ def main():
           ['max by (job, site) (estate_cleaning_issue_slips_waiting{job="cleaning", stage="posting"}) > 0'], "warning", "4h")
     alert("CleaningOutboxBacklog", ['max by (job) (estate_outbox_pending{job="cleaning"}) > 0'], "warning", "15m")
 
+    # Handover. Its outbox is covered by the shared estate-outbox alerts, which
+    # must therefore not be narrowed to some jobs.
+    alert("HandoverDown", ['up{job="handover"}', "==0"], "critical", "2m")
+    alert("HandoverAbsent", ['absent(up{job="handover"})'], "critical", "5m")
+    alert("HandoverDatabaseDown", ['estate_db_up{job="handover"}', "==0"], "critical", "2m")
+    alert("OutboxDeadRows", ["max by (job, target) (estate_outbox_dead) > 0"], "critical", "1m")
+    alert("OutboxDeliveryStalled", ["max by (job, target) (estate_outbox_oldest_pending_seconds) > 900"], "critical", "5m")
+
     # Every alert of a service that reads the service's metrics names its job
     # in each selector (so a second scrape job of the same pods does not
     # double them).
-    for prefix, job in (("Billing", "billing"), ("Archives", "archives"), ("Cleaning", "cleaning")):
+    for prefix, job in (("Billing", "billing"), ("Archives", "archives"), ("Cleaning", "cleaning"),
+                        ("Handover", "handover")):
         for name, a in alerts.items():
             if name.startswith(prefix):
                 sels = re.findall(r"\b(\w+)\{([^}]*)\}", norm(a["expr"]))
                 bad = [m for m, labels in sels if f'job="{job}"' not in labels]
                 check(sels and not bad, f"[rules] {name}: every selector has job=\"{job}\" (not: {bad})")
     groups = {g.get("name"): g for g in rules.get("groups") or []}
-    for name, prefix in (("estate-billing", "Billing"), ("estate-archives", "Archives"), ("estate-cleaning", "Cleaning")):
+    for name, prefix in (("estate-billing", "Billing"), ("estate-archives", "Archives"), ("estate-cleaning", "Cleaning"),
+                         ("estate-handover", "Handover")):
         names = [r.get("alert") for r in (groups.get(name) or {}).get("rules") or []]
         check(names and all(n and n.startswith(prefix) for n in names),
               f"[rules] group {name} holds the {prefix}* alerts (got {names})")

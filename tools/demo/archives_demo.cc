@@ -11,9 +11,14 @@
 // its due time), one back, one handed over to its owner, one lost. Every
 // write carries a request id derived from the site and the step, so an
 // interrupted load replays what it did and does the rest.
+//
+// Area B's forty new flats (buildings B1 and B2, tools/demo/area_b.h) are
+// registered vacant, with a spare set, a master set and an access card each
+// in the cabinet, for the handover demo to hand over to their buyers.
 
 #include <functional>
 #include <iostream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,6 +30,7 @@
 #include "absl/time/clock.h"
 #include "estate/archives/v1/archives.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "tools/demo/area_b.h"
 #include "tools/demo/step_ids.h"
 
 ABSL_FLAG(std::string, archives_addr, "127.0.0.1:50053", "host:port of the archives service.");
@@ -181,6 +187,83 @@ void LoadArchiveRoom(Stub& stub, const std::string& parent, const StepId& id) {
             << "of box 1-F1 with " << audit.missing_documents_size() << " missing\n";
 }
 
+// Unlike building 1's steps, these look at what is there before writing, so
+// that a load long after the request ids' claims have expired (a day) still
+// adds nothing twice: the import is all or nothing, so one B1 unit in the
+// register means all forty are; keys are created by tag, which is unique.
+void LoadAreaB(Stub& stub, const std::string& parent, const StepId& id) {
+  const std::vector<demo::AreaBUnit> units = demo::AreaBUnits();
+  v1::ListUnitsRequest list;
+  list.set_parent(parent);
+  list.set_building(units.front().building);
+  list.set_page_size(1);
+  v1::ListUnitsResponse listed;
+  Must(Call(stub, &Stub::ListUnits, list, &listed), "ListUnits");
+  if (listed.units_size() == 0) {
+    // No owners yet: each is registered when the flat is handed over.
+    std::string csv = "unit,building,floor,number,area_m2,layout,occupancy\n";
+    for (const demo::AreaBUnit& u : units) {
+      absl::StrAppend(&csv, u.id, ",", u.building, ",", u.floor, ",", u.number, ",", u.area_m2,
+                      ",\"", u.layout, "\",vacant\n");
+    }
+    v1::ImportUnitsRequest req;
+    req.set_parent(parent);
+    req.set_csv(csv);
+    req.set_request_id(id("register/import-area-b"));
+    v1::ImportUnitsResponse report;
+    Must(Call(stub, &Stub::ImportUnits, req, &report), "ImportUnits (Area B)");
+    if (report.errors_size() > 0) {
+      Must(grpc::Status(grpc::StatusCode::INTERNAL, report.errors(0).DebugString()),
+           "ImportUnits (Area B)");
+    }
+  }
+
+  std::set<std::string> tags;
+  v1::ListKeysRequest keys;
+  keys.set_parent(parent);
+  keys.set_page_size(500);
+  for (;;) {
+    v1::ListKeysResponse page;
+    Must(Call(stub, &Stub::ListKeys, keys, &page), "ListKeys");
+    for (const v1::Key& k : page.keys()) tags.insert(k.tag());
+    if (page.next_page_token().empty()) break;
+    keys.set_page_token(page.next_page_token());
+  }
+  struct Kind {
+    const char* prefix;
+    const char* suffix;
+    v1::KeyKind kind;
+    bool master;
+  };
+  const Kind kinds[] = {{"K-", "-A", v1::UNIT_KEY, false},
+                        {"K-", "-M", v1::UNIT_KEY, true},
+                        {"C-", "", v1::ACCESS_CARD, false}};
+  int slot = 0;  // counted for every key, so that a key's slot never depends on what exists
+  int created = 0;
+  for (const demo::AreaBUnit& u : units) {
+    for (const Kind& k : kinds) {
+      const std::string tag = absl::StrCat(k.prefix, u.id, k.suffix);
+      const int n = slot++;
+      if (tags.count(tag)) continue;
+      v1::CreateKeyRequest req;
+      req.set_parent(parent);
+      req.set_request_id(id("key/" + tag));
+      req.mutable_key()->set_kind(k.kind);
+      req.mutable_key()->set_tag(tag);
+      req.mutable_key()->set_unit(absl::StrCat(parent, "/units/", u.id));
+      req.mutable_key()->set_key_set(k.master ? "MASTER" : "A");
+      req.mutable_key()->set_master(k.master);
+      // Area B's keys came from the developer in a cabinet of their own.
+      req.mutable_key()->set_cabinet_slot(absl::StrCat("CB", n / 20 + 1, "-", n % 20 + 1));
+      v1::Key out;
+      Must(Call(stub, &Stub::CreateKey, req, &out), "CreateKey " + tag);
+      ++created;
+    }
+  }
+  std::cout << "register: Area B's " << units.size() << " new flats (buildings B1, B2), vacant; "
+            << slot << " keys in cabinet CB (" << created << " added now)\n";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -195,17 +278,31 @@ int main(int argc, char** argv) {
   const std::string parent = "sites/" + site;
   auto id = [&](const std::string& step) { return demo::StepRequestId(site, "archives/" + step); };
 
-  // Every step replays safely (request ids derived from the site and the
-  // step), so the register and the archive room are always loaded; the
-  // cabinet is skipped once its last step (a key lost) is done.
+  // Every step replays safely while the service still holds its request
+  // id's claim (about a day), so an interrupted load replays what it did and
+  // does the rest. Past that a replay would import and file everything
+  // again, so the register and the archive room are skipped once their last
+  // step (the audit that finds a file missing) is done, and the cabinet
+  // once its last (a key lost) is.
   v1::ListKeysRequest lost;
   lost.set_parent(parent);
   lost.set_state(v1::LOST);
   v1::ListKeysResponse lost_keys;
   Must(Call(*stub, &Stub::ListKeys, lost, &lost_keys, absl::GetFlag(FLAGS_wait)), "ListKeys");
+  v1::ListDocumentsRequest missing;
+  missing.set_parent(parent);
+  missing.set_state(v1::MISSING);
+  missing.set_page_size(1);
+  v1::ListDocumentsResponse missing_files;
+  Must(Call(*stub, &Stub::ListDocuments, missing, &missing_files), "ListDocuments");
   std::cout << "loading the archives of " << parent << " into " << addr << std::endl;
-  LoadRegister(*stub, parent, id);
-  LoadArchiveRoom(*stub, parent, id);
+  if (missing_files.documents_size() == 0) {
+    LoadRegister(*stub, parent, id);
+    LoadArchiveRoom(*stub, parent, id);
+  } else {
+    std::cout << "register and archive room already loaded: " << parent << " has its audit\n";
+  }
+  LoadAreaB(*stub, parent, id);
   if (lost_keys.keys_size() > 0) {
     std::cout << "demo keys already loaded: " << parent << " has its cabinet\n";
     return 0;
