@@ -444,6 +444,54 @@ TEST_F(HandoverTest, EachEffectDeliveredTwiceIsAppliedOnce) {
   EXPECT_EQ(repairs.tickets_size(), 2) << "both defects were open at acceptance";
 }
 
+TEST_F(HandoverTest, APeerRefusingForGoodShowsOnTheCaseAndToTheAdmin) {
+  const v1::HandoverBatch batch = NewBatch();
+  v1::HandoverCase c = NewCase(batch, "B-2-1101");
+  // The developer's sales office opened the unit's account in its own name.
+  billing::CreateAccountRequest taken;
+  taken.set_parent(absl::StrCat("sites/", kSite));
+  taken.set_account_id("B-2-1101");
+  taken.set_request_id(NewRequestId());
+  taken.mutable_account()->set_building("B2");
+  taken.mutable_account()->set_payer_name("Harbin Area B Development Co.");
+  taken.mutable_account()->set_payer_kind(billing::OWNER);
+  taken.mutable_account()->set_billable_area("98.37");
+  taken.mutable_account()->set_fee_start("2026-06-01");
+  billing::Account existing;
+  ASSERT_TRUE(billing_stub_->CreateAccount(Context().get(), taken, &existing).ok());
+
+  ASSERT_TRUE(Schedule(&c, 12, 9).ok());
+  ASSERT_TRUE(Inspect(&c, batch, /*defects=*/false).ok());
+  ASSERT_TRUE(Accept(&c).ok());
+  v1::CompleteHandoverRequest done;
+  done.set_name(c.name());
+  done.set_etag(c.etag());
+  done.set_request_id(NewRequestId());
+  ASSERT_TRUE(stub_->CompleteHandover(Context().get(), done, &c).ok());
+  EXPECT_EQ(c.state(), v1::COMPLETED) << "the case completes; billing's refusal is not the case's";
+  const v1::HandoverCase after = AwaitEffects(c.name());
+  EXPECT_EQ(after.effects_pending(), 0);
+  ASSERT_EQ(after.needs_attention_size(), 1);
+  EXPECT_EQ(after.needs_attention(0).rfind("billing CreateAccount: ", 0), 0u)
+      << after.needs_attention(0);
+
+  ::estate::api::v1::ListOutboxEntriesRequest lo;
+  lo.set_parent(absl::StrCat("sites/", kSite));
+  lo.set_state(::estate::api::v1::DEAD);
+  ::estate::api::v1::ListOutboxEntriesResponse dead;
+  ASSERT_TRUE(stub_->ListOutboxEntries(Context().get(), lo, &dead).ok());
+  ASSERT_EQ(dead.entries_size(), 1);
+  EXPECT_EQ(dead.entries(0).target(), "billing");
+  EXPECT_EQ(dead.entries(0).last_code(), "ALREADY_EXISTS");
+  // The payer the register and the keys now show is the owner; billing's
+  // account still names the developer until finance sorts it out.
+  billing::GetAccountRequest ga;
+  ga.set_name(existing.name());
+  billing::Account account;
+  ASSERT_TRUE(billing_stub_->GetAccount(Context().get(), ga, &account).ok());
+  EXPECT_EQ(account.payer_name(), "Harbin Area B Development Co.");
+}
+
 TEST_F(HandoverTest, AnInspectorIsNeverBookedTwiceForOneSlot) {
   const v1::HandoverBatch batch = NewBatch();
   v1::HandoverCase first = NewCase(batch, "B-2-0901");
