@@ -31,6 +31,7 @@
 #include "estate/archives/v1/archives.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "tools/demo/area_b.h"
+#include "tools/demo/demo_call.h"
 #include "tools/demo/step_ids.h"
 
 ABSL_FLAG(std::string, archives_addr, "127.0.0.1:50053", "host:port of the archives service.");
@@ -43,26 +44,8 @@ namespace {
 namespace v1 = ::estate::archives::v1;
 using Stub = v1::ArchivesService::Stub;
 
-template <typename Req, typename Resp>
-grpc::Status Call(Stub& stub, grpc::Status (Stub::*rpc)(grpc::ClientContext*, const Req&, Resp*),
-                  const Req& req, Resp* resp, absl::Duration wait = absl::Seconds(10)) {
-  const absl::Time give_up = absl::Now() + wait;
-  for (;;) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-    ctx.AddMetadata("x-estate-caller", "user:demo-loader");
-    grpc::Status s = (stub.*rpc)(&ctx, req, resp);
-    if (s.error_code() != grpc::StatusCode::UNAVAILABLE || absl::Now() > give_up) return s;
-    absl::SleepFor(absl::Seconds(1));
-  }
-}
-
-void Must(const grpc::Status& s, const std::string& what) {
-  if (!s.ok()) {
-    std::cerr << what << " failed: " << s.error_message() << "\n";
-    std::exit(1);
-  }
-}
+using demo::Call;
+using demo::Must;
 
 using StepId = std::function<std::string(const std::string&)>;
 

@@ -50,6 +50,7 @@
 #include "estate/handover/v1/handover.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "tools/demo/area_b.h"
+#include "tools/demo/demo_call.h"
 #include "tools/demo/step_ids.h"
 
 ABSL_FLAG(std::string, handover_addr, "127.0.0.1:50054", "host:port of the handover service.");
@@ -196,30 +197,8 @@ hv1::Appointment Slot(absl::CivilDay day, int inspector, int hour, absl::TimeZon
   return a;
 }
 
-// Calls `rpc` until it answers something other than UNAVAILABLE, or `wait`
-// has passed.
-template <typename Stub, typename Req, typename Resp>
-grpc::Status Call(Stub& stub, grpc::Status (Stub::*rpc)(grpc::ClientContext*, const Req&, Resp*),
-                  const Req& req, Resp* resp, absl::Duration wait = absl::Seconds(10)) {
-  const absl::Time give_up = absl::Now() + wait;
-  for (;;) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-    ctx.AddMetadata("x-estate-caller", "user:demo-loader");
-    grpc::Status s = (stub.*rpc)(&ctx, req, resp);
-    if (s.error_code() != grpc::StatusCode::UNAVAILABLE || absl::Now() > give_up) return s;
-    absl::SleepFor(absl::Seconds(1));
-  }
-}
-
-// Exits on any error: a demo that half-loads is worse than none, and the
-// next run takes every case on from where this one left it.
-void Must(const grpc::Status& s, const std::string& what) {
-  if (!s.ok()) {
-    std::cerr << what << " failed: " << s.error_message() << "\n";
-    std::exit(1);
-  }
-}
+using demo::Call;
+using demo::Must;
 
 class Loader {
  public:
