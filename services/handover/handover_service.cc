@@ -10,6 +10,8 @@
 #include "services/handover/batch.h"
 #include "services/handover/completion.h"
 #include "services/handover/handover_case.h"
+#include "services/handover/permit_store.h"
+#include "services/handover/permits_service.h"
 #include "services/kit/civil_text.h"
 #include "services/kit/errors.h"
 #include "services/kit/etag.h"
@@ -487,12 +489,16 @@ HandoverService* RegisterHandover(kit::ServiceHost& host, const kit::Clock& cloc
   kit::OutboxOptions relay;
   relay.poll_interval = options.relay_interval;
   relay.probe_interval = options.relay_interval;
-  // A warranty ticket's name, kept against its defect when it is made.
+  // A ticket's name, kept against what asked for it when it is made: a
+  // warranty ticket against its defect, a rectification ticket against its
+  // renovation permit. An outbox row is in one of the two effects tables,
+  // so one of the updates finds nothing.
   relay.on_delivered = [](kit::Conn& c, const kit::DeliveredCall& call) -> absl::Status {
     if (call.method != kCreateTicketMethod) return absl::OkStatus();
     ::estate::tickets::v1::Ticket ticket;
     if (!ticket.ParseFromString(call.response)) return absl::OkStatus();  // nothing to link
-    return store::SetEffectResult(c, call.id, ticket.name());
+    RETURN_IF_ERROR(store::SetEffectResult(c, call.id, ticket.name()));
+    return store::SetPermitEffectResult(c, call.id, ticket.name());
   };
   if (auto it = options.peers.find("tickets"); it != options.peers.end()) {
     raw->tickets_ = ::estate::tickets::v1::TicketService::NewStub(it->second);
@@ -503,6 +509,11 @@ HandoverService* RegisterHandover(kit::ServiceHost& host, const kit::Clock& cloc
   host.AddService(std::move(service),
                   google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
                       v1::HandoverService::service_full_name()));
+  // Renovation permits share the schema, the outbox and its relay: their
+  // violations' tickets are delivered with the cases' calls.
+  host.AddService(std::make_unique<RenovationService>(host.db(), clock, host.registry()),
+                  google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+                      v1::RenovationService::service_full_name()));
   // The relay delivers on threads of its own; the job starts them once the
   // schema is migrated (the first run is at start-up), then purges and
   // refreshes the outbox gauges.
