@@ -51,6 +51,7 @@
 #include "grpcpp/grpcpp.h"
 #include "tools/demo/area_b.h"
 #include "tools/demo/demo_call.h"
+#include "tools/demo/permits_demo.h"
 #include "tools/demo/step_ids.h"
 
 ABSL_FLAG(std::string, handover_addr, "127.0.0.1:50054", "host:port of the handover service.");
@@ -637,5 +638,11 @@ int main(int argc, char** argv) {
   auto archives = av1::ArchivesService::NewStub(channel(absl::GetFlag(FLAGS_archives_addr)));
   auto billing = bv1::BillingService::NewStub(channel(absl::GetFlag(FLAGS_billing_addr)));
   Loader loader(absl::GetFlag(FLAGS_site), zone, *handover, *archives, *billing);
-  return loader.Run(absl::GetFlag(FLAGS_wait), absl::GetFlag(FLAGS_effects_wait));
+  if (const int rc = loader.Run(absl::GetFlag(FLAGS_wait), absl::GetFlag(FLAGS_effects_wait));
+      rc != 0) {
+    return rc;
+  }
+  auto permits = hv1::RenovationService::NewStub(channel(absl::GetFlag(FLAGS_handover_addr)));
+  demo::LoadPermits(absl::GetFlag(FLAGS_site), zone, *handover, *permits);
+  return 0;
 }
