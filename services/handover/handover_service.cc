@@ -205,7 +205,8 @@ grpc::Status HandoverService::ListHandoverCases(grpc::ServerContext* ctx,
         std::vector<int64_t> ids;
         ids.reserve(rows.size());
         for (const store::CaseRow& row : rows) ids.push_back(row.id);
-        ASSIGN_OR_RETURN(store::EffectsByCase effects, store::EffectsOfCases(c, ids));
+        ASSIGN_OR_RETURN(store::EffectsByCase effects,
+                         store::EffectsOfOwners(c, store::kCaseEffects, ids));
         std::vector<v1::HandoverCase> out;
         out.reserve(rows.size());
         for (const store::CaseRow& row : rows) out.push_back(ViewOf(row, effects[row.id]));
@@ -439,7 +440,7 @@ grpc::Status HandoverService::CompleteHandover(grpc::ServerContext* ctx,
           ASSIGN_OR_RETURN(int64_t outbox_id, kit::EnqueueCall(c, row.site, call.target,
                                                                call.method, *call.request, now));
           RETURN_IF_ERROR(store::AddEffect(
-              c, row.id, outbox_id,
+              c, store::kCaseEffects, row.id, outbox_id,
               absl::StrCat(call.target, " ", call.method.substr(call.method.rfind('/') + 1)),
               call.subject));
           ++effects;
@@ -497,8 +498,8 @@ HandoverService* RegisterHandover(kit::ServiceHost& host, const kit::Clock& cloc
     if (call.method != kCreateTicketMethod) return absl::OkStatus();
     ::estate::tickets::v1::Ticket ticket;
     if (!ticket.ParseFromString(call.response)) return absl::OkStatus();  // nothing to link
-    RETURN_IF_ERROR(store::SetEffectResult(c, call.id, ticket.name()));
-    return store::SetPermitEffectResult(c, call.id, ticket.name());
+    RETURN_IF_ERROR(store::SetEffectResult(c, store::kCaseEffects, call.id, ticket.name()));
+    return store::SetEffectResult(c, store::kPermitEffects, call.id, ticket.name());
   };
   if (auto it = options.peers.find("tickets"); it != options.peers.end()) {
     raw->tickets_ = ::estate::tickets::v1::TicketService::NewStub(it->second);

@@ -243,34 +243,38 @@ absl::StatusOr<std::vector<BatchEvent>> EventsOfBatch(Conn& c, const std::string
   return out;
 }
 
-absl::Status AddEffect(Conn& c, int64_t case_id, int64_t outbox_id, const std::string& what,
-                       const std::string& subject) {
+// Table and column names below come from the two EffectTable constants,
+// never from a request; the values are bound.
+absl::Status AddEffect(Conn& c, const EffectTable& t, int64_t owner_id, int64_t outbox_id,
+                       const std::string& what, const std::string& subject) {
   return c
-      .Exec("INSERT INTO handover_case_effects (case_id, outbox_id, what, subject) "
-            "VALUES (?, ?, ?, ?)",
-            {case_id, outbox_id, what.substr(0, 200), subject.substr(0, 200)})
+      .Exec(absl::StrCat("INSERT INTO ", t.table, " (", t.owner,
+                         ", outbox_id, what, subject) VALUES (?, ?, ?, ?)"),
+            {owner_id, outbox_id, what.substr(0, 200), subject.substr(0, 200)})
       .status();
 }
 
-absl::Status SetEffectResult(Conn& c, int64_t outbox_id, const std::string& result) {
+absl::Status SetEffectResult(Conn& c, const EffectTable& t, int64_t outbox_id,
+                             const std::string& result) {
   return c
-      .Exec("UPDATE handover_case_effects SET result = ? WHERE outbox_id = ?",
+      .Exec(absl::StrCat("UPDATE ", t.table, " SET result = ? WHERE outbox_id = ?"),
             {result.substr(0, 200), outbox_id})
       .status();
 }
 
 absl::StatusOr<std::vector<EffectState>> EffectsOf(Conn& c, int64_t case_id) {
-  ASSIGN_OR_RETURN(EffectsByCase by_case, EffectsOfCases(c, {case_id}));
+  ASSIGN_OR_RETURN(EffectsByCase by_case, EffectsOfOwners(c, kCaseEffects, {case_id}));
   auto it = by_case.find(case_id);
   if (it == by_case.end()) return std::vector<EffectState>();
   return std::move(it->second);
 }
 
-absl::StatusOr<EffectsByCase> EffectsOfCases(Conn& c, const std::vector<int64_t>& case_ids) {
+absl::StatusOr<EffectsByCase> EffectsOfOwners(Conn& c, const EffectTable& t,
+                                              const std::vector<int64_t>& owner_ids) {
   static_assert(kMaxEffectCases == 8 * 4 * 4 * 4, "the IN lists are 8, 32, 128 or 512 long");
   EffectsByCase out;
-  for (size_t begin = 0; begin < case_ids.size(); begin += kMaxEffectCases) {
-    const size_t n = std::min(kMaxEffectCases, case_ids.size() - begin);
+  for (size_t begin = 0; begin < owner_ids.size(); begin += kMaxEffectCases) {
+    const size_t n = std::min(kMaxEffectCases, owner_ids.size() - begin);
     // The IN list is padded with the last id to one of a few lengths, so a
     // page of any size prepares one of four statements.
     size_t slots = 8;
@@ -280,19 +284,19 @@ absl::StatusOr<EffectsByCase> EffectsOfCases(Conn& c, const std::vector<int64_t>
     params.reserve(slots);
     for (size_t i = 0; i < slots; ++i) {
       if (i > 0) in_list += ", ?";
-      params.emplace_back(case_ids[begin + std::min(i, n - 1)]);
+      params.emplace_back(owner_ids[begin + std::min(i, n - 1)]);
     }
     // Delivered outbox rows are purged after their retention: a row that is
     // gone was delivered.
     ASSIGN_OR_RETURN(
         std::vector<Row> rows,
-        c.Query(absl::StrCat("SELECT e.case_id, e.what, "
+        c.Query(absl::StrCat("SELECT e.", t.owner, ", e.what, "
                              "o.id IS NULL OR o.delivered_at IS NOT NULL, "
-                             "COALESCE(o.dead, FALSE), COALESCE(o.last_error, ''), e.subject, e.result "
-                             "FROM handover_case_effects e "
+                             "COALESCE(o.dead, FALSE), COALESCE(o.last_error, ''), e.subject, "
+                             "e.result FROM ", t.table, " e "
                              "LEFT JOIN outbox o ON o.id = e.outbox_id "
-                             "WHERE e.case_id IN (",
-                             in_list, ") ORDER BY e.case_id, e.outbox_id"),
+                             "WHERE e.", t.owner, " IN (",
+                             in_list, ") ORDER BY e.", t.owner, ", e.outbox_id"),
                 params));
     for (const Row& r : rows) {
       out[r.Int(0)].push_back(

@@ -89,12 +89,23 @@ absl::StatusOr<std::vector<BatchEvent>> EventsOfBatch(kit::Conn& c, const std::s
                                                       int64_t batch_id,
                                                       const std::vector<std::string>& types);
 
-// A completion's outbox rows, and where each stands.
-absl::Status AddEffect(kit::Conn& c, int64_t case_id, int64_t outbox_id, const std::string& what,
-                       const std::string& subject);
+// The outbox rows a case's completion or a permit's violation wrote, and
+// where each stands. Both owners keep them in tables of one shape: the
+// owner's id, the outbox row, what it is, its subject (a defect), and what
+// the peer made of it (a ticket's name).
+struct EffectTable {
+  const char* table;
+  const char* owner;  // the owner's id column
+};
+inline constexpr EffectTable kCaseEffects{"handover_case_effects", "case_id"};
+inline constexpr EffectTable kPermitEffects{"permit_effects", "permit_id"};
+
+absl::Status AddEffect(kit::Conn& c, const EffectTable& t, int64_t owner_id, int64_t outbox_id,
+                       const std::string& what, const std::string& subject);
 // What the peer made of the effect delivered by outbox row `outbox_id` (a
-// ticket's name).
-absl::Status SetEffectResult(kit::Conn& c, int64_t outbox_id, const std::string& result);
+// ticket's name); nothing if the row is not one of `t`'s.
+absl::Status SetEffectResult(kit::Conn& c, const EffectTable& t, int64_t outbox_id,
+                             const std::string& result);
 struct EffectState {
   std::string what;
   bool delivered = false;
@@ -104,12 +115,13 @@ struct EffectState {
   std::string result;
 };
 absl::StatusOr<std::vector<EffectState>> EffectsOf(kit::Conn& c, int64_t case_id);
-// The effects of each of `case_ids` (a listed page) by case id, each case's
-// in the order EffectsOf gives; a case without effects has no entry. One
-// statement for up to kMaxEffectCases ids (a page of any size), more for more.
+// The effects of each of `owner_ids` (a listed page) by owner id, in outbox
+// order; an owner without effects has no entry. One statement for up to
+// kMaxEffectCases ids (a page of any size), more for more.
 inline constexpr size_t kMaxEffectCases = 512;
 using EffectsByCase = std::map<int64_t, std::vector<EffectState>>;
-absl::StatusOr<EffectsByCase> EffectsOfCases(kit::Conn& c, const std::vector<int64_t>& case_ids);
+absl::StatusOr<EffectsByCase> EffectsOfOwners(kit::Conn& c, const EffectTable& t,
+                                              const std::vector<int64_t>& owner_ids);
 
 }  // namespace handover::store
 

@@ -73,16 +73,7 @@ absl::StatusOr<int64_t> EndPasses(kit::Conn& c, int64_t permit_id, absl::Time no
 absl::StatusOr<std::vector<PassRow>> ListPasses(kit::Conn& c, const std::string& site,
                                                 int64_t permit_id, int64_t after, int limit);
 
-// A violation's ticket call in the outbox, and where it stands.
-absl::Status AddPermitEffect(kit::Conn& c, int64_t permit_id, int64_t outbox_id,
-                             const std::string& what, const std::string& subject);
-// What tickets made of the call delivered by outbox row `outbox_id` (the
-// ticket's name); nothing if the row is not a permit's.
-absl::Status SetPermitEffectResult(kit::Conn& c, int64_t outbox_id, const std::string& result);
-// The effects of each of `permit_ids` by permit id, in outbox order; a
-// permit without effects has no entry. One statement per kMaxEffectCases ids.
-absl::StatusOr<EffectsByCase> EffectsOfPermits(kit::Conn& c,
-                                               const std::vector<int64_t>& permit_ids);
+// A violation's ticket calls are effects in kPermitEffects (handover_store.h).
 
 }  // namespace handover::store
 

@@ -41,7 +41,8 @@ v1::RenovationPermit ViewOf(const store::PermitRow& row,
 }
 
 absl::StatusOr<v1::RenovationPermit> View(kit::Conn& c, const store::PermitRow& row) {
-  ASSIGN_OR_RETURN(store::EffectsByCase effects, store::EffectsOfPermits(c, {row.id}));
+  ASSIGN_OR_RETURN(store::EffectsByCase effects,
+                   store::EffectsOfOwners(c, store::kPermitEffects, {row.id}));
   return ViewOf(row, effects[row.id]);
 }
 
@@ -111,7 +112,8 @@ grpc::Status RenovationService::ListRenovationPermits(
         std::vector<int64_t> ids;
         ids.reserve(rows.size());
         for (const store::PermitRow& row : rows) ids.push_back(row.id);
-        ASSIGN_OR_RETURN(store::EffectsByCase effects, store::EffectsOfPermits(c, ids));
+        ASSIGN_OR_RETURN(store::EffectsByCase effects,
+                         store::EffectsOfOwners(c, store::kPermitEffects, ids));
         std::vector<v1::RenovationPermit> out;
         out.reserve(rows.size());
         for (const store::PermitRow& row : rows) out.push_back(ViewOf(row, effects[row.id]));
@@ -203,10 +205,10 @@ grpc::Status RenovationService::RecordRenovationInspection(
         const v1::RenovationInspection& found =
             row.body.inspections(row.body.inspections_size() - 1);
         PeerCall call = ViolationTicket(row.body, row.site, found);
-        ASSIGN_OR_RETURN(int64_t outbox_id, kit::EnqueueCall(c, row.site, call.target,
-                                                             call.method, *call.request, now));
-        RETURN_IF_ERROR(
-            store::AddPermitEffect(c, row.id, outbox_id, "tickets CreateTicket", call.subject));
+        ASSIGN_OR_RETURN(int64_t outbox_id, kit::EnqueueCall(c, row.site, call.target, call.method,
+                                                             *call.request, now));
+        RETURN_IF_ERROR(store::AddEffect(c, store::kPermitEffects, row.id, outbox_id,
+                                         "tickets CreateTicket", call.subject));
         *detail = absl::StrCat(call.subject, ", found by ", req->inspector(), ": ",
                                req->violation_description(), " (rectification ticket queued)");
         site = row.site;
