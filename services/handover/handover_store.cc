@@ -187,37 +187,37 @@ absl::Status FreeSlot(Conn& c, int64_t case_id) {
   return c.Exec("DELETE FROM handover_appointments WHERE case_id = ?", {case_id}).status();
 }
 
+// Table and column names come from the two TimelineTable constants, never
+// from a request; the values are bound.
+absl::Status AddTimelineLine(Conn& c, const TimelineTable& t, const std::string& site,
+                             int64_t owner_id, const std::string& type, int from, int to,
+                             const std::string& actor, const std::string& detail, absl::Time now) {
+  return c
+      .Exec(absl::StrCat("INSERT INTO ", t.table, " (site, ", t.owner,
+                         ", type, from_state, to_state, actor, detail, created_at) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+            {site, owner_id, type, from, to, actor, detail.substr(0, 1000), now})
+      .status();
+}
+
+absl::StatusOr<std::vector<Row>> TimelineRows(Conn& c, const TimelineTable& t, int64_t owner_id,
+                                              int64_t after, int limit) {
+  return c.Query(absl::StrCat("SELECT id, type, from_state, to_state, actor, detail, created_at "
+                              "FROM ", t.table, " WHERE ", t.owner, " = ? AND id > ? "
+                              "ORDER BY id LIMIT ?"),
+                 {owner_id, after, limit});
+}
+
 absl::Status AddEvent(Conn& c, const std::string& site, int64_t case_id, const std::string& type,
                       v1::CaseState from, v1::CaseState to, const std::string& actor,
                       const std::string& detail, absl::Time now) {
-  return c
-      .Exec("INSERT INTO handover_case_events (site, case_id, type, from_state, to_state, actor, "
-            "detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            {site, case_id, type, static_cast<int>(from), static_cast<int>(to), actor,
-             detail.substr(0, 1000), now})
-      .status();
+  return AddTimelineLine(c, kCaseTimeline, site, case_id, type, from, to, actor, detail, now);
 }
 
 absl::StatusOr<std::vector<v1::CaseEvent>> ListEvents(Conn& c, int64_t case_id, int64_t after,
                                                       int limit) {
-  ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   c.Query("SELECT id, type, from_state, to_state, actor, detail, created_at "
-                           "FROM handover_case_events WHERE case_id = ? AND id > ? "
-                           "ORDER BY id LIMIT ?",
-                           {case_id, after, limit}));
-  std::vector<v1::CaseEvent> out;
-  for (const Row& r : rows) {
-    v1::CaseEvent e;
-    e.set_sequence(r.Int(0));
-    e.set_type(r.Str(1));
-    e.set_from_state(static_cast<v1::CaseState>(r.Int(2)));
-    e.set_to_state(static_cast<v1::CaseState>(r.Int(3)));
-    e.set_actor(r.Str(4));
-    e.set_detail(r.Str(5));
-    kit::SetTimestamp(e.mutable_time(), r.Time(6));
-    out.push_back(std::move(e));
-  }
-  return out;
+  ASSIGN_OR_RETURN(std::vector<Row> rows, TimelineRows(c, kCaseTimeline, case_id, after, limit));
+  return TimelineEvents<v1::CaseEvent>(rows);
 }
 
 absl::StatusOr<std::vector<BatchEvent>> EventsOfBatch(Conn& c, const std::string& site,

@@ -8,12 +8,14 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "estate/handover/v1/handover.pb.h"
 #include "services/kit/db.h"
+#include "services/kit/proto_time.h"
 
 namespace handover::store {
 
@@ -70,6 +72,40 @@ absl::Status BookSlot(kit::Conn& c, const std::string& site, int64_t case_id,
                       const std::string& inspector, absl::Time slot_start);
 // Gives up the case's slot, if any (a refusal, a completed inspection).
 absl::Status FreeSlot(kit::Conn& c, int64_t case_id);
+
+// A case's and a permit's timelines are tables of one shape: the owner's
+// id, the line's type, the states it moved between, who, a detail, when.
+struct TimelineTable {
+  const char* table;
+  const char* owner;  // the owner's id column
+};
+inline constexpr TimelineTable kCaseTimeline{"handover_case_events", "case_id"};
+inline constexpr TimelineTable kPermitTimeline{"permit_events", "permit_id"};
+absl::Status AddTimelineLine(kit::Conn& c, const TimelineTable& t, const std::string& site,
+                             int64_t owner_id, const std::string& type, int from, int to,
+                             const std::string& actor, const std::string& detail, absl::Time now);
+// The owner's lines after sequence `after`, oldest first, as `Event`
+// (v1::CaseEvent or v1::PermitEvent).
+absl::StatusOr<std::vector<kit::Row>> TimelineRows(kit::Conn& c, const TimelineTable& t,
+                                                   int64_t owner_id, int64_t after, int limit);
+template <typename Event>
+std::vector<Event> TimelineEvents(const std::vector<kit::Row>& rows) {
+  using State = decltype(std::declval<Event>().from_state());
+  std::vector<Event> out;
+  out.reserve(rows.size());
+  for (const kit::Row& r : rows) {
+    Event e;
+    e.set_sequence(r.Int(0));
+    e.set_type(r.Str(1));
+    e.set_from_state(static_cast<State>(r.Int(2)));
+    e.set_to_state(static_cast<State>(r.Int(3)));
+    e.set_actor(r.Str(4));
+    e.set_detail(r.Str(5));
+    kit::SetTimestamp(e.mutable_time(), r.Time(6));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
 
 absl::Status AddEvent(kit::Conn& c, const std::string& site, int64_t case_id,
                       const std::string& type, v1::CaseState from, v1::CaseState to,

@@ -143,35 +143,14 @@ absl::StatusOr<std::vector<PermitRow>> ListPermits(Conn& c, const PermitFilter& 
 absl::Status AddPermitEvent(Conn& c, const std::string& site, int64_t permit_id,
                             const std::string& type, v1::PermitState from, v1::PermitState to,
                             const std::string& actor, const std::string& detail, absl::Time now) {
-  return c
-      .Exec("INSERT INTO permit_events (site, permit_id, type, from_state, to_state, actor, "
-            "detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            {site, permit_id, type, static_cast<int>(from), static_cast<int>(to), actor,
-             detail.substr(0, 1000), now})
-      .status();
+  return AddTimelineLine(c, kPermitTimeline, site, permit_id, type, from, to, actor, detail, now);
 }
 
 absl::StatusOr<std::vector<v1::PermitEvent>> ListPermitEvents(Conn& c, int64_t permit_id,
                                                               int64_t after, int limit) {
   ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   c.Query("SELECT id, type, from_state, to_state, actor, detail, created_at "
-                           "FROM permit_events WHERE permit_id = ? AND id > ? "
-                           "ORDER BY id LIMIT ?",
-                           {permit_id, after, limit}));
-  std::vector<v1::PermitEvent> out;
-  out.reserve(rows.size());
-  for (const Row& r : rows) {
-    v1::PermitEvent e;
-    e.set_sequence(r.Int(0));
-    e.set_type(r.Str(1));
-    e.set_from_state(static_cast<v1::PermitState>(r.Int(2)));
-    e.set_to_state(static_cast<v1::PermitState>(r.Int(3)));
-    e.set_actor(r.Str(4));
-    e.set_detail(r.Str(5));
-    kit::SetTimestamp(e.mutable_time(), r.Time(6));
-    out.push_back(std::move(e));
-  }
-  return out;
+                   TimelineRows(c, kPermitTimeline, permit_id, after, limit));
+  return TimelineEvents<v1::PermitEvent>(rows);
 }
 
 absl::StatusOr<std::vector<PermitMove>> PermitMovesAround(Conn& c, const std::string& site,
