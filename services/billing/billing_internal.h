@@ -35,6 +35,16 @@ inline std::vector<OpenLine> OpenLinesOf(const std::vector<store::LineRow>& rows
   return out;
 }
 
+// Spends `credit` of account `a` on `open` lines (oldest due first, held
+// lines skipped) as allocations from no payment; returns what is left of it,
+// which the caller keeps as the account's credit. `lines` holds every line
+// of `open` as read (locked) in this transaction; the totals' share goes
+// into `totals`.
+absl::StatusOr<int64_t> SpendCredit(kit::Conn& c, const store::AccountRow& a, int64_t credit,
+                                    const std::vector<OpenLine>& open,
+                                    const std::map<int64_t, store::LineRow>& lines,
+                                    absl::CivilDay day, store::Totals* totals);
+
 // The line a request names: sites/{site}/bills/{bill}/lines/{line}.
 struct LineRef {
   std::string site;

@@ -66,6 +66,10 @@ class BillingService final : public v1::BillingService::Service {
                             v1::ListAccountsResponse* resp) override;
   grpc::Status UpdateAccount(grpc::ServerContext* ctx, const v1::UpdateAccountRequest* req,
                              v1::Account* resp) override;
+  grpc::Status ChargeAccount(grpc::ServerContext* ctx, const v1::ChargeAccountRequest* req,
+                             v1::Bill* resp) override;
+  grpc::Status RefundCharge(grpc::ServerContext* ctx, const v1::RefundChargeRequest* req,
+                            v1::ChargeRefund* resp) override;
   grpc::Status RecordMeterReading(grpc::ServerContext* ctx,
                                   const v1::RecordMeterReadingRequest* req,
                                   v1::MeterReading* resp) override;

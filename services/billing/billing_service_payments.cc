@@ -231,6 +231,19 @@ grpc::Status BillingService::AssessLateFees(grpc::ServerContext* ctx,
 
 // --- payments ---------------------------------------------------------------
 
+absl::StatusOr<int64_t> SpendCredit(kit::Conn& c, const store::AccountRow& a, int64_t credit,
+                                    const std::vector<OpenLine>& open,
+                                    const std::map<int64_t, store::LineRow>& lines,
+                                    absl::CivilDay day, store::Totals* totals) {
+  if (credit <= 0) return credit;
+  ASSIGN_OR_RETURN(AllocationResult spent, Allocate(open, credit));
+  if (!spent.allocations.empty()) {
+    RETURN_IF_ERROR(
+        store::ApplyAllocations(c, a.site, a.id, 0, spent.allocations, day, lines, totals));
+  }
+  return spent.to_credit_minor;
+}
+
 absl::StatusOr<store::PaymentRow> BillingService::PostPayment(
     kit::Conn& c, const store::AccountRow& a, const PaymentInput& in,
     std::map<std::string, int64_t>* collected_by_code) {
@@ -281,10 +294,7 @@ absl::StatusOr<store::PaymentRow> BillingService::PostPayment(
         if (l.id == al.line_id) l.paid_minor += al.amount_minor;
       }
     }
-    ASSIGN_OR_RETURN(AllocationResult from_credit, Allocate(left, credit));
-    RETURN_IF_ERROR(store::ApplyAllocations(c, a.site, a.id, 0, from_credit.allocations,
-                                            in.received_on, by_id, &totals));
-    credit = from_credit.to_credit_minor;
+    ASSIGN_OR_RETURN(credit, SpendCredit(c, a, credit, left, by_id, in.received_on, &totals));
   }
   RETURN_IF_ERROR(store::AddTotals(c, a.site, totals));
   if (credit + res.to_credit_minor != a.credit_minor) {

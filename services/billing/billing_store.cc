@@ -343,7 +343,8 @@ constexpr char kLineColumns[] =
     "l.amount_minor, l.paid_minor, l.written_off_minor, l.due_date, l.held, l.hold_reason, "
     "l.hold_ticket, i.code, i.definition, l.report_period, l.period_start, "
     "COALESCE(l.late_fee_of, 0), "
-    "COALESCE((SELECT o.bill_id FROM bill_lines o WHERE o.id = l.late_fee_of), 0)";
+    "COALESCE((SELECT o.bill_id FROM bill_lines o WHERE o.id = l.late_fee_of), 0), "
+    "COALESCE(l.charge_reference, '')";
 
 absl::StatusOr<LineRow> LineOf(const Row& r) {
   LineRow l;
@@ -368,6 +369,7 @@ absl::StatusOr<LineRow> LineOf(const Row& r) {
   l.period_start = DayOf(r.Str(17));
   l.late_fee_of = r.Int(18);
   l.late_fee_of_bill = r.Int(19);
+  l.reference = r.Str(20);
   if (l.late_fee_of != 0) l.description = absl::StrCat("Late fee: ", l.description);
   return l;
 }
@@ -855,11 +857,16 @@ absl::Status SetHold(Conn& c, const std::string& site, const LineRow& line, bool
   return AddTotals(c, site, moved);
 }
 
-absl::Status WriteOffLine(Conn& c, const std::string& site, const LineRow& line, int64_t amount) {
+absl::Status WriteOffLine(Conn& c, const std::string& site, const LineRow& line, int64_t amount,
+                          Totals* totals) {
   RETURN_IF_ERROR(c.Exec("UPDATE bill_lines SET written_off_minor = written_off_minor + ? "
                          "WHERE id = ?",
                          {amount, line.id})
                       .status());
+  if (totals != nullptr) {
+    (*totals)[KeyOf(line)].written_off += amount;
+    return absl::OkStatus();
+  }
   Totals t;
   t[KeyOf(line)].written_off = amount;
   return AddTotals(c, site, t);

@@ -220,6 +220,7 @@ struct LineRow {
   absl::CivilDay period_start;  // of the bill run's period
   int64_t late_fee_of = 0;      // a late fee: the line it is charged on
   int64_t late_fee_of_bill = 0;  // and that line's bill
+  std::string reference;         // a one-off charge's (ChargeAccount)
 };
 struct BillRow {
   int64_t id = 0;
@@ -256,8 +257,10 @@ absl::StatusOr<std::vector<LineRow>> UnsettledLines(kit::Conn& c, int64_t accoun
 // collection totals in step with it.
 absl::Status SetHold(kit::Conn& c, const std::string& site, const LineRow& line, bool held,
                      const std::string& reason, const std::string& ticket, absl::CivilDay today);
+// With `totals`, the write-off's share goes there for the caller to write
+// (AddTotals, once, last); without, it is written here.
 absl::Status WriteOffLine(kit::Conn& c, const std::string& site, const LineRow& line,
-                          int64_t amount);
+                          int64_t amount, Totals* totals = nullptr);
 // Locks and reads the lines.
 absl::StatusOr<std::map<int64_t, LineRow>> LinesByIds(kit::Conn& c,
                                                       const std::vector<int64_t>& ids);

@@ -90,6 +90,7 @@ v1::BillLine LineView(const std::string& site, const store::LineRow& l) {
   out.set_hold_reason(l.hold_reason);
   out.set_hold_ticket(l.hold_ticket);
   if (l.late_fee_of != 0) out.set_late_fee_of(LineName(site, l.late_fee_of_bill, l.late_fee_of));
+  out.set_reference(l.reference);
   return out;
 }
 

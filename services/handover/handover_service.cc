@@ -7,9 +7,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "estate/billing/v1/billing.pb.h"
 #include "services/handover/batch.h"
 #include "services/handover/completion.h"
 #include "services/handover/handover_case.h"
+#include "services/handover/permit.h"
 #include "services/handover/permit_store.h"
 #include "services/handover/permits_service.h"
 #include "services/kit/civil_text.h"
@@ -492,14 +494,21 @@ HandoverService* RegisterHandover(kit::ServiceHost& host, const kit::Clock& cloc
   relay.probe_interval = options.relay_interval;
   // A ticket's name, kept against what asked for it when it is made: a
   // warranty ticket against its defect, a rectification ticket against its
-  // renovation permit. An outbox row is in one of the two effects tables,
-  // so one of the updates finds nothing.
+  // renovation permit; and the bill of a permit's deposit or fee. An outbox
+  // row is in one of the two effects tables, so one of the updates finds
+  // nothing.
   relay.on_delivered = [](kit::Conn& c, const kit::DeliveredCall& call) -> absl::Status {
-    if (call.method != kCreateTicketMethod) return absl::OkStatus();
-    ::estate::tickets::v1::Ticket ticket;
-    if (!ticket.ParseFromString(call.response)) return absl::OkStatus();  // nothing to link
-    RETURN_IF_ERROR(store::SetEffectResult(c, store::kCaseEffects, call.id, ticket.name()));
-    return store::SetEffectResult(c, store::kPermitEffects, call.id, ticket.name());
+    std::string made;
+    if (call.method == kCreateTicketMethod) {
+      ::estate::tickets::v1::Ticket ticket;
+      if (ticket.ParseFromString(call.response)) made = ticket.name();
+    } else if (call.method == kChargeAccountMethod) {
+      ::estate::billing::v1::Bill bill;
+      if (bill.ParseFromString(call.response)) made = bill.name();
+    }
+    if (made.empty()) return absl::OkStatus();  // nothing to link
+    RETURN_IF_ERROR(store::SetEffectResult(c, store::kCaseEffects, call.id, made));
+    return store::SetEffectResult(c, store::kPermitEffects, call.id, made);
   };
   if (auto it = options.peers.find("tickets"); it != options.peers.end()) {
     raw->tickets_ = ::estate::tickets::v1::TicketService::NewStub(it->second);

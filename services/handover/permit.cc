@@ -7,6 +7,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "estate/billing/v1/billing.pb.h"
 #include "estate/tickets/v1/tickets.pb.h"
 #include "services/kit/civil_text.h"
 #include "services/kit/field_error.h"
@@ -20,6 +21,7 @@ using kit::FieldError;
 
 namespace {
 
+namespace billing = ::estate::billing::v1;
 namespace tickets = ::estate::tickets::v1;
 
 constexpr int kMaxPlannedDays = 366;
@@ -48,7 +50,8 @@ absl::CivilDay DayOf(const std::string& text) {
   return d;
 }
 
-absl::Status CheckMoney(const std::string& p, const v1::RenovationPermit& in) {
+absl::Status CheckMoney(const std::string& p, absl::string_view site,
+                        const v1::RenovationPermit& in) {
   if (in.deposit_minor() < 0) return FieldError(p + "deposit_minor", "must not be negative");
   if (in.garbage_fee_minor() < 0) {
     return FieldError(p + "garbage_fee_minor", "must not be negative");
@@ -63,7 +66,33 @@ absl::Status CheckMoney(const std::string& p, const v1::RenovationPermit& in) {
   bool letters = code.size() == 3;
   for (char c : code) letters = letters && absl::ascii_isupper(c);
   if (!letters) return FieldError(p + "currency_code", "an ISO 4217 code such as \"CNY\"");
-  return absl::OkStatus();
+  // Each amount is charged under a billing item of the permit's site.
+  const auto item = [&](const char* field, int64_t amount,
+                        const std::string& name) -> absl::Status {
+    const std::string f = p + field;
+    if (name.empty()) {
+      if (amount == 0) return absl::OkStatus();
+      return FieldError(f,
+                        "required with the amount: billing's ONE_OFF charge item to charge it "
+                        "under (sites/{site}/chargeItems/{id})");
+    }
+    ASSIGN_OR_RETURN(kit::SiteId ref, kit::ParseSiteId(f, name, "chargeItems"));
+    if (ref.site != site) return FieldError(f, "must be a charge item of the permit's site");
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(item("deposit_charge_item", in.deposit_minor(), in.deposit_charge_item()));
+  return item("garbage_fee_charge_item", in.garbage_fee_minor(), in.garbage_fee_charge_item());
+}
+
+// "renovationPermits/12/deposit": the permit's name without its site, which
+// billing's account already names.
+std::string ChargeReference(const v1::RenovationPermit& p, absl::string_view what) {
+  const size_t at = p.name().find("/renovationPermits/");
+  return absl::StrCat(at == std::string::npos ? p.name() : p.name().substr(at + 1), "/", what);
+}
+
+std::string AccountOf(const v1::RenovationPermit& p, absl::string_view site) {
+  return absl::StrCat("sites/", site, "/accounts/", p.unit());
 }
 
 }  // namespace
@@ -74,7 +103,7 @@ absl::TimeZone ZoneOf(const v1::RenovationPermit& p) {
   return zone;
 }
 
-absl::StatusOr<v1::RenovationPermit> NewPermit(absl::string_view prefix,
+absl::StatusOr<v1::RenovationPermit> NewPermit(absl::string_view prefix, absl::string_view site,
                                                const v1::RenovationPermit& in, absl::Time now) {
   const std::string p(prefix);
   RETURN_IF_ERROR(kit::CheckUnitId(p + "unit", in.unit()));
@@ -106,7 +135,7 @@ absl::StatusOr<v1::RenovationPermit> NewPermit(absl::string_view prefix,
   if (in.workers() < 1 || in.workers() > kMaxWorkers) {
     return FieldError(p + "workers", absl::StrCat("between 1 and ", kMaxWorkers));
   }
-  RETURN_IF_ERROR(CheckMoney(p, in));
+  RETURN_IF_ERROR(CheckMoney(p, site, in));
 
   v1::RenovationPermit out;
   out.set_unit(in.unit());
@@ -123,6 +152,8 @@ absl::StatusOr<v1::RenovationPermit> NewPermit(absl::string_view prefix,
   out.set_deposit_minor(in.deposit_minor());
   out.set_garbage_fee_minor(in.garbage_fee_minor());
   out.set_currency_code(in.currency_code());
+  if (in.deposit_minor() > 0) out.set_deposit_charge_item(in.deposit_charge_item());
+  if (in.garbage_fee_minor() > 0) out.set_garbage_fee_charge_item(in.garbage_fee_charge_item());
   out.set_state(v1::PERMIT_APPLIED);
   return out;
 }
@@ -195,12 +226,24 @@ absl::Status ResumeWork(v1::RenovationPermit& p, absl::string_view note) {
 }
 
 absl::Status Close(v1::RenovationPermit& p, absl::string_view inspector, absl::string_view note,
+                   int64_t deposit_kept_minor, absl::string_view deposit_kept_reason,
                    absl::Time now) {
   if (p.state() != v1::PERMIT_APPROVED) return Illegal(p, "close");
   RETURN_IF_ERROR(kit::CheckText("inspector", inspector, 128, true));
   RETURN_IF_ERROR(kit::CheckText("note", note, 2000, false));
+  if (deposit_kept_minor < 0 || deposit_kept_minor > p.deposit_minor()) {
+    return FieldError("deposit_kept_minor",
+                      absl::StrCat("between 0 and the deposit, ", p.deposit_minor()));
+  }
+  const bool kept = deposit_kept_minor > 0;
+  RETURN_IF_ERROR(kit::CheckText("deposit_kept_reason", deposit_kept_reason, 500, kept));
+  if (!kept && !deposit_kept_reason.empty()) {
+    return FieldError("deposit_kept_reason", "only with an amount kept");
+  }
   p.set_closed_by(std::string(inspector));
   p.set_closing_note(std::string(note));
+  p.set_deposit_kept_minor(deposit_kept_minor);
+  p.set_deposit_kept_reason(std::string(deposit_kept_reason));
   kit::SetTimestamp(p.mutable_close_time(), now);
   p.set_state(v1::PERMIT_CLOSED);
   return absl::OkStatus();
@@ -334,6 +377,38 @@ PeerCall ViolationTicket(const v1::RenovationPermit& p, absl::string_view site,
   t->set_reporter_phone(p.owner_phone());
   t->add_links(p.name());
   return PeerCall{"tickets", kCreateTicketMethod, std::move(r), what};
+}
+
+std::vector<PeerCall> PermitCharges(const v1::RenovationPermit& p, absl::string_view site) {
+  std::vector<PeerCall> out;
+  const auto charge = [&](absl::string_view what, int64_t amount, const std::string& item) {
+    if (amount <= 0) return;
+    auto r = std::make_unique<billing::ChargeAccountRequest>();
+    r->set_account(AccountOf(p, site));
+    r->set_charge_item(item);
+    r->set_amount_minor(amount);
+    r->set_currency_code(p.currency_code());
+    r->set_reference(ChargeReference(p, what));
+    out.push_back(PeerCall{"billing", kChargeAccountMethod, std::move(r), std::string(what)});
+  };
+  charge("deposit", p.deposit_minor(), p.deposit_charge_item());
+  charge("garbage-fee", p.garbage_fee_minor(), p.garbage_fee_charge_item());
+  return out;
+}
+
+std::optional<PeerCall> DepositRefund(const v1::RenovationPermit& p, absl::string_view site) {
+  if (p.deposit_minor() <= 0) return std::nullopt;
+  auto r = std::make_unique<billing::RefundChargeRequest>();
+  r->set_account(AccountOf(p, site));
+  r->set_reference(ChargeReference(p, "deposit"));
+  r->set_keep_minor(p.deposit_kept_minor());
+  r->set_reason((p.deposit_kept_minor() > 0
+                     ? absl::StrCat("renovation deposit returned less ", p.deposit_kept_minor(),
+                                    " kept: ", p.deposit_kept_reason())
+                     : absl::StrCat("renovation deposit returned: closing inspection passed (",
+                                    p.closed_by(), ")"))
+                    .substr(0, 500));
+  return PeerCall{"billing", kRefundChargeMethod, std::move(r), "deposit"};
 }
 
 }  // namespace handover

@@ -11,7 +11,10 @@
 // An illegal move is FAILED_PRECONDITION naming the state it met. Each move
 // sets the fields it owns; the caller stores the permit and its timeline.
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -27,9 +30,10 @@ namespace v1 = ::estate::handover::v1;
 
 // A new permit from the application a client sends (the fields
 // CreateRenovationPermitRequest lists), PERMIT_APPLIED; the rest is left
-// out. The work must not have ended before `now` in the permit's zone.
-// Errors name `prefix` + the field ("permit.owner_phone").
-absl::StatusOr<v1::RenovationPermit> NewPermit(absl::string_view prefix,
+// out. The work must not have ended before `now` in the permit's zone; the
+// deposit and the fee name billing charge items of `site`. Errors name
+// `prefix` + the field ("permit.owner_phone").
+absl::StatusOr<v1::RenovationPermit> NewPermit(absl::string_view prefix, absl::string_view site,
                                                const v1::RenovationPermit& in, absl::Time now);
 
 // The permit's zone (checked when it was made; UTC if it no longer loads).
@@ -54,8 +58,11 @@ absl::Status Inspect(v1::RenovationPermit& p, absl::string_view inspector, absl:
 // The procedure after the violation is done (`note` says what was done).
 absl::Status ResumeWork(v1::RenovationPermit& p, absl::string_view note);
 
-// The closing inspection passed. The caller ends the permit's passes.
+// The closing inspection passed, keeping `deposit_kept_minor` of the deposit
+// (a reason is required with it). The caller ends the permit's passes and
+// asks billing for the DepositRefund.
 absl::Status Close(v1::RenovationPermit& p, absl::string_view inspector, absl::string_view note,
+                   int64_t deposit_kept_minor, absl::string_view deposit_kept_reason,
                    absl::Time now);
 
 // A pass the client asks for on permit `p` (worker_name, worker_phone,
@@ -85,6 +92,20 @@ PassVerdict CheckPass(const v1::RenovationPermit& p, const v1::WorkerPass& pass,
 // The request carries no request_id: the outbox gives it one.
 PeerCall ViolationTicket(const v1::RenovationPermit& p, absl::string_view site,
                          const v1::RenovationInspection& inspection);
+
+inline constexpr char kChargeAccountMethod[] = "/estate.billing.v1.BillingService/ChargeAccount";
+inline constexpr char kRefundChargeMethod[] = "/estate.billing.v1.BillingService/RefundCharge";
+
+// What approving permit `p` (named) of `site` asks billing for: the deposit
+// and the garbage fee, each charged to the unit's account under its item
+// with a reference billing keeps ("renovationPermits/12/deposit"); none for
+// a zero amount. The subject is "deposit" or "garbage-fee".
+std::vector<PeerCall> PermitCharges(const v1::RenovationPermit& p, absl::string_view site);
+
+// What closing `p` asks billing for: the deposit given back less what the
+// closing inspection kept, naming the deposit's reference; none without a
+// deposit.
+std::optional<PeerCall> DepositRefund(const v1::RenovationPermit& p, absl::string_view site);
 
 // "work outside the permitted hours" for OUTSIDE_HOURS, and so on.
 std::string ViolationText(v1::ViolationKind kind);

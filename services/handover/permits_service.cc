@@ -1,8 +1,10 @@
 #include "services/handover/permits_service.h"
 
+#include <optional>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/handover/permit.h"
 #include "services/handover/permit_counts.h"
@@ -22,14 +24,20 @@ using kit::ToGrpc;
 
 namespace {
 
-// The permit as the API shows it, given its effects: the tickets made and
-// the calls still on their way or refused.
+// The permit as the API shows it, given its effects: the tickets and bills
+// made, and the calls still on their way or refused.
 v1::RenovationPermit ViewOf(const store::PermitRow& row,
                             const std::vector<store::EffectState>& effects) {
   v1::RenovationPermit out = row.body;
   int pending = 0;
   for (const store::EffectState& e : effects) {
-    if (!e.result.empty()) out.add_tickets(e.result);
+    if (!e.result.empty()) {
+      if (absl::StartsWith(e.what, "billing")) {
+        out.add_bills(e.result);
+      } else {
+        out.add_tickets(e.result);
+      }
+    }
     if (e.dead) {
       out.add_needs_attention(absl::StrCat(e.what, ": ", e.last_error));
     } else if (!e.delivered) {
@@ -48,6 +56,18 @@ absl::StatusOr<v1::RenovationPermit> View(kit::Conn& c, const store::PermitRow& 
 
 int64_t IdOfName(const std::string& name) { return kit::IdOf(name.substr(name.rfind('/') + 1)); }
 
+// Queues `call` in the caller's transaction, kept against the permit as one
+// of its effects: it commits with the move or not at all, and the outbox
+// delivers it once, whenever its service is up.
+absl::Status Enqueue(kit::Conn& c, const store::PermitRow& row, const PeerCall& call,
+                     absl::Time now) {
+  ASSIGN_OR_RETURN(int64_t outbox_id,
+                   kit::EnqueueCall(c, row.site, call.target, call.method, *call.request, now));
+  const std::string what =
+      absl::StrCat(call.target, " ", call.method.substr(call.method.rfind('/') + 1));
+  return store::AddEffect(c, store::kPermitEffects, row.id, outbox_id, what, call.subject);
+}
+
 }  // namespace
 
 RenovationService::RenovationService(kit::Db& db, const kit::Clock& clock,
@@ -65,7 +85,8 @@ grpc::Status RenovationService::CreateRenovationPermit(
   absl::StatusOr<std::string> site = kit::ParseSiteParent("parent", req->parent());
   if (!site.ok()) return ToGrpc(site.status());
   RETURN_GRPC_IF_ERROR(kit::CheckRequestId(req->request_id()));
-  absl::StatusOr<v1::RenovationPermit> body = NewPermit("permit.", req->permit(), clock_.Now());
+  absl::StatusOr<v1::RenovationPermit> body =
+      NewPermit("permit.", *site, req->permit(), clock_.Now());
   if (!body.ok()) return ToGrpc(body.status());
   const std::string actor = kit::CallerOf(*ctx);
   return ToGrpc(kit::IdempotentWrite(
@@ -160,10 +181,14 @@ grpc::Status RenovationService::ApproveRenovationPermit(
   return ToGrpc(MovePermit(
       *ctx, req->name(), req->etag(), req->request_id(), "ApproveRenovationPermit", *req,
       "approved",
-      [&](kit::Conn&, store::PermitRow& row, absl::Time now, std::string* detail) -> absl::Status {
+      [&](kit::Conn& c, store::PermitRow& row, absl::Time now,
+          std::string* detail) -> absl::Status {
         RETURN_IF_ERROR(Approve(row.body, approver, req->conditions(), now));
         *detail = req->conditions().empty() ? "on the spot, no conditions"
                                             : absl::StrCat("on the spot; ", req->conditions());
+        const std::vector<PeerCall> charges = PermitCharges(row.body, row.site);
+        for (const PeerCall& call : charges) RETURN_IF_ERROR(Enqueue(c, row, call, now));
+        if (!charges.empty()) absl::StrAppend(detail, " (deposit and fee charges queued)");
         return absl::OkStatus();
       },
       resp));
@@ -205,10 +230,7 @@ grpc::Status RenovationService::RecordRenovationInspection(
         const v1::RenovationInspection& found =
             row.body.inspections(row.body.inspections_size() - 1);
         PeerCall call = ViolationTicket(row.body, row.site, found);
-        ASSIGN_OR_RETURN(int64_t outbox_id, kit::EnqueueCall(c, row.site, call.target, call.method,
-                                                             *call.request, now));
-        RETURN_IF_ERROR(store::AddEffect(c, store::kPermitEffects, row.id, outbox_id,
-                                         "tickets CreateTicket", call.subject));
+        RETURN_IF_ERROR(Enqueue(c, row, call, now));
         *detail = absl::StrCat(call.subject, ", found by ", req->inspector(), ": ",
                                req->violation_description(), " (rectification ticket queued)");
         site = row.site;
@@ -243,10 +265,19 @@ grpc::Status RenovationService::CloseRenovationPermit(grpc::ServerContext* ctx,
       *ctx, req->name(), req->etag(), req->request_id(), "CloseRenovationPermit", *req, "closed",
       [&](kit::Conn& c, store::PermitRow& row, absl::Time now,
           std::string* detail) -> absl::Status {
-        RETURN_IF_ERROR(Close(row.body, req->inspector(), req->note(), now));
+        RETURN_IF_ERROR(Close(row.body, req->inspector(), req->note(), req->deposit_kept_minor(),
+                              req->deposit_kept_reason(), now));
         ASSIGN_OR_RETURN(int64_t ended, store::EndPasses(c, row.id, now));
         *detail = absl::StrCat("closing inspection passed (", req->inspector(), "); ", ended,
                                " pass(es) ended");
+        if (std::optional<PeerCall> refund = DepositRefund(row.body, row.site)) {
+          RETURN_IF_ERROR(Enqueue(c, row, *refund, now));
+          absl::StrAppend(detail, "; deposit refund queued",
+                          req->deposit_kept_minor() > 0
+                              ? absl::StrCat(", ", req->deposit_kept_minor(),
+                                             " kept: ", req->deposit_kept_reason())
+                              : "");
+        }
         return absl::OkStatus();
       },
       resp));

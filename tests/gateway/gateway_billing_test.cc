@@ -107,6 +107,57 @@ TEST_F(GatewayBilling, ACashierDayOverHttp) {
   EXPECT_EQ(Call(finance, "GET", "/v1/sites/west/accounts/3-2-1502").status, 403);
 }
 
+TEST_F(GatewayBilling, ADepositChargedAndRefundedOverHttpByFinanceOnly) {
+  const std::string admin = Token({"south"}, {"admin"}, "manager-zhao");
+  const std::string staff = Token({"south"}, {"staff"}, "front-desk-li");
+  const std::string finance = Token({"south"}, {"finance"}, "cashier-wu");
+  HttpResult r = Call(admin, "POST", "/v1/sites/south/chargeItems?requestId=" + RequestId(),
+                      {{"code", "renovation-deposit"},
+                       {"displayName", "Renovation deposit"},
+                       {"kind", "ONE_OFF"},
+                       {"rate", "2000"},
+                       {"effectiveFrom", "2026-01-01"},
+                       {"dueDays", 7}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string item = Body(r)["name"];
+  r = Call(staff, "POST", "/v1/sites/south/accounts?accountId=B-2-0801&requestId=" + RequestId(),
+           {{"building", "B2"},
+            {"payerName", "Liu Wei"},
+            {"payerKind", "OWNER"},
+            {"billableArea", "98.5"},
+            {"feeStart", "2026-07-01"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+
+  const std::string account = "/v1/sites/south/accounts/B-2-0801";
+  const json charge = {{"chargeItem", item},
+                       {"reference", "renovationPermits/1/deposit"},
+                       {"requestId", RequestId()}};
+  EXPECT_EQ(Call(staff, "POST", account + ":charge", charge).status, 403) << "money: finance";
+  r = Call(finance, "POST", account + ":charge", charge);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["amountMinor"], "200000");
+  EXPECT_EQ(Body(r)["lines"][0]["reference"], "renovationPermits/1/deposit");
+  json bad = charge;
+  bad["amountMinor"] = "-1";
+  bad["requestId"] = RequestId();
+  r = Call(finance, "POST", account + ":charge", bad);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("amount_minor"), std::string::npos) << r.body;
+
+  const json refund = {{"reference", "renovationPermits/1/deposit"},
+                       {"keepMinor", "50000"},
+                       {"reason", "scratched lift door panel"},
+                       {"requestId", RequestId()}};
+  EXPECT_EQ(Call(staff, "POST", account + ":refundCharge", refund).status, 403);
+  r = Call(finance, "POST", account + ":refundCharge", refund);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["cancelledMinor"], "150000") << "never paid: nothing to pay out";
+  EXPECT_EQ(Body(r)["actor"], "user:cashier-wu");
+  r = Call(finance, "GET", account);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["balanceMinor"], "50000") << "only what was kept is owed";
+}
+
 TEST_F(GatewayBilling, APortfolioOnlyCoversSitesTheCallerMaySee) {
   const std::string regional = Token({"east", "north"}, {"viewer"}, "regional-manager");
   HttpResult r = Call(regional, "GET",

@@ -3,9 +3,12 @@
 // (UTC+8, no daylight saving), the permits' zone; the expectations are
 // worked out by hand from that offset.
 #include <functional>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "estate/billing/v1/billing.pb.h"
 #include "estate/tickets/v1/tickets.pb.h"
 #include "gtest/gtest.h"
 #include "services/handover/completion.h"
@@ -15,6 +18,7 @@
 namespace handover {
 namespace {
 
+namespace billing = ::estate::billing::v1;
 namespace tickets = ::estate::tickets::v1;
 
 absl::Time Shanghai(int month, int day, int hour, int minute = 0) {
@@ -46,11 +50,13 @@ v1::RenovationPermit Application() {
   p.set_deposit_minor(200000);     // 2,000.00 CNY
   p.set_garbage_fee_minor(30000);  // 300.00 CNY
   p.set_currency_code("CNY");
+  p.set_deposit_charge_item("sites/harbin-b/chargeItems/31");
+  p.set_garbage_fee_charge_item("sites/harbin-b/chargeItems/32");
   return p;
 }
 
 v1::RenovationPermit Approved() {
-  absl::StatusOr<v1::RenovationPermit> p = NewPermit("permit.", Application(), kNow);
+  absl::StatusOr<v1::RenovationPermit> p = NewPermit("permit.", "harbin-b", Application(), kNow);
   EXPECT_TRUE(p.ok()) << p.status();
   p->set_name("sites/harbin-b/renovationPermits/7");
   EXPECT_TRUE(Approve(*p, "user:manager-wang", "No drilling on Sundays", kNow).ok());
@@ -82,11 +88,11 @@ std::string NewPermitField(const std::function<void(v1::RenovationPermit&)>& edi
                            absl::Time now = kNow) {
   v1::RenovationPermit in = Application();
   edit(in);
-  return FieldOf(NewPermit("permit.", in, now).status());
+  return FieldOf(NewPermit("permit.", "harbin-b", in, now).status());
 }
 
 TEST(PermitTest, AnApplicationBecomesAnAppliedPermitWithWhatIsOwed) {
-  absl::StatusOr<v1::RenovationPermit> p = NewPermit("permit.", Application(), kNow);
+  absl::StatusOr<v1::RenovationPermit> p = NewPermit("permit.", "harbin-b", Application(), kNow);
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->state(), v1::PERMIT_APPLIED);
   EXPECT_EQ(p->unit(), "B-2-0801");
@@ -99,7 +105,8 @@ TEST(PermitTest, AnApplicationBecomesAnAppliedPermitWithWhatIsOwed) {
   free.set_deposit_minor(0);
   free.set_garbage_fee_minor(0);
   free.clear_currency_code();
-  EXPECT_TRUE(NewPermit("permit.", free, kNow).ok()) << "nothing owed needs no currency";
+  EXPECT_TRUE(NewPermit("permit.", "harbin-b", free, kNow).ok())
+      << "nothing owed needs no currency";
 }
 
 TEST(PermitTest, ABadApplicationNamesTheField) {
@@ -125,6 +132,14 @@ TEST(PermitTest, ABadApplicationNamesTheField) {
             "permit.garbage_fee_minor");
   EXPECT_EQ(NewPermitField([](auto& p) { p.clear_currency_code(); }), "permit.currency_code");
   EXPECT_EQ(NewPermitField([](auto& p) { p.set_currency_code("cny"); }), "permit.currency_code");
+  EXPECT_EQ(NewPermitField([](auto& p) { p.clear_deposit_charge_item(); }),
+            "permit.deposit_charge_item");
+  EXPECT_EQ(NewPermitField([](auto& p) { p.set_deposit_charge_item("chargeItems/31"); }),
+            "permit.deposit_charge_item");
+  EXPECT_EQ(NewPermitField(
+                [](auto& p) { p.set_garbage_fee_charge_item("sites/harbin-a/chargeItems/32"); }),
+            "permit.garbage_fee_charge_item")
+      << "another site's item";
 }
 
 TEST(PermitTest, WorkThatEndedBeforeTodayInThePermitsZoneIsNoApplication) {
@@ -137,11 +152,12 @@ TEST(PermitTest, WorkThatEndedBeforeTodayInThePermitsZoneIsNoApplication) {
   EXPECT_EQ(NewPermitField(ends_on_the_5th, now), "permit.planned_end");
   v1::RenovationPermit in = Application();
   ends_on_the_5th(in);
-  EXPECT_TRUE(NewPermit("permit.", in, Utc(7, 5, 15)).ok()) << "23:00 on the 5th in Shanghai";
+  EXPECT_TRUE(NewPermit("permit.", "harbin-b", in, Utc(7, 5, 15)).ok())
+      << "23:00 on the 5th in Shanghai";
 }
 
 TEST(PermitTest, ApprovalIsOnTheSpotAndOnlyOfAnApplication) {
-  absl::StatusOr<v1::RenovationPermit> p = NewPermit("permit.", Application(), kNow);
+  absl::StatusOr<v1::RenovationPermit> p = NewPermit("permit.", "harbin-b", Application(), kNow);
   ASSERT_TRUE(p.ok());
   ASSERT_TRUE(Approve(*p, "user:manager-wang", "No drilling on Sundays", kNow).ok());
   EXPECT_EQ(p->state(), v1::PERMIT_APPROVED);
@@ -156,7 +172,7 @@ TEST(PermitTest, ApprovalIsOnTheSpotAndOnlyOfAnApplication) {
 }
 
 TEST(PermitTest, AnApplicationWhoseDaysAreOverIsNotApproved) {
-  absl::StatusOr<v1::RenovationPermit> p = NewPermit("permit.", Application(), kNow);
+  absl::StatusOr<v1::RenovationPermit> p = NewPermit("permit.", "harbin-b", Application(), kNow);
   ASSERT_TRUE(p.ok());
   // 1 September 00:30 in Shanghai, the day after planned_end.
   const absl::Status late = Approve(*p, "user:manager-wang", "", Utc(8, 31, 16, 30));
@@ -167,7 +183,7 @@ TEST(PermitTest, AnApplicationWhoseDaysAreOverIsNotApproved) {
 }
 
 TEST(PermitTest, ARefusalNeedsAReason) {
-  absl::StatusOr<v1::RenovationPermit> p = NewPermit("permit.", Application(), kNow);
+  absl::StatusOr<v1::RenovationPermit> p = NewPermit("permit.", "harbin-b", Application(), kNow);
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(FieldOf(Refuse(*p, "")), "reason");
   ASSERT_TRUE(Refuse(*p, "Moves a load-bearing wall").ok());
@@ -201,7 +217,7 @@ TEST(PermitTest, AViolationSuspendsTheWorkUntilItResumes) {
   EXPECT_EQ(p.suspension().kind(), v1::OUTSIDE_HOURS);
   EXPECT_EQ(p.inspections_size(), 3);
 
-  EXPECT_EQ(Close(p, "inspector-zhao", "", kNow).message(),
+  EXPECT_EQ(Close(p, "inspector-zhao", "", 0, "", kNow).message(),
             "cannot close a permit that is PERMIT_SUSPENDED");
   EXPECT_EQ(FieldOf(ResumeWork(p, "")), "note");
   ASSERT_TRUE(ResumeWork(p, "wall restored; engineer's report filed").ok());
@@ -212,7 +228,7 @@ TEST(PermitTest, AViolationSuspendsTheWorkUntilItResumes) {
 }
 
 TEST(PermitTest, BeforeApprovalAViolationIsRecordedNotSuspended) {
-  absl::StatusOr<v1::RenovationPermit> p = NewPermit("permit.", Application(), kNow);
+  absl::StatusOr<v1::RenovationPermit> p = NewPermit("permit.", "harbin-b", Application(), kNow);
   ASSERT_TRUE(p.ok());
   ASSERT_TRUE(Inspect(*p, "guard-li", "", v1::NO_PERMIT_WORK, "walls being chased", kNow).ok());
   EXPECT_EQ(p->state(), v1::PERMIT_APPLIED);
@@ -234,18 +250,77 @@ TEST(PermitTest, AnInspectionNamesItsBadField) {
 
 TEST(PermitTest, ClosingEndsThePermit) {
   v1::RenovationPermit p = Approved();
-  EXPECT_EQ(FieldOf(Close(p, "", "", kNow)), "inspector");
-  ASSERT_TRUE(Close(p, "inspector-zhao", "all in order", Shanghai(8, 28, 15)).ok());
+  EXPECT_EQ(FieldOf(Close(p, "", "", 0, "", kNow)), "inspector");
+  EXPECT_EQ(FieldOf(Close(p, "inspector-zhao", "", 200001, "everything", kNow)),
+            "deposit_kept_minor")
+      << "more than the deposit";
+  EXPECT_EQ(FieldOf(Close(p, "inspector-zhao", "", -1, "", kNow)), "deposit_kept_minor");
+  EXPECT_EQ(FieldOf(Close(p, "inspector-zhao", "", 50000, "", kNow)), "deposit_kept_reason");
+  EXPECT_EQ(FieldOf(Close(p, "inspector-zhao", "", 0, "lift door", kNow)), "deposit_kept_reason");
+  EXPECT_EQ(p.state(), v1::PERMIT_APPROVED) << "a refused close changes nothing";
+  ASSERT_TRUE(Close(p, "inspector-zhao", "all in order", 0, "", Shanghai(8, 28, 15)).ok());
   EXPECT_EQ(p.state(), v1::PERMIT_CLOSED);
   EXPECT_EQ(p.closed_by(), "inspector-zhao");
   EXPECT_EQ(Inspect(p, "guard-li", "", v1::VIOLATION_KIND_UNSPECIFIED, "", kNow).message(),
             "cannot inspect the work of a permit that is PERMIT_CLOSED");
-  EXPECT_EQ(Close(p, "inspector-zhao", "", kNow).message(),
+  EXPECT_EQ(Close(p, "inspector-zhao", "", 0, "", kNow).message(),
             "cannot close a permit that is PERMIT_CLOSED");
 }
 
+TEST(PermitTest, ApprovalChargesTheDepositAndFeeAndClosingRefundsTheDepositLessWhatIsKept) {
+  v1::RenovationPermit p = Approved();
+  std::vector<PeerCall> charges = PermitCharges(p, "harbin-b");
+  ASSERT_EQ(charges.size(), 2u);
+  const std::vector<std::pair<std::string, int64_t>> want = {{"deposit", 200000},
+                                                             {"garbage-fee", 30000}};
+  for (size_t i = 0; i < charges.size(); ++i) {
+    SCOPED_TRACE(want[i].first);
+    EXPECT_EQ(charges[i].target, "billing");
+    EXPECT_EQ(charges[i].method, "/estate.billing.v1.BillingService/ChargeAccount");
+    EXPECT_EQ(charges[i].subject, want[i].first);
+    const auto& r = dynamic_cast<const billing::ChargeAccountRequest&>(*charges[i].request);
+    EXPECT_EQ(r.account(), "sites/harbin-b/accounts/B-2-0801");
+    EXPECT_EQ(r.amount_minor(), want[i].second);
+    EXPECT_EQ(r.currency_code(), "CNY");
+    EXPECT_EQ(r.reference(), "renovationPermits/7/" + want[i].first);
+    EXPECT_TRUE(r.request_id().empty()) << "the outbox gives each call its own";
+  }
+  EXPECT_EQ(dynamic_cast<const billing::ChargeAccountRequest&>(*charges[0].request).charge_item(),
+            "sites/harbin-b/chargeItems/31");
+  EXPECT_EQ(dynamic_cast<const billing::ChargeAccountRequest&>(*charges[1].request).charge_item(),
+            "sites/harbin-b/chargeItems/32");
+
+  ASSERT_TRUE(
+      Close(p, "inspector-zhao", "", 50000, "scratched lift door panel", Shanghai(8, 28, 15)).ok());
+  EXPECT_EQ(p.deposit_kept_minor(), 50000);
+  std::optional<PeerCall> refund = DepositRefund(p, "harbin-b");
+  ASSERT_TRUE(refund.has_value());
+  EXPECT_EQ(refund->method, "/estate.billing.v1.BillingService/RefundCharge");
+  const auto& r = dynamic_cast<const billing::RefundChargeRequest&>(*refund->request);
+  EXPECT_EQ(r.account(), "sites/harbin-b/accounts/B-2-0801");
+  EXPECT_EQ(r.reference(), "renovationPermits/7/deposit") << "the deposit's own charge";
+  EXPECT_EQ(r.keep_minor(), 50000);
+  EXPECT_NE(r.reason().find("scratched lift door panel"), std::string::npos) << r.reason();
+}
+
+TEST(PermitTest, NothingOwedAsksBillingForNothing) {
+  v1::RenovationPermit in = Application();
+  in.set_deposit_minor(0);
+  absl::StatusOr<v1::RenovationPermit> p = NewPermit("permit.", "harbin-b", in, kNow);
+  ASSERT_TRUE(p.ok()) << p.status();
+  p->set_name("sites/harbin-b/renovationPermits/8");
+  EXPECT_TRUE(p->deposit_charge_item().empty()) << "an item with nothing to charge is not kept";
+  std::vector<PeerCall> charges = PermitCharges(*p, "harbin-b");
+  ASSERT_EQ(charges.size(), 1u);
+  EXPECT_EQ(charges[0].subject, "garbage-fee");
+  ASSERT_TRUE(Approve(*p, "user:manager-wang", "", kNow).ok());
+  ASSERT_TRUE(Close(*p, "inspector-zhao", "", 0, "", kNow).ok());
+  EXPECT_FALSE(DepositRefund(*p, "harbin-b").has_value());
+}
+
 TEST(PermitTest, PassesAreForApprovedPermitsWithinTheirDaysAndWorkers) {
-  absl::StatusOr<v1::RenovationPermit> applied = NewPermit("permit.", Application(), kNow);
+  absl::StatusOr<v1::RenovationPermit> applied =
+      NewPermit("permit.", "harbin-b", Application(), kNow);
   ASSERT_TRUE(applied.ok());
   EXPECT_EQ(NewPass(*applied, Pass(), 0, kNow).status().message(),
             "cannot issue a pass on a permit that is PERMIT_APPLIED");
@@ -368,7 +443,7 @@ TEST(PassCheckTest, ApplicationsAndClosedPermitsLetNobodyIn) {
   EXPECT_EQ(early.denial, v1::DENIED_PERMIT_NOT_APPROVED);
   EXPECT_EQ(early.reason, "the permit is PERMIT_APPLIED, not approved");
 
-  ASSERT_TRUE(Close(p, "inspector-zhao", "", Shanghai(7, 20, 15)).ok());
+  ASSERT_TRUE(Close(p, "inspector-zhao", "", 0, "", Shanghai(7, 20, 15)).ok());
   pass.set_state(v1::PASS_ENDED);  // as the store ends them
   EXPECT_EQ(CheckPass(p, pass, Shanghai(7, 21, 10)).denial, v1::DENIED_PERMIT_CLOSED);
 }

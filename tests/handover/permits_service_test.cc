@@ -1,18 +1,22 @@
 // Renovation permits against the real database, with the tickets service a
-// violation writes to running in this process on a schema of its own: an
-// application approved on the spot, passes checked at the gate by day and
-// night, a violation that stops the work and opens a ticket, the work
-// resumed and closed, the half-year's counts; bad input. Each test works on
-// a site of its own, so the counts are only its own.
+// violation writes to and the billing service that charges the deposit and
+// fee running in this process, each on a schema of its own: an application
+// approved on the spot (its deposit and fee billed), passes checked at the
+// gate by day and night, a violation that stops the work and opens a
+// ticket, the work resumed and closed (the deposit refunded less what is
+// kept), the half-year's counts; bad input. Each test works on a site of its
+// own, so the counts are only its own.
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "estate/billing/v1/billing.grpc.pb.h"
 #include "estate/handover/v1/permits.grpc.pb.h"
 #include "estate/tickets/v1/tickets.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "services/billing/billing_service.h"
 #include "services/handover/handover_service.h"
 #include "services/kit/clock.h"
 #include "services/kit/proto_time.h"
@@ -21,12 +25,14 @@
 #include "tests/support/recount.h"
 #include "tests/support/test_db.h"
 
+std::vector<kit::Migration> estate_billing_migrations();
 std::vector<kit::Migration> estate_handover_migrations();
 std::vector<kit::Migration> estate_tickets_migrations();
 
 namespace handover {
 namespace {
 
+namespace billing = ::estate::billing::v1;
 namespace tickets = ::estate::tickets::v1;
 using testing_support::Context;
 using testing_support::InProcessService;
@@ -51,11 +57,21 @@ class RenovationTest : public ::testing::Test {
                                        })
                    .release();
     ASSERT_NE(tickets_, nullptr);
+    billing_ =
+        InProcessService::Start("billing", db.FreshSchema("billing"), estate_billing_migrations(),
+                                [](kit::ServiceHost& host) {
+                                  ::billing::BillingOptions o;
+                                  o.run_committer = false;
+                                  ::billing::RegisterBilling(host, *clock_, o);
+                                })
+            .release();
+    ASSERT_NE(billing_, nullptr);
     db_ = new kit::DbOptions(db.FreshSchema("handover"));
     server_ = InProcessService::Start("handover", *db_, estate_handover_migrations(),
                                       [](kit::ServiceHost& host) {
                                         HandoverOptions o;
-                                        o.peers = {{"tickets", tickets_->channel()}};
+                                        o.peers = {{"tickets", tickets_->channel()},
+                                                   {"billing", billing_->channel()}};
                                         o.relay_interval = absl::Milliseconds(100);
                                         service_ = RegisterHandover(host, *clock_, o);
                                       })
@@ -66,17 +82,21 @@ class RenovationTest : public ::testing::Test {
   static void TearDownTestSuite() {
     delete sql_;
     delete server_;
+    delete billing_;
     delete tickets_;
   }
   void SetUp() override {
     clock_->Set(Shanghai(7, 6, 9));
     stub_ = v1::RenovationService::NewStub(server_->channel());
     tickets_stub_ = tickets::TicketService::NewStub(tickets_->channel());
+    billing_stub_ = billing::BillingService::NewStub(billing_->channel());
   }
 
   // Kitchen and bathroom, 6 July to 31 August, 08:00 to 18:00, three
-  // workers, a 2,000 CNY deposit and a 300 CNY garbage fee.
-  static v1::RenovationPermit Application(const std::string& unit) {
+  // workers, a 2,000 CNY deposit and a 300 CNY garbage fee, charged under
+  // billing items 1 and 2 of the site unless the test made real ones
+  // (Billed).
+  static v1::RenovationPermit Application(const std::string& unit, const std::string& site = "") {
     v1::RenovationPermit p;
     p.set_unit(unit);
     p.set_owner_name("Liu Wei");
@@ -92,7 +112,57 @@ class RenovationTest : public ::testing::Test {
     p.set_deposit_minor(200000);
     p.set_garbage_fee_minor(30000);
     p.set_currency_code("CNY");
+    const std::string of = site.empty() ? "sites/any" : absl::StrCat("sites/", site);
+    p.set_deposit_charge_item(of + "/chargeItems/1");
+    p.set_garbage_fee_charge_item(of + "/chargeItems/2");
     return p;
+  }
+
+  // In billing, `site`'s renovation items and an account for `unit`; the
+  // application for `unit` that charges under them.
+  v1::RenovationPermit Billed(const std::string& site, const std::string& unit) {
+    std::vector<std::string> items;
+    for (const char* code : {"renovation-deposit", "decoration-garbage"}) {
+      billing::CreateChargeItemRequest req;
+      req.set_parent(absl::StrCat("sites/", site));
+      req.set_request_id(NewRequestId());
+      billing::ChargeItem* i = req.mutable_charge_item();
+      i->set_code(code);
+      i->set_display_name(code);
+      i->set_kind(billing::ONE_OFF);
+      i->set_rate("1");
+      i->set_effective_from("2026-01-01");
+      i->set_due_days(7);
+      billing::ChargeItem out;
+      const grpc::Status s = billing_stub_->CreateChargeItem(Context().get(), req, &out);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      items.push_back(out.name());
+    }
+    billing::CreateAccountRequest req;
+    req.set_parent(absl::StrCat("sites/", site));
+    req.set_account_id(unit);
+    req.set_request_id(NewRequestId());
+    req.mutable_account()->set_building("B2");
+    req.mutable_account()->set_payer_name("Liu Wei");
+    req.mutable_account()->set_payer_kind(billing::OWNER);
+    req.mutable_account()->set_billable_area("98.5");
+    req.mutable_account()->set_fee_start("2026-07-01");
+    billing::Account account;
+    const grpc::Status s = billing_stub_->CreateAccount(Context().get(), req, &account);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    v1::RenovationPermit p = Application(unit, site);
+    p.set_deposit_charge_item(items[0]);
+    p.set_garbage_fee_charge_item(items[1]);
+    return p;
+  }
+
+  billing::Account Account(const std::string& site, const std::string& unit) {
+    billing::GetAccountRequest req;
+    req.set_name(absl::StrCat("sites/", site, "/accounts/", unit));
+    billing::Account out;
+    const grpc::Status s = billing_stub_->GetAccount(Context().get(), req, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
   }
 
   grpc::Status Apply(const std::string& site, const v1::RenovationPermit& in,
@@ -106,7 +176,7 @@ class RenovationTest : public ::testing::Test {
 
   v1::RenovationPermit Applied(const std::string& site, const std::string& unit) {
     v1::RenovationPermit out;
-    const grpc::Status s = Apply(site, Application(unit), &out);
+    const grpc::Status s = Apply(site, Application(unit, site), &out);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return out;
   }
@@ -165,13 +235,15 @@ class RenovationTest : public ::testing::Test {
     return out;
   }
 
-  // Delivers until the permit says none of its tickets is on its way (the
-  // relay's own threads may hold the row for a moment); the permit.
+  // Delivers until the permit says none of its calls is on its way (the
+  // relay's own threads may hold a row for a moment); the permit.
   v1::RenovationPermit AwaitEffects(const std::string& name) {
     const absl::Time give_up = absl::Now() + absl::Seconds(10);
     for (;;) {
-      absl::StatusOr<int> n = service_->relay().DeliverOnce("tickets");
-      EXPECT_TRUE(n.ok()) << n.status();
+      for (const char* target : {"billing", "tickets"}) {
+        absl::StatusOr<int> n = service_->relay().DeliverOnce(target);
+        EXPECT_TRUE(n.ok()) << n.status();
+      }
       v1::RenovationPermit p = Get(name);
       if (p.effects_pending() == 0 || absl::Now() > give_up) return p;
       absl::SleepFor(absl::Milliseconds(20));
@@ -195,16 +267,19 @@ class RenovationTest : public ::testing::Test {
   static kit::FakeClock* clock_;
   static kit::DbOptions* db_;
   static InProcessService* tickets_;
+  static InProcessService* billing_;
   static InProcessService* server_;
   static HandoverService* service_;
   static testing_support::Recount* sql_;
   std::unique_ptr<v1::RenovationService::Stub> stub_;
   std::unique_ptr<tickets::TicketService::Stub> tickets_stub_;
+  std::unique_ptr<billing::BillingService::Stub> billing_stub_;
 };
 
 kit::FakeClock* RenovationTest::clock_ = nullptr;
 kit::DbOptions* RenovationTest::db_ = nullptr;
 InProcessService* RenovationTest::tickets_ = nullptr;
+InProcessService* RenovationTest::billing_ = nullptr;
 InProcessService* RenovationTest::server_ = nullptr;
 HandoverService* RenovationTest::service_ = nullptr;
 testing_support::Recount* RenovationTest::sql_ = nullptr;
@@ -215,7 +290,8 @@ std::string StartOf(const std::string& message) {
 
 TEST_F(RenovationTest, ApprovedOnTheSpotCheckedAtTheGateStoppedByAViolationThenClosed) {
   const std::string site = "harbin-r1";
-  v1::RenovationPermit p = Applied(site, "B-2-0801");
+  v1::RenovationPermit p;
+  ASSERT_TRUE(Apply(site, Billed(site, "B-2-0801"), &p).ok());
   EXPECT_EQ(p.state(), v1::PERMIT_APPLIED);
   EXPECT_EQ(p.deposit_minor(), 200000);
   EXPECT_EQ(p.garbage_fee_minor(), 30000);
@@ -241,6 +317,39 @@ TEST_F(RenovationTest, ApprovedOnTheSpotCheckedAtTheGateStoppedByAViolationThenC
   s = stub_->ApproveRenovationPermit(Context(kManager).get(), approve, &replay);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(s.error_message(), "cannot approve a permit that is PERMIT_APPROVED");
+
+  // The deposit and the fee are billed to the owner's account, each once.
+  EXPECT_EQ(p.effects_pending(), 2) << "both charges are written with the approval";
+  p = AwaitEffects(p.name());
+  EXPECT_TRUE(p.needs_attention().empty()) << p.needs_attention(0);
+  ASSERT_EQ(p.bills_size(), 2);
+  billing::ListBillsRequest lb;
+  lb.set_parent(absl::StrCat("sites/", site));
+  lb.set_account(absl::StrCat("sites/", site, "/accounts/B-2-0801"));
+  billing::ListBillsResponse bills;
+  ASSERT_TRUE(billing_stub_->ListBills(Context().get(), lb, &bills).ok());
+  ASSERT_EQ(bills.bills_size(), 2);
+  const std::string permit_id = p.name().substr(p.name().rfind('/') + 1);
+  EXPECT_EQ(bills.bills(0).name(), p.bills(0));
+  EXPECT_EQ(bills.bills(0).amount_minor(), 200000);
+  EXPECT_EQ(bills.bills(0).lines(0).code(), "renovation-deposit");
+  EXPECT_EQ(bills.bills(0).lines(0).reference(),
+            absl::StrCat("renovationPermits/", permit_id, "/deposit"));
+  EXPECT_EQ(bills.bills(1).amount_minor(), 30000);
+  EXPECT_EQ(bills.bills(1).lines(0).code(), "decoration-garbage");
+  EXPECT_EQ(Account(site, "B-2-0801").balance_minor(), 230000);
+  // The owner pays the deposit at the counter.
+  billing::RecordPaymentRequest pay;
+  pay.set_parent(absl::StrCat("sites/", site));
+  pay.set_request_id(NewRequestId());
+  pay.mutable_payment()->set_account(lb.account());
+  pay.mutable_payment()->set_method(billing::WECHAT);
+  pay.mutable_payment()->set_amount_minor(200000);
+  pay.mutable_payment()->set_currency_code("CNY");
+  pay.mutable_payment()->add_bills(p.bills(0));
+  billing::Payment paid;
+  s = billing_stub_->RecordPayment(Context().get(), pay, &paid);
+  ASSERT_TRUE(s.ok()) << s.error_message();
 
   std::vector<v1::WorkerPass> passes(3);
   const std::vector<std::string> workers = {"Zhang San", "Li Si", "Wang Wu"};
@@ -333,15 +442,39 @@ TEST_F(RenovationTest, ApprovedOnTheSpotCheckedAtTheGateStoppedByAViolationThenC
   EXPECT_EQ(revoked.state(), v1::PASS_REVOKED);
   EXPECT_EQ(Check(passes[2], Shanghai(7, 10, 14)).denial(), v1::DENIED_REVOKED);
 
-  // The closing inspection passes: every pass ends with the permit.
+  // The closing inspection passes, keeping 500 CNY of the deposit for a
+  // scratched lift door: every pass ends with the permit.
   clock_->Set(Shanghai(8, 28, 15));
   close.set_etag(p.etag());
-  close.set_note("all in order");
+  close.set_note("all in order but the lift");
   close.set_request_id(NewRequestId());
+  close.set_deposit_kept_minor(250000);
+  s = stub_->CloseRenovationPermit(Context().get(), close, &p);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << "more than the deposit";
+  EXPECT_EQ(StartOf(s.error_message()), "deposit_kept_minor");
+  close.set_deposit_kept_minor(50000);
+  close.set_deposit_kept_reason("scratched lift door panel");
   s = stub_->CloseRenovationPermit(Context().get(), close, &p);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(p.state(), v1::PERMIT_CLOSED);
   EXPECT_EQ(p.closed_by(), "inspector-zhao");
+  EXPECT_EQ(p.deposit_kept_minor(), 50000);
+  p = AwaitEffects(p.name());
+  EXPECT_TRUE(p.needs_attention().empty()) << p.needs_attention(0);
+  // 1,500 back: it pays the 300 fee still owed and 1,200 waits as credit.
+  billing::Account account = Account(site, "B-2-0801");
+  EXPECT_EQ(account.balance_minor(), -120000);
+  EXPECT_EQ(account.credit_minor(), 120000);
+
+  // Every billing call delivered again is answered, not applied, again.
+  sql_->Exec("UPDATE outbox SET delivered_at = NULL WHERE site = ? AND target = 'billing'", {site});
+  p = AwaitEffects(p.name());
+  EXPECT_EQ(p.bills_size(), 2);
+  ASSERT_TRUE(billing_stub_->ListBills(Context().get(), lb, &bills).ok());
+  EXPECT_EQ(bills.bills_size(), 2);
+  account = Account(site, "B-2-0801");
+  EXPECT_EQ(account.balance_minor(), -120000);
+  EXPECT_EQ(account.credit_minor(), 120000);
   v1::ListWorkerPassesRequest lp;
   lp.set_parent(p.name());
   v1::ListWorkerPassesResponse listed;
@@ -367,7 +500,8 @@ TEST_F(RenovationTest, ApprovedOnTheSpotCheckedAtTheGateStoppedByAViolationThenC
   EXPECT_EQ(events.events(5).from_state(), v1::PERMIT_APPROVED);
   EXPECT_EQ(events.events(5).to_state(), v1::PERMIT_SUSPENDED);
   EXPECT_EQ(events.events(8).detail(),
-            "closing inspection passed (inspector-zhao); 2 pass(es) ended");
+            "closing inspection passed (inspector-zhao); 2 pass(es) ended; deposit refund "
+            "queued, 50000 kept: scratched lift door panel");
 
   // The report's figures: one application approved, three passes, one
   // violation, one unit renovated; none of it in the first half.
@@ -392,7 +526,7 @@ TEST_F(RenovationTest, BadRequestsNameTheFieldAndWriteNothing) {
   const int64_t outbox = Rows("outbox", site);
 
   const auto field_of_create = [&](void (*edit)(v1::RenovationPermit&)) {
-    v1::RenovationPermit in = Application("B-3-0102");
+    v1::RenovationPermit in = Application("B-3-0102", site);
     edit(in);
     v1::RenovationPermit out;
     const grpc::Status s = Apply(site, in, &out);
@@ -407,10 +541,12 @@ TEST_F(RenovationTest, BadRequestsNameTheFieldAndWriteNothing) {
             "permit.work_end");
   EXPECT_EQ(field_of_create([](v1::RenovationPermit& in) { in.set_deposit_minor(-1); }),
             "permit.deposit_minor");
+  EXPECT_EQ(field_of_create([](v1::RenovationPermit& in) { in.clear_deposit_charge_item(); }),
+            "permit.deposit_charge_item");
 
   // One permit in progress per unit.
   v1::RenovationPermit out;
-  grpc::Status s = Apply(site, Application("B-3-0101"), &out);
+  grpc::Status s = Apply(site, Application("B-3-0101", site), &out);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(s.error_message(),
             "permit.unit: the unit has a permit applied for, approved or suspended");
@@ -448,6 +584,19 @@ TEST_F(RenovationTest, BadRequestsNameTheFieldAndWriteNothing) {
   EXPECT_EQ(after.state(), v1::PERMIT_APPROVED);
   EXPECT_EQ(after.etag(), p.etag());
   EXPECT_EQ(after.inspections_size(), 0);
+}
+
+TEST_F(RenovationTest, ChargesBillingRefusesForGoodShowOnThePermit) {
+  // No billing account for the unit: the approval stands, and the permit
+  // says what billing refused until an admin sorts it out.
+  const std::string site = "harbin-r4";
+  v1::RenovationPermit p = Applied(site, "B-5-0101");
+  ASSERT_TRUE(Approve(&p).ok());
+  EXPECT_EQ(p.state(), v1::PERMIT_APPROVED);
+  p = AwaitEffects(p.name());
+  ASSERT_EQ(p.needs_attention_size(), 2);
+  EXPECT_EQ(p.needs_attention(0).rfind("billing ChargeAccount: ", 0), 0u) << p.needs_attention(0);
+  EXPECT_TRUE(p.bills().empty());
 }
 
 TEST_F(RenovationTest, ARefusedOwnerAppliesAgainAndTheListFiltersByUnitAndState) {

@@ -226,13 +226,19 @@ int main(int argc, char** argv) {
   for (int b = 0; b < 3; ++b) {
     for (int i = 0; i < 14 - b; ++i) units.push_back(UnitName(b, i));
   }
-  if (l.Loaded(absl::GetFlag(FLAGS_wait), units[4])) {
+  const absl::CivilDay first(this_month - 3);
+  const std::string from = Day(absl::CivilDay(absl::CivilYear(first)));
+  const bool loaded = l.Loaded(absl::GetFlag(FLAGS_wait), units[4]);
+  // Charged one permit at a time by handover's renovation permits, never
+  // through an account's subscription; made on every run, so a site loaded
+  // before permits billed their deposits gets it too.
+  l.Item("renovation-deposit", "Renovation deposit (refundable)", v1::ONE_OFF, v1::ONCE, "2000",
+         from, 7);
+  if (loaded) {
     std::cout << "demo billing already loaded: " << l.Parent() << " has its bills\n";
     return 0;
   }
   std::cout << "loading billing of " << l.Parent() << " into " << addr << std::endl;
-  const absl::CivilDay first(this_month - 3);
-  const std::string from = Day(absl::CivilDay(absl::CivilYear(first)));
 
   const v1::ChargeItem fee = l.Item("property-fee", "Property management fee", v1::PER_AREA,
                                     v1::MONTHLY, "2.6", from, 14);

@@ -58,7 +58,8 @@ ABSL_FLAG(std::string, handover_addr, "127.0.0.1:50054", "host:port of the hando
 ABSL_FLAG(std::string, archives_addr, "127.0.0.1:50053",
           "host:port of the archives service (read only: the keys of each flat).");
 ABSL_FLAG(std::string, billing_addr, "127.0.0.1:50051",
-          "host:port of the billing service (read only: the charge items of the batch).");
+          "host:port of the billing service (read only: the charge items of the batch and of "
+          "renovation permits).");
 ABSL_FLAG(std::string, site, "demo", "Site id to load, as in sites/{site}.");
 ABSL_FLAG(absl::Duration, wait, absl::Seconds(60),
           "How long to keep retrying while the service is unavailable (e.g. still starting).");
@@ -643,6 +644,6 @@ int main(int argc, char** argv) {
     return rc;
   }
   auto permits = hv1::RenovationService::NewStub(channel(absl::GetFlag(FLAGS_handover_addr)));
-  demo::LoadPermits(absl::GetFlag(FLAGS_site), zone, *handover, *permits);
+  demo::LoadPermits(absl::GetFlag(FLAGS_site), zone, *handover, *permits, *billing);
   return 0;
 }

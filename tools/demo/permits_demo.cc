@@ -1,6 +1,8 @@
 #include "tools/demo/permits_demo.h"
 
+#include <cstdlib>
 #include <iostream>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -13,6 +15,7 @@ namespace demo {
 
 namespace {
 
+namespace bv1 = ::estate::billing::v1;
 namespace hv1 = ::estate::handover::v1;
 using PermitStub = hv1::RenovationService::Stub;
 
@@ -34,11 +37,34 @@ const Plan kPlans[] = {
 
 std::string Day(absl::CivilDay d) { return absl::FormatCivilTime(d); }
 
+// The billing demo's ONE_OFF items a permit's deposit and fee are charged
+// under: {deposit, garbage fee}.
+std::pair<std::string, std::string> RenovationItems(const std::string& parent,
+                                                    bv1::BillingService::Stub& billing) {
+  bv1::ListChargeItemsRequest req;
+  req.set_parent(parent);
+  req.set_page_size(500);
+  bv1::ListChargeItemsResponse resp;
+  Must(Call(billing, &bv1::BillingService::Stub::ListChargeItems, req, &resp), "ListChargeItems");
+  std::pair<std::string, std::string> out;
+  for (const bv1::ChargeItem& item : resp.charge_items()) {
+    if (item.code() == "renovation-deposit") out.first = item.name();
+    if (item.code() == "decoration-garbage") out.second = item.name();
+  }
+  if (out.first.empty() || out.second.empty()) {
+    std::cerr << "billing has no renovation-deposit and decoration-garbage items for " << parent
+              << ": load estate-billing-demo first\n";
+    std::exit(1);
+  }
+  return out;
+}
+
 }  // namespace
 
 void LoadPermits(const std::string& site, absl::TimeZone zone, hv1::HandoverService::Stub& cases,
-                 PermitStub& permits) {
+                 PermitStub& permits, bv1::BillingService::Stub& billing) {
   const std::string parent = "sites/" + site;
+  const auto [deposit_item, garbage_item] = RenovationItems(parent, billing);
   hv1::ListHandoverCasesRequest lc;
   lc.set_parent(parent);
   lc.set_state(hv1::COMPLETED);
@@ -81,6 +107,8 @@ void LoadPermits(const std::string& site, absl::TimeZone zone, hv1::HandoverServ
       in->set_deposit_minor(200000);
       in->set_garbage_fee_minor(30000);
       in->set_currency_code("CNY");
+      in->set_deposit_charge_item(deposit_item);
+      in->set_garbage_fee_charge_item(garbage_item);
       Must(Call(permits, &PermitStub::CreateRenovationPermit, req, &p), "CreateRenovationPermit");
     }
     if (p.state() == hv1::PERMIT_APPLIED) {
@@ -126,8 +154,9 @@ void LoadPermits(const std::string& site, absl::TimeZone zone, hv1::HandoverServ
     approved += p.state() == hv1::PERMIT_APPROVED || p.state() == hv1::PERMIT_SUSPENDED;
     suspended += p.state() == hv1::PERMIT_SUSPENDED;
   }
-  std::cout << "renovation: " << approved << " permits approved on the spot, " << passes
-            << " worker passes, " << suspended << " suspended for night work (a ticket)\n";
+  std::cout << "renovation: " << approved << " permits approved on the spot (deposit and garbage "
+            << "fee billed), " << passes << " worker passes, " << suspended
+            << " suspended for night work (a ticket)\n";
 }
 
 }  // namespace demo
