@@ -664,6 +664,7 @@ DASHBOARD_METRICS = {
     "estate_cleaning_issue_slips_waiting",
     "estate_cleaning_tasks_missed_total",
     "estate_handover_cases_completed_total",
+    "estate_handover_renovation_violations_total",
 }
 DASHBOARD_HISTOGRAMS = {
     "http_request_duration_seconds",
