@@ -40,7 +40,7 @@ inline std::vector<OpenLine> OpenLinesOf(const std::vector<store::LineRow>& rows
 // which the caller keeps as the account's credit. `lines` holds every line
 // of `open` as read (locked) in this transaction; the totals' share goes
 // into `totals`.
-absl::StatusOr<int64_t> SpendCredit(kit::Conn& c, const store::AccountRow& a, int64_t credit,
+absl::StatusOr<int64_t> SpendCredit(kit::Conn& c, const store::LockedAccount& a, int64_t credit,
                                     const std::vector<OpenLine>& open,
                                     const std::map<int64_t, store::LineRow>& lines,
                                     absl::CivilDay day, store::Totals* totals);

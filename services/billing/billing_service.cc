@@ -260,7 +260,7 @@ grpc::Status BillingService::CreateAccount(grpc::ServerContext* ctx,
         ApplyAccountInput(*in, a);
         absl::StatusOr<int64_t> id = store::InsertAccount(c, a, actor, clock_.Now());
         if (!id.ok()) return id.status();
-        ASSIGN_OR_RETURN(store::AccountRow stored, store::ReadAccountById(c, *id, false));
+        ASSIGN_OR_RETURN(store::AccountRow stored, store::ReadAccountById(c, *id));
         ASSIGN_OR_RETURN(store::Settings s, store::ReadSettings(c, *site, false));
         *resp = AccountView(stored, s.currency);
         return absl::OkStatus();
@@ -272,7 +272,7 @@ grpc::Status BillingService::GetAccount(grpc::ServerContext* ctx,
   absl::StatusOr<std::pair<std::string, std::string>> ref = ParseAccountName("name", req->name());
   if (!ref.ok()) return ToGrpc(ref.status());
   return ToGrpc(db_.Run(kit::DeadlineOf(*ctx), [&](kit::Conn& c) -> absl::Status {
-    ASSIGN_OR_RETURN(store::AccountRow a, store::ReadAccount(c, ref->first, ref->second, false));
+    ASSIGN_OR_RETURN(store::AccountRow a, store::ReadAccount(c, ref->first, ref->second));
     ASSIGN_OR_RETURN(store::Settings s, store::ReadSettings(c, ref->first, false));
     *resp = AccountView(a, s.currency);
     return absl::OkStatus();
@@ -312,14 +312,14 @@ grpc::Status BillingService::UpdateAccount(grpc::ServerContext* ctx,
   return ToGrpc(kit::IdempotentWrite(
       db_, kit::DeadlineOf(*ctx), "UpdateAccount", req->request_id(), *req, resp,
       [&](kit::Conn& c) -> absl::Status {
-        ASSIGN_OR_RETURN(store::AccountRow a, store::ReadAccount(c, ref->first, ref->second, true));
+        ASSIGN_OR_RETURN(store::LockedAccount a, store::LockAccount(c, ref->first, ref->second));
         RETURN_IF_ERROR(
-            kit::CheckEtag("account.etag", req->account().etag(), a.version, "account"));
+            kit::CheckEtag("account.etag", req->account().etag(), a->version, "account"));
         RETURN_IF_ERROR(CheckItemsExist(c, ref->first, in->items));
-        ApplyAccountInput(*in, a);
+        ApplyAccountInput(*in, a.row());
         RETURN_IF_ERROR(store::SaveAccount(c, a));
         ASSIGN_OR_RETURN(store::Settings s, store::ReadSettings(c, ref->first, false));
-        *resp = AccountView(a, s.currency);
+        *resp = AccountView(a.row(), s.currency);
         return absl::OkStatus();
       }));
 }
@@ -353,9 +353,9 @@ grpc::Status BillingService::RecordMeterReading(grpc::ServerContext* ctx,
   return ToGrpc(kit::IdempotentWrite(
       db_, kit::DeadlineOf(*ctx), "RecordMeterReading", req->request_id(), *req, resp,
       [&](kit::Conn& c) -> absl::Status {
-        ASSIGN_OR_RETURN(store::AccountRow a, store::ReadAccount(c, ref->first, ref->second, true));
+        ASSIGN_OR_RETURN(store::LockedAccount a, store::LockAccount(c, ref->first, ref->second));
         ASSIGN_OR_RETURN(std::optional<store::ReadingRow> last,
-                         store::LastReading(c, a.id, r.meter));
+                         store::LastReading(c, a->id, r.meter));
         if (last.has_value() && r.read_on < last->read_on) {
           return absl::FailedPreconditionError(absl::StrCat(
               "reading.read_on: before the meter's last reading (", store::DayText(last->read_on),
@@ -372,7 +372,7 @@ grpc::Status BillingService::RecordMeterReading(grpc::ServerContext* ctx,
           r.consumption_milli = r.value_milli - last->value_milli;
         }
         r.created_at = clock_.Now();
-        ASSIGN_OR_RETURN(r.id, store::InsertReading(c, ref->first, a.id, r, actor, r.created_at));
+        ASSIGN_OR_RETURN(r.id, store::InsertReading(c, ref->first, a->id, r, actor, r.created_at));
         *resp = ReadingView(ref->first, ref->second, r);
         return absl::OkStatus();
       }));
@@ -388,8 +388,7 @@ grpc::Status BillingService::ListMeterReadings(grpc::ServerContext* ctx,
   return ToGrpc(kit::ListRows(
       db_, kit::DeadlineOf(*ctx), *req, resp->mutable_next_page_token(),
       [&](kit::Conn& c, const kit::Page& page) -> absl::StatusOr<std::vector<store::ReadingRow>> {
-        ASSIGN_OR_RETURN(store::AccountRow a,
-                         store::ReadAccount(c, ref->first, ref->second, false));
+        ASSIGN_OR_RETURN(store::AccountRow a, store::ReadAccount(c, ref->first, ref->second));
         return store::ListReadings(c, a.id, req->meter(), page.after, page.size + 1);
       },
       [](const auto& r) { return r.id; },

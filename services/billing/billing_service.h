@@ -128,6 +128,11 @@ class BillingService final : public v1::BillingService::Service {
   grpc::Status GetArrearsAging(grpc::ServerContext* ctx, const v1::GetArrearsAgingRequest* req,
                                v1::ArrearsAging* resp) override;
 
+  // Tests only: late-fee assessment takes `batch` accounts per transaction
+  // and calls `hook` inside each, once the batch's accounts and lines are
+  // locked, with their ids.
+  void SetLateFeeBatchForTest(int batch, std::function<void(const std::vector<int64_t>&)> hook);
+
   // One batch of some committing bill run, if any is due; false when there
   // was nothing to do. The commit thread calls it; tests may too.
   absl::StatusOr<bool> CommitStep();
@@ -146,7 +151,7 @@ class BillingService final : public v1::BillingService::Service {
     std::vector<int64_t> named_bills;
     std::string actor;
   };
-  absl::StatusOr<store::PaymentRow> PostPayment(kit::Conn& c, const store::AccountRow& a,
+  absl::StatusOr<store::PaymentRow> PostPayment(kit::Conn& c, store::LockedAccount& a,
                                                 const PaymentInput& in,
                                                 std::map<std::string, int64_t>* collected_by_code);
   void CountCollected(const std::string& site, const std::map<std::string, int64_t>& by_code);
@@ -157,7 +162,7 @@ class BillingService final : public v1::BillingService::Service {
                           const google::protobuf::Message& req, const std::string& name,
                           const std::string& request_id, v1::BillLine* resp,
                           const std::function<absl::Status(kit::Conn&, store::LineRow&,
-                                                           const store::AccountRow&)>& change);
+                                                           const store::LockedAccount&)>& change);
 
   kit::Db& db_;
   const kit::Clock& clock_;
@@ -171,6 +176,10 @@ class BillingService final : public v1::BillingService::Service {
   prometheus::Family<prometheus::Gauge>& commit_age_;
   prometheus::Histogram& run_seconds_;
   prometheus::Counter& lines_issued_;
+
+  absl::Mutex late_fee_mu_;
+  int late_fee_batch_ ABSL_GUARDED_BY(late_fee_mu_) = 200;
+  std::function<void(const std::vector<int64_t>&)> late_fee_hook_ ABSL_GUARDED_BY(late_fee_mu_);
 
   absl::Mutex wake_mu_;
   bool wake_ ABSL_GUARDED_BY(wake_mu_) = false;

@@ -222,7 +222,7 @@ grpc::Status BillingService::ImportDebitResults(grpc::ServerContext* ctx,
           const v1::DebitResult& r = req->results(i);
           const std::string f = absl::StrCat("results[", i, "]");
           // Account first, then the item: the lock order of payments.
-          ASSIGN_OR_RETURN(store::AccountRow a, store::ReadAccountById(c, account_id, true));
+          ASSIGN_OR_RETURN(store::LockedAccount a, store::LockAccountById(c, account_id));
           ASSIGN_OR_RETURN(store::DebitItemRow item,
                            store::ReadDebitItem(c, ref->id, item_ids[i], true));
           if (item.status == v1::MANDATE_EXPIRED) {

@@ -78,11 +78,8 @@ grpc::Status BillingService::ChargeAccount(grpc::ServerContext* ctx,
             return FieldError("amount_minor", "required: the item's rate is 0");
           }
         }
-        ASSIGN_OR_RETURN(store::AccountRow a, store::ReadAccount(c, site, account->second, true));
+        ASSIGN_OR_RETURN(store::LockedAccount a, store::LockAccount(c, site, account->second));
         store::OneOffCharge charge;
-        charge.site = site;
-        charge.account_id = a.id;
-        charge.building = a.building;
         charge.item_id = item->id;
         charge.amount_minor = amount;
         charge.currency = settings.currency;
@@ -92,17 +89,16 @@ grpc::Status BillingService::ChargeAccount(grpc::ServerContext* ctx,
         charge.actor = actor;
         charge.now = now;
         store::Totals totals;
-        ASSIGN_OR_RETURN(auto ids, store::IssueOneOffCharge(c, charge, &totals));
+        ASSIGN_OR_RETURN(auto ids, store::IssueOneOffCharge(c, a, charge, &totals));
         // Credit the account holds pays the new line first, as a bill run's
         // lines are paid from it.
-        if (a.credit_minor > 0) {
-          ASSIGN_OR_RETURN(store::LineRow line,
-                           store::ReadLine(c, site, ids.first, ids.second, false));
+        if (a->credit_minor > 0) {
+          ASSIGN_OR_RETURN(store::LineRow line, store::LockLine(c, a, ids.first, ids.second));
           std::map<int64_t, store::LineRow> by_id;
           const std::vector<OpenLine> open = OpenLinesOf({line}, &by_id);
           ASSIGN_OR_RETURN(int64_t left,
-                           SpendCredit(c, a, a.credit_minor, open, by_id, today, &totals));
-          RETURN_IF_ERROR(store::SetCredit(c, a.id, left));
+                           SpendCredit(c, a, a->credit_minor, open, by_id, today, &totals));
+          RETURN_IF_ERROR(store::SetCredit(c, a, left));
         }
         RETURN_IF_ERROR(store::AddTotals(c, site, totals));
         ASSIGN_OR_RETURN(store::BillRow bill, store::ReadBill(c, site, ids.first));
@@ -130,10 +126,9 @@ grpc::Status BillingService::RefundCharge(grpc::ServerContext* ctx,
       [&](kit::Conn& c) -> absl::Status {
         ASSIGN_OR_RETURN(store::Settings settings, store::ReadSettings(c, site, false));
         // Account, then its lines: the lock order of payments.
-        ASSIGN_OR_RETURN(store::AccountRow a, store::ReadAccount(c, site, account->second, true));
-        ASSIGN_OR_RETURN(auto ids, store::FindCharge(c, a.id, req->reference()));
-        ASSIGN_OR_RETURN(store::LineRow line,
-                         store::ReadLine(c, site, ids.first, ids.second, true));
+        ASSIGN_OR_RETURN(store::LockedAccount a, store::LockAccount(c, site, account->second));
+        ASSIGN_OR_RETURN(auto ids, store::FindCharge(c, a->id, req->reference()));
+        ASSIGN_OR_RETURN(store::LineRow line, store::LockLine(c, a, ids.first, ids.second));
         ASSIGN_OR_RETURN(std::optional<store::RefundRow> before, store::ReadRefund(c, line.id));
         if (before.has_value()) {
           return absl::FailedPreconditionError(
@@ -149,17 +144,14 @@ grpc::Status BillingService::RefundCharge(grpc::ServerContext* ctx,
         // given back is credit-noted on the line, which is then settled.
         store::Totals totals;
         if (split.credited_minor > 0) {
-          RETURN_IF_ERROR(store::ApplyAllocations(c, site, a.id, 0,
-                                                  {{line.id, -split.credited_minor}}, today,
-                                                  {{line.id, line}}, &totals));
+          RETURN_IF_ERROR(store::ApplyAllocations(c, a, 0, {{line.id, -split.credited_minor}},
+                                                  today, {{line.id, line}}, &totals));
         }
         const int64_t refunded = split.cancelled_minor + split.credited_minor;
         if (refunded > 0) {
-          RETURN_IF_ERROR(store::WriteOffLine(c, site, line, refunded, &totals));
-        }
-        if (refunded > 0) {
+          RETURN_IF_ERROR(store::WriteOffLine(c, a, line, refunded, &totals));
           store::LedgerRow e;
-          e.account_id = a.id;
+          e.account_id = a->id;
           e.kind = v1::CREDIT_NOTE;
           e.amount_minor = -refunded;
           e.line_id = line.id;
@@ -170,22 +162,22 @@ grpc::Status BillingService::RefundCharge(grpc::ServerContext* ctx,
         }
         // Money given back is the account's credit: it pays what the account
         // owes now (the refunded line is settled by then) and the rest waits.
-        int64_t credit = a.credit_minor;
+        int64_t credit = a->credit_minor;
         int64_t applied = 0;
         if (split.credited_minor > 0) {
-          ASSIGN_OR_RETURN(std::vector<store::LineRow> open, store::UnsettledLines(c, a.id, true));
+          ASSIGN_OR_RETURN(std::vector<store::LineRow> open, store::LockUnsettledLines(c, a));
           std::map<int64_t, store::LineRow> by_id;
-          const int64_t available = a.credit_minor + split.credited_minor;
+          const int64_t available = a->credit_minor + split.credited_minor;
           ASSIGN_OR_RETURN(credit, SpendCredit(c, a, available, OpenLinesOf(open, &by_id), by_id,
                                                today, &totals));
           applied = available - credit;
-          RETURN_IF_ERROR(store::SetCredit(c, a.id, credit));
+          RETURN_IF_ERROR(store::SetCredit(c, a, credit));
         }
         RETURN_IF_ERROR(store::AddTotals(c, site, totals));
         store::RefundRow r;
         r.line_id = line.id;
         r.site = site;
-        r.account_id = a.id;
+        r.account_id = a->id;
         r.charged_minor = split.charged_minor;
         r.kept_minor = split.kept_minor;
         r.cancelled_minor = split.cancelled_minor;
@@ -197,7 +189,7 @@ grpc::Status BillingService::RefundCharge(grpc::ServerContext* ctx,
         RETURN_IF_ERROR(store::InsertRefund(c, r));
 
         resp->Clear();
-        resp->set_account(AccountName(site, a.unit));
+        resp->set_account(AccountName(site, a->unit));
         resp->set_reference(req->reference());
         resp->set_bill_line(LineName(site, line.bill_id, line.id));
         resp->set_charged_minor(split.charged_minor);

@@ -66,8 +66,7 @@ grpc::Status BillingService::ListBills(grpc::ServerContext* ctx, const v1::ListB
         f.period_label = req->period();
         f.unpaid_only = req->unpaid_only();
         if (account.has_value()) {
-          absl::StatusOr<store::AccountRow> a =
-              store::ReadAccount(c, *site, account->second, false);
+          absl::StatusOr<store::AccountRow> a = store::ReadAccount(c, *site, account->second);
           // No account, no bills.
           if (absl::IsNotFound(a.status())) return std::vector<store::BillRow>();
           if (!a.ok()) return a.status();
@@ -84,7 +83,7 @@ grpc::Status BillingService::ListBills(grpc::ServerContext* ctx, const v1::ListB
 absl::Status BillingService::ChangeLine(
     grpc::ServerContext* ctx, const std::string& method, const google::protobuf::Message& req,
     const std::string& name, const std::string& request_id, v1::BillLine* resp,
-    const std::function<absl::Status(kit::Conn&, store::LineRow&, const store::AccountRow&)>&
+    const std::function<absl::Status(kit::Conn&, store::LineRow&, const store::LockedAccount&)>&
         change) {
   absl::StatusOr<LineRef> ref = ParseLineName("name", name);
   if (!ref.ok()) return ref.status();
@@ -94,12 +93,11 @@ absl::Status BillingService::ChangeLine(
       [&](kit::Conn& c) -> absl::Status {
         // Account first, then the line: the lock order of payments.
         ASSIGN_OR_RETURN(store::LineRow peek,
-                         store::ReadLine(c, ref->site, ref->bill_id, ref->line_id, false));
-        ASSIGN_OR_RETURN(store::AccountRow a, store::ReadAccountById(c, peek.account_id, true));
-        ASSIGN_OR_RETURN(store::LineRow line,
-                         store::ReadLine(c, ref->site, ref->bill_id, ref->line_id, true));
+                         store::ReadLine(c, ref->site, ref->bill_id, ref->line_id));
+        ASSIGN_OR_RETURN(store::LockedAccount a, store::LockAccountById(c, peek.account_id));
+        ASSIGN_OR_RETURN(store::LineRow line, store::LockLine(c, a, ref->bill_id, ref->line_id));
         RETURN_IF_ERROR(change(c, line, a));
-        ASSIGN_OR_RETURN(line, store::ReadLine(c, ref->site, ref->bill_id, ref->line_id, false));
+        ASSIGN_OR_RETURN(line, store::ReadLine(c, ref->site, ref->bill_id, ref->line_id));
         *resp = LineView(ref->site, line);  // read committed: this write's own values
         return absl::OkStatus();
       });
@@ -123,12 +121,12 @@ grpc::Status BillingService::HoldBillLine(grpc::ServerContext* ctx,
   }
   return ToGrpc(ChangeLine(
       ctx, "HoldBillLine", *req, req->name(), req->request_id(), resp,
-      [&](kit::Conn& c, store::LineRow& line, const store::AccountRow& a) -> absl::Status {
+      [&](kit::Conn& c, store::LineRow& line, const store::LockedAccount& a) -> absl::Status {
         if (line.held) return absl::FailedPreconditionError("the line is already on hold");
         if (line.paid_minor + line.written_off_minor >= line.amount_minor) {
           return absl::FailedPreconditionError("the line is settled; nothing to dispute");
         }
-        return store::SetHold(c, a.site, line, true, req->reason_code(), req->ticket(),
+        return store::SetHold(c, a, line, true, req->reason_code(), req->ticket(),
                               DayOfTime(clock_.Now()));
       }));
 }
@@ -138,9 +136,9 @@ grpc::Status BillingService::ReleaseBillLine(grpc::ServerContext* ctx,
                                              v1::BillLine* resp) {
   return ToGrpc(ChangeLine(
       ctx, "ReleaseBillLine", *req, req->name(), req->request_id(), resp,
-      [&](kit::Conn& c, store::LineRow& line, const store::AccountRow& a) -> absl::Status {
+      [&](kit::Conn& c, store::LineRow& line, const store::LockedAccount& a) -> absl::Status {
         if (!line.held) return absl::FailedPreconditionError("the line is not on hold");
-        return store::SetHold(c, a.site, line, false, "", "", DayOfTime(clock_.Now()));
+        return store::SetHold(c, a, line, false, "", "", DayOfTime(clock_.Now()));
       }));
 }
 
@@ -154,24 +152,25 @@ grpc::Status BillingService::WriteOffBillLine(grpc::ServerContext* ctx,
   const std::string actor = kit::CallerOf(*ctx);
   return ToGrpc(ChangeLine(
       ctx, "WriteOffBillLine", *req, req->name(), req->request_id(), resp,
-      [&](kit::Conn& c, store::LineRow& line, const store::AccountRow& a) -> absl::Status {
+      [&](kit::Conn& c, store::LineRow& line, const store::LockedAccount& a) -> absl::Status {
         const int64_t rest = line.amount_minor - line.paid_minor - line.written_off_minor;
-        if (rest <= 0) return absl::FailedPreconditionError("the line is settled; nothing to write off");
+        if (rest <= 0)
+          return absl::FailedPreconditionError("the line is settled; nothing to write off");
         const int64_t amount = req->amount_minor() == 0 ? rest : req->amount_minor();
         if (amount > rest) {
           return absl::FailedPreconditionError(
               absl::StrCat("amount_minor: only ", rest, " is left on the line"));
         }
-        RETURN_IF_ERROR(store::WriteOffLine(c, a.site, line, amount));
+        RETURN_IF_ERROR(store::WriteOffLine(c, a, line, amount));
         store::LedgerRow e;
-        e.account_id = a.id;
+        e.account_id = a->id;
         e.kind = req->credit_note() ? v1::CREDIT_NOTE : v1::WRITE_OFF;
         e.amount_minor = -amount;
         e.line_id = line.id;
         e.actor = actor;
         e.reason = req->reason();
         e.created_at = clock_.Now();
-        return store::AddLedger(c, a.site, e);
+        return store::AddLedger(c, a->site, e);
       }));
 }
 
@@ -193,61 +192,116 @@ grpc::Status BillingService::AssessLateFees(grpc::ServerContext* ctx,
     }
     as_of = *d;
   }
+  const absl::Time deadline = kit::DeadlineOf(*ctx);
+  // A retry of an assessment that finished is answered from its record and
+  // charges nothing (not even what accrued since, were as_of "today").
+  absl::StatusOr<bool> done =
+      kit::StoredResponse(db_, deadline, "AssessLateFees", req->request_id(), *req, resp);
+  if (!done.ok()) return ToGrpc(done.status());
+  if (*done) return grpc::Status::OK;
   const std::string actor = kit::CallerOf(*ctx);
-  return ToGrpc(kit::IdempotentWrite(
-      db_, kit::DeadlineOf(*ctx), "AssessLateFees", req->request_id(), *req, resp,
-      [&](kit::Conn& c) -> absl::Status {
-        resp->Clear();
-        ASSIGN_OR_RETURN(store::Settings settings, store::ReadSettings(c, *site, false));
-        ASSIGN_OR_RETURN(auto rules, store::ReadRules(c, *site));
-        ASSIGN_OR_RETURN(std::vector<store::LateFeeCandidate> lines,
-                         store::LateFeeCandidates(c, *site, as_of));
-        for (store::LateFeeCandidate& l : lines) {
-          auto rule = rules.find(l.item_id);
-          if (rule == rules.end() || !rule->second.late_fee.has_value()) continue;
-          const LateFeePolicy& policy = *rule->second.late_fee;
-          // Days on hold move the due date on: a dispute accrues nothing.
-          const absl::CivilDay due = l.due + l.held_days;
-          if (as_of - due <= policy.grace_days) continue;
-          resp->set_overdue_lines(resp->overdue_lines() + 1);
-          // A disputed line accrues nothing while it is on hold.
-          if (l.held) {
-            resp->set_held_lines_skipped(resp->held_lines_skipped() + 1);
-            continue;
-          }
-          ASSIGN_OR_RETURN(int64_t accrued, LateFeeMinor(policy, l.unpaid_minor, due, as_of));
-          l.charge_minor = accrued - l.charged_minor;
-          if (l.charge_minor <= 0) continue;
-          resp->set_lines_charged(resp->lines_charged() + 1);
-          resp->set_total_minor(resp->total_minor() + l.charge_minor);
+  std::string currency;
+  std::map<int64_t, ChargeRule> rules;
+  RETURN_GRPC_IF_ERROR(db_.Run(deadline, [&](kit::Conn& c) -> absl::Status {
+    ASSIGN_OR_RETURN(store::Settings settings, store::ReadSettings(c, *site, false));
+    currency = settings.currency;
+    ASSIGN_OR_RETURN(rules, store::ReadRules(c, *site));
+    return absl::OkStatus();
+  }));
+  // A batch of accounts at a time, each in its own transaction, accounts
+  // locked (in id order) before their lines, as a payment locks them: the
+  // site's payments wait for one batch at most, never for the whole
+  // assessment, and never deadlock with it. What accrued is charged less
+  // what was charged before, so a batch run twice (a retry after a crash)
+  // charges nothing more.
+  int batch_size;
+  std::function<void(const std::vector<int64_t>&)> hook;
+  {
+    absl::MutexLock lock(&late_fee_mu_);
+    batch_size = late_fee_batch_;
+    hook = late_fee_hook_;
+  }
+  v1::LateFeeAssessment total;
+  int64_t after = 0;
+  for (;;) {
+    std::vector<int64_t> ids;
+    RETURN_GRPC_IF_ERROR(db_.Run(deadline, [&](kit::Conn& c) -> absl::Status {
+      ASSIGN_OR_RETURN(ids, store::OverdueAccounts(c, *site, as_of, after, batch_size));
+      return absl::OkStatus();
+    }));
+    if (ids.empty()) break;
+    v1::LateFeeAssessment batch;
+    RETURN_GRPC_IF_ERROR(db_.Transact(deadline, [&](kit::Conn& c) -> absl::Status {
+      batch.Clear();
+      ASSIGN_OR_RETURN(std::vector<store::LockedAccount> accounts,
+                       store::LockAccounts(c, *site, ids));
+      ASSIGN_OR_RETURN(std::vector<store::LateFeeCandidate> lines,
+                       store::LateFeeCandidates(c, accounts, as_of));
+      if (hook) hook(ids);
+      for (store::LateFeeCandidate& l : lines) {
+        auto rule = rules.find(l.item_id);
+        if (rule == rules.end() || !rule->second.late_fee.has_value()) continue;
+        const LateFeePolicy& policy = *rule->second.late_fee;
+        // Days on hold move the due date on: a dispute accrues nothing.
+        const absl::CivilDay due = l.due + l.held_days;
+        if (as_of - due <= policy.grace_days) continue;
+        batch.set_overdue_lines(batch.overdue_lines() + 1);
+        // A disputed line accrues nothing while it is on hold.
+        if (l.held) {
+          batch.set_held_lines_skipped(batch.held_lines_skipped() + 1);
+          continue;
         }
-        RETURN_IF_ERROR(store::IssueLateFees(c, *site, settings.currency, as_of, lines, actor,
-                                             clock_.Now()));
-        resp->set_as_of(store::DayText(as_of));
-        resp->set_currency_code(settings.currency);
-        return absl::OkStatus();
-      }));
+        ASSIGN_OR_RETURN(int64_t accrued, LateFeeMinor(policy, l.unpaid_minor, due, as_of));
+        l.charge_minor = accrued - l.charged_minor;
+        if (l.charge_minor <= 0) continue;
+        batch.set_lines_charged(batch.lines_charged() + 1);
+        batch.set_total_minor(batch.total_minor() + l.charge_minor);
+      }
+      return store::IssueLateFees(c, accounts, currency, as_of, lines, actor, clock_.Now());
+    }));
+    total.set_overdue_lines(total.overdue_lines() + batch.overdue_lines());
+    total.set_held_lines_skipped(total.held_lines_skipped() + batch.held_lines_skipped());
+    total.set_lines_charged(total.lines_charged() + batch.lines_charged());
+    total.set_total_minor(total.total_minor() + batch.total_minor());
+    after = ids.back();
+  }
+  total.set_as_of(store::DayText(as_of));
+  total.set_currency_code(currency);
+  // Recorded last: a concurrent duplicate that finished first answers with
+  // its figures (its batches charged what this one's found already charged).
+  return ToGrpc(kit::IdempotentWrite(db_, deadline, "AssessLateFees", req->request_id(), *req, resp,
+                                     [&](kit::Conn&) -> absl::Status {
+                                       *resp = total;
+                                       return absl::OkStatus();
+                                     }));
+}
+
+void BillingService::SetLateFeeBatchForTest(int batch,
+                                            std::function<void(const std::vector<int64_t>&)> hook) {
+  absl::MutexLock lock(&late_fee_mu_);
+  late_fee_batch_ = batch;
+  late_fee_hook_ = std::move(hook);
 }
 
 // --- payments ---------------------------------------------------------------
 
-absl::StatusOr<int64_t> SpendCredit(kit::Conn& c, const store::AccountRow& a, int64_t credit,
+absl::StatusOr<int64_t> SpendCredit(kit::Conn& c, const store::LockedAccount& a, int64_t credit,
                                     const std::vector<OpenLine>& open,
                                     const std::map<int64_t, store::LineRow>& lines,
                                     absl::CivilDay day, store::Totals* totals) {
   if (credit <= 0) return credit;
   ASSIGN_OR_RETURN(AllocationResult spent, Allocate(open, credit));
   if (!spent.allocations.empty()) {
-    RETURN_IF_ERROR(
-        store::ApplyAllocations(c, a.site, a.id, 0, spent.allocations, day, lines, totals));
+    RETURN_IF_ERROR(store::ApplyAllocations(c, a, 0, spent.allocations, day, lines, totals));
   }
   return spent.to_credit_minor;
 }
 
 absl::StatusOr<store::PaymentRow> BillingService::PostPayment(
-    kit::Conn& c, const store::AccountRow& a, const PaymentInput& in,
+    kit::Conn& c, store::LockedAccount& locked, const PaymentInput& in,
     std::map<std::string, int64_t>* collected_by_code) {
-  ASSIGN_OR_RETURN(std::vector<store::LineRow> lines, store::UnsettledLines(c, a.id, true));
+  const store::AccountRow& a = locked.row();
+  ASSIGN_OR_RETURN(std::vector<store::LineRow> lines, store::LockUnsettledLines(c, locked));
   std::vector<int64_t> named_lines;
   for (size_t i = 0; i < in.named_bills.size(); ++i) {
     size_t found = 0;
@@ -279,8 +333,8 @@ absl::StatusOr<store::PaymentRow> BillingService::PostPayment(
   p.created_at = clock_.Now();
   ASSIGN_OR_RETURN(p.id, store::InsertPayment(c, p));
   store::Totals totals;
-  RETURN_IF_ERROR(store::ApplyAllocations(c, a.site, a.id, p.id, res.allocations, in.received_on,
-                                          by_id, &totals));
+  RETURN_IF_ERROR(
+      store::ApplyAllocations(c, locked, p.id, res.allocations, in.received_on, by_id, &totals));
   for (const Allocation& al : res.allocations) {
     (*collected_by_code)[by_id.at(al.line_id).code] += al.amount_minor;
   }
@@ -294,11 +348,11 @@ absl::StatusOr<store::PaymentRow> BillingService::PostPayment(
         if (l.id == al.line_id) l.paid_minor += al.amount_minor;
       }
     }
-    ASSIGN_OR_RETURN(credit, SpendCredit(c, a, credit, left, by_id, in.received_on, &totals));
+    ASSIGN_OR_RETURN(credit, SpendCredit(c, locked, credit, left, by_id, in.received_on, &totals));
   }
   RETURN_IF_ERROR(store::AddTotals(c, a.site, totals));
   if (credit + res.to_credit_minor != a.credit_minor) {
-    RETURN_IF_ERROR(store::SetCredit(c, a.id, credit + res.to_credit_minor));
+    RETURN_IF_ERROR(store::SetCredit(c, locked, credit + res.to_credit_minor));
   }
   store::LedgerRow e;
   e.account_id = a.id;
@@ -377,8 +431,7 @@ grpc::Status BillingService::RecordPayment(grpc::ServerContext* ctx,
           return FieldError("payment.currency_code",
                             absl::StrCat("the site bills in ", settings.currency));
         }
-        ASSIGN_OR_RETURN(store::AccountRow a,
-                         store::ReadAccount(c, *site, account->second, true));
+        ASSIGN_OR_RETURN(store::LockedAccount a, store::LockAccount(c, *site, account->second));
         PaymentInput pin{in.method(), in.reference(), in.amount_minor(), in.currency_code(),
                          received, named_bills, actor};
         ASSIGN_OR_RETURN(store::PaymentRow p, PostPayment(c, a, pin, &collected_by_code));
@@ -420,7 +473,7 @@ grpc::Status BillingService::ListPayments(grpc::ServerContext* ctx,
       [&](kit::Conn& c, const kit::Page& page) -> absl::StatusOr<std::vector<store::PaymentRow>> {
         int64_t account_id = 0;
         if (!unit.empty()) {
-          absl::StatusOr<store::AccountRow> a = store::ReadAccount(c, *site, unit, false);
+          absl::StatusOr<store::AccountRow> a = store::ReadAccount(c, *site, unit);
           // No account, no payments.
           if (absl::IsNotFound(a.status())) return std::vector<store::PaymentRow>();
           if (!a.ok()) return a.status();
@@ -449,7 +502,7 @@ grpc::Status BillingService::ReversePayment(grpc::ServerContext* ctx,
       [&](kit::Conn& c) -> absl::Status {
         reversed_amount = 0;
         ASSIGN_OR_RETURN(store::PaymentRow peek, store::ReadPayment(c, site, id, false));
-        ASSIGN_OR_RETURN(store::AccountRow a, store::ReadAccountById(c, peek.account_id, true));
+        ASSIGN_OR_RETURN(store::LockedAccount a, store::LockAccountById(c, peek.account_id));
         ASSIGN_OR_RETURN(store::PaymentRow p, store::ReadPayment(c, site, id, true));
         if (p.reversed) return absl::FailedPreconditionError("the payment is already reversed");
         const absl::Time now = clock_.Now();
@@ -461,18 +514,17 @@ grpc::Status BillingService::ReversePayment(grpc::ServerContext* ctx,
           undo.push_back({line, -amount});
           ids.push_back(line);
         }
-        ASSIGN_OR_RETURN(auto undone, store::LinesByIds(c, ids));
+        ASSIGN_OR_RETURN(auto undone, store::LockLines(c, a, ids));
         store::Totals totals;
-        RETURN_IF_ERROR(
-            store::ApplyAllocations(c, site, a.id, p.id, undo, today, undone, &totals));
+        RETURN_IF_ERROR(store::ApplyAllocations(c, a, p.id, undo, today, undone, &totals));
         // Its credit comes back out; what later bills already consumed of it
         // is taken back from those lines, newest first.
         int64_t take = p.to_credit_minor;
-        const int64_t from_credit = std::min(take, a.credit_minor);
+        const int64_t from_credit = std::min(take, a->credit_minor);
         take -= from_credit;
         if (take > 0) {
           ASSIGN_OR_RETURN(std::vector<Allocation> consumed,
-                           store::CreditAllocationsNewestFirst(c, a.id));
+                           store::CreditAllocationsNewestFirst(c, a->id));
           std::vector<Allocation> back;
           for (const Allocation& al : consumed) {
             if (take == 0) break;
@@ -483,16 +535,15 @@ grpc::Status BillingService::ReversePayment(grpc::ServerContext* ctx,
           if (take > 0) return absl::InternalError("credit ledger does not add up");
           std::vector<int64_t> back_ids;
           for (const Allocation& b : back) back_ids.push_back(b.line_id);
-          ASSIGN_OR_RETURN(auto reopened, store::LinesByIds(c, back_ids));
-          RETURN_IF_ERROR(
-              store::ApplyAllocations(c, site, a.id, 0, back, today, reopened, &totals));
+          ASSIGN_OR_RETURN(auto reopened, store::LockLines(c, a, back_ids));
+          RETURN_IF_ERROR(store::ApplyAllocations(c, a, 0, back, today, reopened, &totals));
         }
         RETURN_IF_ERROR(store::AddTotals(c, site, totals));
         if (from_credit > 0) {
-          RETURN_IF_ERROR(store::SetCredit(c, a.id, a.credit_minor - from_credit));
+          RETURN_IF_ERROR(store::SetCredit(c, a, a->credit_minor - from_credit));
         }
         store::LedgerRow e;
-        e.account_id = a.id;
+        e.account_id = a->id;
         e.kind = v1::PAYMENT_REVERSAL;
         e.amount_minor = p.amount_minor;
         e.payment_id = p.id;
@@ -523,8 +574,7 @@ grpc::Status BillingService::ListLedgerEntries(grpc::ServerContext* ctx,
   return ToGrpc(kit::ListRows(
       db_, kit::DeadlineOf(*ctx), *req, resp->mutable_next_page_token(),
       [&](kit::Conn& c, const kit::Page& page) -> absl::StatusOr<std::vector<store::LedgerRow>> {
-        ASSIGN_OR_RETURN(store::AccountRow a,
-                         store::ReadAccount(c, ref->first, ref->second, false));
+        ASSIGN_OR_RETURN(store::AccountRow a, store::ReadAccount(c, ref->first, ref->second));
         return store::ListLedger(c, a.id, page.after, page.size + 1);
       },
       [](const auto& r) { return r.id; },

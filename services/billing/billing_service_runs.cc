@@ -303,7 +303,8 @@ absl::StatusOr<bool> BillingService::CommitStep() {
     const int64_t hi = page.accounts.back().facts.id;
     // Lock the accounts whose credit the new lines will consume before
     // inserting, keeping the lock order of payments (account, then lines).
-    ASSIGN_OR_RETURN(auto credits, store::CreditAccountsForUpdate(c, run.site, lo, hi));
+    ASSIGN_OR_RETURN(std::vector<store::LockedAccount> credits,
+                     store::LockAccountsWithCredit(c, run.site, lo, hi));
 
     std::vector<store::NewBill> bills;
     std::map<int64_t, const std::string*> building;
@@ -322,15 +323,13 @@ absl::StatusOr<bool> BillingService::CommitStep() {
                                       DayOfTime(now), bills, lo, hi, run.created_by, now,
                                       &totals)
                         .status());
-    for (const auto& [account_id, credit] : credits) {
-      ASSIGN_OR_RETURN(std::vector<store::LineRow> open,
-                       store::UnsettledLines(c, account_id, true));
+    for (store::LockedAccount& a : credits) {
+      ASSIGN_OR_RETURN(std::vector<store::LineRow> open, store::LockUnsettledLines(c, a));
       std::map<int64_t, store::LineRow> by_id;
-      ASSIGN_OR_RETURN(AllocationResult res, Allocate(OpenLinesOf(open, &by_id), credit));
-      if (res.allocations.empty()) continue;
-      RETURN_IF_ERROR(store::ApplyAllocations(c, run.site, account_id, 0, res.allocations,
-                                              DayOfTime(now), by_id, &totals));
-      RETURN_IF_ERROR(store::SetCredit(c, account_id, res.to_credit_minor));
+      const int64_t credit = a->credit_minor;
+      ASSIGN_OR_RETURN(int64_t left, SpendCredit(c, a, credit, OpenLinesOf(open, &by_id), by_id,
+                                                 DayOfTime(now), &totals));
+      if (left != credit) RETURN_IF_ERROR(store::SetCredit(c, a, left));
     }
     RETURN_IF_ERROR(store::AddTotals(c, run.site, totals));
     run.cursor_account = hi;

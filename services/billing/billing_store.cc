@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "services/billing/billing_validation.h"
 #include "services/kit/bulk_insert.h"
+#include "services/kit/in_list.h"
 #include "services/kit/serial_lock.h"
 #include "services/kit/status_macros.h"
 #include "services/kit/unique_keys.h"
@@ -209,24 +210,85 @@ absl::StatusOr<int64_t> InsertAccount(Conn& c, AccountRow& a, const std::string&
        absl::StrJoin(a.items, ","), ToBlob(a.profile), now, actor}));
 }
 
-absl::StatusOr<AccountRow> ReadAccount(Conn& c, const std::string& site, const std::string& unit,
-                                       bool for_update) {
+absl::StatusOr<AccountRow> ReadAccount(Conn& c, const std::string& site, const std::string& unit) {
   ASSIGN_OR_RETURN(Row r, c.QueryOne(absl::StrCat("SELECT ", kAccountColumns,
-                                                  " FROM accounts a WHERE site = ? AND unit = ?",
-                                                  for_update ? " FOR UPDATE" : ""),
+                                                  " FROM accounts a WHERE site = ? AND unit = ?"),
                                      {site, unit}, "account not found"));
   return AccountOf(r);
 }
 
-absl::StatusOr<AccountRow> ReadAccountById(Conn& c, int64_t id, bool for_update) {
-  ASSIGN_OR_RETURN(Row r, c.QueryOne(absl::StrCat("SELECT ", kAccountColumns,
-                                                  " FROM accounts a WHERE id = ?",
-                                                  for_update ? " FOR UPDATE" : ""),
-                                     {id}, "account not found"));
+absl::StatusOr<AccountRow> ReadAccountById(Conn& c, int64_t id) {
+  ASSIGN_OR_RETURN(
+      Row r, c.QueryOne(absl::StrCat("SELECT ", kAccountColumns, " FROM accounts a WHERE id = ?"),
+                        {id}, "account not found"));
   return AccountOf(r);
 }
 
-absl::Status SaveAccount(Conn& c, AccountRow& a) {
+absl::Status LockedAccount::Owns(int64_t line_account, int64_t line_id) const {
+  if (line_account == row_.id) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat("lock order: line ", line_id, " of account ",
+                                          line_account, " changed under account ", row_.id));
+}
+
+absl::StatusOr<LockedAccount> LockAccount(Conn& c, const std::string& site,
+                                          const std::string& unit) {
+  ASSIGN_OR_RETURN(Row r, c.QueryOne(absl::StrCat("SELECT ", kAccountColumns,
+                                                  " FROM accounts a WHERE site = ? AND unit = ? "
+                                                  "FOR UPDATE"),
+                                     {site, unit}, "account not found"));
+  ASSIGN_OR_RETURN(AccountRow a, AccountOf(r));
+  return LockedAccount(std::move(a));
+}
+
+absl::StatusOr<LockedAccount> LockAccountById(Conn& c, int64_t id) {
+  ASSIGN_OR_RETURN(Row r, c.QueryOne(absl::StrCat("SELECT ", kAccountColumns,
+                                                  " FROM accounts a WHERE id = ? FOR UPDATE"),
+                                     {id}, "account not found"));
+  ASSIGN_OR_RETURN(AccountRow a, AccountOf(r));
+  return LockedAccount(std::move(a));
+}
+
+absl::StatusOr<std::vector<LockedAccount>> LockAccounts(Conn& c, const std::string& site,
+                                                        const std::vector<int64_t>& ids) {
+  std::vector<LockedAccount> out;
+  for (size_t begin = 0; begin < ids.size(); begin += kit::kMaxInList) {
+    std::vector<SqlParam> params = {site};
+    const std::string in_list = kit::PaddedInList(
+        absl::MakeConstSpan(ids).subspan(begin, std::min(kit::kMaxInList, ids.size() - begin)),
+        &params);
+    ASSIGN_OR_RETURN(std::vector<Row> rows,
+                     c.Query(absl::StrCat("SELECT ", kAccountColumns,
+                                          " FROM accounts a WHERE site = ? AND id IN (", in_list,
+                                          ") ORDER BY id FOR UPDATE"),
+                             params));
+    for (const Row& r : rows) {
+      ASSIGN_OR_RETURN(AccountRow a, AccountOf(r));
+      out.push_back(LockedAccount(std::move(a)));
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const LockedAccount& x, const LockedAccount& y) { return x->id < y->id; });
+  return out;
+}
+
+absl::StatusOr<std::vector<LockedAccount>> LockAccountsWithCredit(Conn& c, const std::string& site,
+                                                                  int64_t lo, int64_t hi) {
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   c.Query(absl::StrCat("SELECT ", kAccountColumns,
+                                        " FROM accounts a WHERE site = ? AND id BETWEEN ? AND ? "
+                                        "AND credit_minor > 0 ORDER BY id FOR UPDATE"),
+                           {site, lo, hi}));
+  std::vector<LockedAccount> out;
+  out.reserve(rows.size());
+  for (const Row& r : rows) {
+    ASSIGN_OR_RETURN(AccountRow a, AccountOf(r));
+    out.push_back(LockedAccount(std::move(a)));
+  }
+  return out;
+}
+
+absl::Status SaveAccount(Conn& c, LockedAccount& locked) {
+  AccountRow& a = locked.row();
   a.version += 1;
   return c
       .Exec(
@@ -237,21 +299,11 @@ absl::Status SaveAccount(Conn& c, AccountRow& a) {
       .status();
 }
 
-absl::StatusOr<std::map<int64_t, int64_t>> CreditAccountsForUpdate(Conn& c,
-                                                                   const std::string& site,
-                                                                   int64_t lo, int64_t hi) {
-  ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   c.Query("SELECT id, credit_minor FROM accounts WHERE site = ? AND id BETWEEN "
-                           "? AND ? AND credit_minor > 0 FOR UPDATE",
-                           {site, lo, hi}));
-  std::map<int64_t, int64_t> out;
-  for (const Row& r : rows) out[r.Int(0)] = r.Int(1);
-  return out;
-}
-
-absl::Status SetCredit(Conn& c, int64_t account_id, int64_t credit_minor) {
-  return c.Exec("UPDATE accounts SET credit_minor = ? WHERE id = ?", {credit_minor, account_id})
-      .status();
+absl::Status SetCredit(Conn& c, LockedAccount& a, int64_t credit_minor) {
+  RETURN_IF_ERROR(
+      c.Exec("UPDATE accounts SET credit_minor = ? WHERE id = ?", {credit_minor, a->id}).status());
+  a->credit_minor = credit_minor;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<int64_t> Balance(Conn& c, int64_t account_id) {
@@ -795,16 +847,8 @@ absl::StatusOr<std::vector<BillRow>> ListBills(Conn& c, const BillFilter& f, int
   return out;
 }
 
-// A locking read of lines locks only bill_lines rows: the charge items they
-// join are shared by the whole site and must not serialize its payments.
 absl::StatusOr<LineRow> ReadLine(Conn& c, const std::string& site, int64_t bill_id,
-                                 int64_t line_id, bool for_update) {
-  if (for_update) {
-    RETURN_IF_ERROR(c.QueryOne("SELECT id FROM bill_lines WHERE site = ? AND bill_id = ? AND "
-                               "id = ? FOR UPDATE",
-                               {site, bill_id, line_id}, "bill line not found")
-                        .status());
-  }
+                                 int64_t line_id) {
   ASSIGN_OR_RETURN(
       Row r, c.QueryOne(absl::StrCat("SELECT ", kLineColumns,
                                      " FROM bill_lines l JOIN charge_items i ON i.id = l.item_id "
@@ -813,31 +857,70 @@ absl::StatusOr<LineRow> ReadLine(Conn& c, const std::string& site, int64_t bill_
   return LineOf(r);
 }
 
-absl::StatusOr<std::vector<LineRow>> UnsettledLines(Conn& c, int64_t account_id, bool for_update) {
-  if (for_update) {
-    RETURN_IF_ERROR(c.Query("SELECT id FROM bill_lines WHERE account_id = ? AND "
-                            "paid_minor + written_off_minor < amount_minor FOR UPDATE",
-                            {account_id})
-                        .status());
-  }
-  ASSIGN_OR_RETURN(
-      std::vector<Row> rows,
-      c.Query(absl::StrCat("SELECT ", kLineColumns,
-                           " FROM bill_lines l JOIN charge_items i ON i.id = l.item_id "
-                           "WHERE l.account_id = ? AND "
-                           "l.paid_minor + l.written_off_minor < l.amount_minor "
-                           "ORDER BY l.due_date, l.id"),
-              {account_id}));
+namespace {
+// Reads the lines `where` selects (with `params`), `ORDER BY` added. A
+// locking read of lines locks only bill_lines rows: the charge items they
+// join are shared by the whole site and must not serialize its payments, so
+// the lock is a statement of its own.
+absl::StatusOr<std::vector<LineRow>> LockedLines(Conn& c, const std::string& where,
+                                                 const std::vector<SqlParam>& params,
+                                                 const char* order_by) {
+  RETURN_IF_ERROR(
+      c.Query(absl::StrCat("SELECT l.id FROM bill_lines l WHERE ", where, " FOR UPDATE"), params)
+          .status());
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   c.Query(absl::StrCat("SELECT ", kLineColumns,
+                                        " FROM bill_lines l JOIN charge_items i ON i.id = "
+                                        "l.item_id WHERE ",
+                                        where, " ORDER BY ", order_by),
+                           params));
   std::vector<LineRow> out;
+  out.reserve(rows.size());
   for (const Row& r : rows) {
     ASSIGN_OR_RETURN(LineRow l, LineOf(r));
     out.push_back(std::move(l));
   }
   return out;
 }
+}  // namespace
 
-absl::Status SetHold(Conn& c, const std::string& site, const LineRow& line, bool held,
+absl::StatusOr<LineRow> LockLine(Conn& c, const LockedAccount& a, int64_t bill_id,
+                                 int64_t line_id) {
+  ASSIGN_OR_RETURN(std::vector<LineRow> lines,
+                   LockedLines(c, "l.account_id = ? AND l.bill_id = ? AND l.id = ?",
+                               {a->id, bill_id, line_id}, "l.id"));
+  if (lines.empty()) return absl::NotFoundError("bill line not found");
+  return std::move(lines.front());
+}
+
+absl::StatusOr<std::vector<LineRow>> LockUnsettledLines(Conn& c, const LockedAccount& a) {
+  return LockedLines(c, "l.account_id = ? AND l.paid_minor + l.written_off_minor < l.amount_minor",
+                     {a->id}, "l.due_date, l.id");
+}
+
+absl::StatusOr<std::map<int64_t, LineRow>> LockLines(Conn& c, const LockedAccount& a,
+                                                     const std::vector<int64_t>& ids) {
+  std::map<int64_t, LineRow> out;
+  for (size_t begin = 0; begin < ids.size(); begin += kit::kMaxInList) {
+    std::vector<SqlParam> params = {a->id};
+    const std::string in_list = kit::PaddedInList(
+        absl::MakeConstSpan(ids).subspan(begin, std::min(kit::kMaxInList, ids.size() - begin)),
+        &params);
+    ASSIGN_OR_RETURN(std::vector<LineRow> lines,
+                     LockedLines(c, absl::StrCat("l.account_id = ? AND l.id IN (", in_list, ")"),
+                                 params, "l.id"));
+    for (LineRow& l : lines) out.emplace(l.id, std::move(l));
+  }
+  for (int64_t id : ids) {
+    if (!out.count(id)) return absl::NotFoundError("bill line not found");
+  }
+  return out;
+}
+
+absl::Status SetHold(Conn& c, const LockedAccount& a, const LineRow& line, bool held,
                      const std::string& reason, const std::string& ticket, absl::CivilDay today) {
+  RETURN_IF_ERROR(a.Owns(line.account_id, line.id));
+  const std::string& site = a->site;
   // Releasing adds the days on hold, which late fees leave out.
   RETURN_IF_ERROR(
       c.Exec(held ? "UPDATE bill_lines SET held = TRUE, hold_reason = ?, hold_ticket = ?, "
@@ -857,8 +940,9 @@ absl::Status SetHold(Conn& c, const std::string& site, const LineRow& line, bool
   return AddTotals(c, site, moved);
 }
 
-absl::Status WriteOffLine(Conn& c, const std::string& site, const LineRow& line, int64_t amount,
+absl::Status WriteOffLine(Conn& c, const LockedAccount& a, const LineRow& line, int64_t amount,
                           Totals* totals) {
+  RETURN_IF_ERROR(a.Owns(line.account_id, line.id));
   RETURN_IF_ERROR(c.Exec("UPDATE bill_lines SET written_off_minor = written_off_minor + ? "
                          "WHERE id = ?",
                          {amount, line.id})
@@ -869,24 +953,7 @@ absl::Status WriteOffLine(Conn& c, const std::string& site, const LineRow& line,
   }
   Totals t;
   t[KeyOf(line)].written_off = amount;
-  return AddTotals(c, site, t);
-}
-
-absl::StatusOr<std::map<int64_t, LineRow>> LinesByIds(Conn& c, const std::vector<int64_t>& ids) {
-  std::map<int64_t, LineRow> out;
-  for (int64_t id : ids) {
-    if (out.count(id)) continue;
-    RETURN_IF_ERROR(
-        c.QueryOne("SELECT id FROM bill_lines WHERE id = ? FOR UPDATE", {id}, "bill line not found")
-            .status());
-    ASSIGN_OR_RETURN(Row r, c.QueryOne(absl::StrCat("SELECT ", kLineColumns,
-                                                    " FROM bill_lines l JOIN charge_items i ON "
-                                                    "i.id = l.item_id WHERE l.id = ?"),
-                                       {id}, "bill line not found"));
-    ASSIGN_OR_RETURN(LineRow l, LineOf(r));
-    out.emplace(id, std::move(l));
-  }
-  return out;
+  return AddTotals(c, a->site, t);
 }
 
 // --- payments ---------------------------------------------------------------
@@ -982,20 +1049,20 @@ absl::Status MarkReversed(Conn& c, int64_t payment_id, const std::string& reason
       .status();
 }
 
-absl::Status ApplyAllocations(Conn& c, const std::string& site, int64_t account_id,
-                              int64_t payment_id, const std::vector<Allocation>& allocations,
-                              absl::CivilDay applied_on, const std::map<int64_t, LineRow>& lines,
-                              Totals* totals) {
+absl::Status ApplyAllocations(Conn& c, const LockedAccount& account, int64_t payment_id,
+                              const std::vector<Allocation>& allocations, absl::CivilDay applied_on,
+                              const std::map<int64_t, LineRow>& lines, Totals* totals) {
   if (allocations.empty()) return absl::OkStatus();
   std::vector<SqlParam> params;
   const std::string day = DayText(applied_on);
   for (const Allocation& a : allocations) {
     auto line = lines.find(a.line_id);
     if (line == lines.end()) return absl::InternalError("allocation to a line not read");
-    for (SqlParam p : {SqlParam(site), SqlParam(account_id), SqlParam(a.line_id),
-                       payment_id == 0 ? SqlParam(nullptr) : SqlParam(payment_id),
-                       SqlParam(a.amount_minor), SqlParam(day),
-                       SqlParam(DayText(line->second.period_start))}) {
+    RETURN_IF_ERROR(account.Owns(line->second.account_id, a.line_id));
+    for (SqlParam p :
+         {SqlParam(account->site), SqlParam(account->id), SqlParam(a.line_id),
+          payment_id == 0 ? SqlParam(nullptr) : SqlParam(payment_id), SqlParam(a.amount_minor),
+          SqlParam(day), SqlParam(DayText(line->second.period_start))}) {
       params.push_back(std::move(p));
     }
     RETURN_IF_ERROR(c.Exec("UPDATE bill_lines SET paid_minor = paid_minor + ? WHERE id = ?",
@@ -1024,47 +1091,79 @@ absl::StatusOr<std::vector<Allocation>> CreditAllocationsNewestFirst(Conn& c,
 
 // --- late fees --------------------------------------------------------------
 
-absl::StatusOr<std::vector<LateFeeCandidate>> LateFeeCandidates(Conn& c, const std::string& site,
-                                                                absl::CivilDay as_of) {
-  // Locked, so that two assessments (or one and a payment) never both charge
-  // what accrued on a line.
-  RETURN_IF_ERROR(c.Query("SELECT id FROM bill_lines WHERE site = ? AND late_fee_of IS NULL AND "
-                          "due_date < ? AND paid_minor + written_off_minor < amount_minor "
-                          "FOR UPDATE",
-                          {site, DayText(as_of)})
-                      .status());
-  ASSIGN_OR_RETURN(
-      std::vector<Row> rows,
-      c.Query("SELECT l.id, l.account_id, l.item_id, l.building, l.held, "
-              "l.amount_minor - l.paid_minor - l.written_off_minor, l.due_date, "
-              "(SELECT COALESCE(SUM(f.amount_minor), 0) FROM bill_lines f "
-              " WHERE f.late_fee_of = l.id), "
-              "(SELECT COUNT(*) FROM bill_lines f WHERE f.late_fee_of = l.id), l.held_days "
-              "FROM bill_lines l "
-              "WHERE l.site = ? AND l.late_fee_of IS NULL AND l.due_date < ? AND "
-              "l.paid_minor + l.written_off_minor < l.amount_minor ORDER BY l.account_id, l.id",
-              {site, DayText(as_of)}));
+absl::StatusOr<std::vector<int64_t>> OverdueAccounts(Conn& c, const std::string& site,
+                                                     absl::CivilDay as_of, int64_t after,
+                                                     int limit) {
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   c.Query("SELECT DISTINCT account_id FROM bill_lines WHERE site = ? AND "
+                           "account_id > ? AND late_fee_of IS NULL AND due_date < ? AND "
+                           "paid_minor + written_off_minor < amount_minor "
+                           "ORDER BY account_id LIMIT ?",
+                           {site, after, DayText(as_of), limit}));
+  std::vector<int64_t> out;
+  out.reserve(rows.size());
+  for (const Row& r : rows) out.push_back(r.Int(0));
+  return out;
+}
+
+absl::StatusOr<std::vector<LateFeeCandidate>> LateFeeCandidates(
+    Conn& c, const std::vector<LockedAccount>& accounts, absl::CivilDay as_of) {
   std::vector<LateFeeCandidate> out;
-  for (const Row& r : rows) {
-    LateFeeCandidate f;
-    f.line_id = r.Int(0);
-    f.account_id = r.Int(1);
-    f.item_id = r.Int(2);
-    f.building = r.Str(3);
-    f.held = r.Int(4) != 0;
-    f.unpaid_minor = r.Int(5);
-    f.due = DayOf(r.Str(6));
-    f.charged_minor = r.Int(7);
-    f.fees_charged = r.Int(8);
-    f.held_days = static_cast<int>(r.Int(9));
-    out.push_back(f);
+  std::vector<int64_t> ids;
+  ids.reserve(accounts.size());
+  for (const LockedAccount& a : accounts) ids.push_back(a->id);
+  for (size_t begin = 0; begin < ids.size(); begin += kit::kMaxInList) {
+    std::vector<SqlParam> params;
+    const std::string in_list = kit::PaddedInList(
+        absl::MakeConstSpan(ids).subspan(begin, std::min(kit::kMaxInList, ids.size() - begin)),
+        &params);
+    params.emplace_back(DayText(as_of));
+    const std::string where = absl::StrCat("l.account_id IN (", in_list,
+                                           ") AND l.late_fee_of IS NULL AND l.due_date < ? AND "
+                                           "l.paid_minor + l.written_off_minor < l.amount_minor");
+    // Locked (their accounts are), so that two assessments, or one and a
+    // payment, never both charge what accrued on a line.
+    RETURN_IF_ERROR(
+        c.Query(absl::StrCat("SELECT l.id FROM bill_lines l WHERE ", where, " FOR UPDATE"), params)
+            .status());
+    ASSIGN_OR_RETURN(
+        std::vector<Row> rows,
+        c.Query(absl::StrCat("SELECT l.id, l.account_id, l.item_id, l.building, l.held, "
+                             "l.amount_minor - l.paid_minor - l.written_off_minor, l.due_date, "
+                             "(SELECT COALESCE(SUM(f.amount_minor), 0) FROM bill_lines f "
+                             " WHERE f.late_fee_of = l.id), "
+                             "(SELECT COUNT(*) FROM bill_lines f WHERE f.late_fee_of = l.id), "
+                             "l.held_days FROM bill_lines l WHERE ",
+                             where, " ORDER BY l.account_id, l.id"),
+                params));
+    for (const Row& r : rows) {
+      LateFeeCandidate f;
+      f.line_id = r.Int(0);
+      f.account_id = r.Int(1);
+      f.item_id = r.Int(2);
+      f.building = r.Str(3);
+      f.held = r.Int(4) != 0;
+      f.unpaid_minor = r.Int(5);
+      f.due = DayOf(r.Str(6));
+      f.charged_minor = r.Int(7);
+      f.fees_charged = r.Int(8);
+      f.held_days = static_cast<int>(r.Int(9));
+      out.push_back(f);
+    }
   }
   return out;
 }
 
-absl::Status IssueLateFees(Conn& c, const std::string& site, const std::string& currency,
-                           absl::CivilDay as_of, const std::vector<LateFeeCandidate>& fees,
-                           const std::string& actor, absl::Time now) {
+absl::Status IssueLateFees(Conn& c, const std::vector<LockedAccount>& accounts,
+                           const std::string& currency, absl::CivilDay as_of,
+                           const std::vector<LateFeeCandidate>& fees, const std::string& actor,
+                           absl::Time now) {
+  if (accounts.empty()) return absl::OkStatus();
+  const std::string& site = accounts.front()->site;
+  const auto locked = [&](int64_t account_id) {
+    return std::any_of(accounts.begin(), accounts.end(),
+                       [&](const LockedAccount& a) { return a->id == account_id; });
+  };
   const absl::CivilMonth month(as_of);
   const std::string report_period = absl::StrFormat("%04d-%02d", month.year(), month.month());
   const std::string day = DayText(as_of);
@@ -1072,6 +1171,10 @@ absl::Status IssueLateFees(Conn& c, const std::string& site, const std::string& 
   int64_t bill_id = 0, bill_account = 0;
   for (const LateFeeCandidate& f : fees) {
     if (f.charge_minor <= 0) continue;
+    if (!locked(f.account_id)) {
+      return absl::InternalError(
+          absl::StrCat("lock order: a late fee on account ", f.account_id, " not locked"));
+    }
     if (f.account_id != bill_account) {
       // One bill per account and assessment.
       ASSIGN_OR_RETURN(bill_id, c.InsertReturningId(

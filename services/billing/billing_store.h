@@ -4,8 +4,10 @@
 // Every SQL statement of the billing service. Functions taking a Conn run
 // inside the caller's transaction; `for_update` locks what it reads until the
 // transaction ends. Lock order, everywhere: a bill run's row (only its commit
-// batch takes it), then accounts, then their lines, then the report totals
-// (one ordered upsert, last).
+// batch takes it), then accounts (several: in id order), then their lines,
+// then the report totals (one ordered upsert, last). The middle of it is a
+// type: a line is locked or changed only through the LockedAccount that owns
+// it (below).
 
 #include <cstdint>
 #include <map>
@@ -13,6 +15,7 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -72,16 +75,53 @@ struct AccountRow {
 };
 absl::StatusOr<int64_t> InsertAccount(kit::Conn& c, AccountRow& a, const std::string& actor,
                                       absl::Time now);
+// Reads without a lock (what a reader shows).
 absl::StatusOr<AccountRow> ReadAccount(kit::Conn& c, const std::string& site,
-                                       const std::string& unit, bool for_update);
-absl::StatusOr<AccountRow> ReadAccountById(kit::Conn& c, int64_t id, bool for_update);
+                                       const std::string& unit);
+absl::StatusOr<AccountRow> ReadAccountById(kit::Conn& c, int64_t id);
+
+// An account locked (SELECT ... FOR UPDATE) in the caller's transaction, as
+// it was read. Only the Lock* functions below make one, and every function
+// that locks or changes a bill line or an account's credit takes one, so no
+// code path can lock a line before its account: two writers of one account
+// queue on the account row and never deadlock on its lines. Each of those
+// functions refuses (INTERNAL) a line of another account.
+class LockedAccount {
+ public:
+  const AccountRow& row() const { return row_; }
+  AccountRow& row() { return row_; }
+  const AccountRow* operator->() const { return &row_; }
+  AccountRow* operator->() { return &row_; }
+  // INTERNAL unless `line_account` is this account.
+  absl::Status Owns(int64_t line_account, int64_t line_id) const;
+
+ private:
+  explicit LockedAccount(AccountRow row) : row_(std::move(row)) {}
+  friend absl::StatusOr<LockedAccount> LockAccount(kit::Conn&, const std::string&,
+                                                   const std::string&);
+  friend absl::StatusOr<LockedAccount> LockAccountById(kit::Conn&, int64_t);
+  friend absl::StatusOr<std::vector<LockedAccount>> LockAccounts(kit::Conn&, const std::string&,
+                                                                 const std::vector<int64_t>&);
+  friend absl::StatusOr<std::vector<LockedAccount>> LockAccountsWithCredit(kit::Conn&,
+                                                                           const std::string&,
+                                                                           int64_t, int64_t);
+  AccountRow row_;
+};
+absl::StatusOr<LockedAccount> LockAccount(kit::Conn& c, const std::string& site,
+                                          const std::string& unit);
+absl::StatusOr<LockedAccount> LockAccountById(kit::Conn& c, int64_t id);
+// Those of `ids` that are accounts of `site`, locked in id order (the one
+// order every batch takes them in).
+absl::StatusOr<std::vector<LockedAccount>> LockAccounts(kit::Conn& c, const std::string& site,
+                                                        const std::vector<int64_t>& ids);
+// Accounts of `site` in [lo, hi] with credit, locked in id order: a bill
+// run's batch spends it.
+absl::StatusOr<std::vector<LockedAccount>> LockAccountsWithCredit(kit::Conn& c,
+                                                                  const std::string& site,
+                                                                  int64_t lo, int64_t hi);
 // Writes the updatable fields and the credit; bumps the version.
-absl::Status SaveAccount(kit::Conn& c, AccountRow& a);
-// Accounts in [lo, hi] with credit, locked: a bill run consumes it.
-absl::StatusOr<std::map<int64_t, int64_t>> CreditAccountsForUpdate(kit::Conn& c,
-                                                                   const std::string& site,
-                                                                   int64_t lo, int64_t hi);
-absl::Status SetCredit(kit::Conn& c, int64_t account_id, int64_t credit_minor);
+absl::Status SaveAccount(kit::Conn& c, LockedAccount& a);
+absl::Status SetCredit(kit::Conn& c, LockedAccount& a, int64_t credit_minor);
 // The sum of the account's ledger.
 absl::StatusOr<int64_t> Balance(kit::Conn& c, int64_t account_id);
 struct AccountFilter {
@@ -248,22 +288,25 @@ struct BillFilter {
 };
 absl::StatusOr<std::vector<BillRow>> ListBills(kit::Conn& c, const BillFilter& f, int64_t after,
                                                int limit);
+// Without a lock.
 absl::StatusOr<LineRow> ReadLine(kit::Conn& c, const std::string& site, int64_t bill_id,
-                                 int64_t line_id, bool for_update);
-// Lines of the account with something left to pay, oldest due first.
-absl::StatusOr<std::vector<LineRow>> UnsettledLines(kit::Conn& c, int64_t account_id,
-                                                    bool for_update);
-// The line must have been read (locked) in this transaction; these keep the
+                                 int64_t line_id);
+// The line, locked; NOT_FOUND if it is not a line of the account.
+absl::StatusOr<LineRow> LockLine(kit::Conn& c, const LockedAccount& a, int64_t bill_id,
+                                 int64_t line_id);
+// The account's lines with something left to pay, locked, oldest due first.
+absl::StatusOr<std::vector<LineRow>> LockUnsettledLines(kit::Conn& c, const LockedAccount& a);
+// The account's lines `ids`, locked.
+absl::StatusOr<std::map<int64_t, LineRow>> LockLines(kit::Conn& c, const LockedAccount& a,
+                                                     const std::vector<int64_t>& ids);
+// The line must have been locked in this transaction; these keep the
 // collection totals in step with it.
-absl::Status SetHold(kit::Conn& c, const std::string& site, const LineRow& line, bool held,
+absl::Status SetHold(kit::Conn& c, const LockedAccount& a, const LineRow& line, bool held,
                      const std::string& reason, const std::string& ticket, absl::CivilDay today);
 // With `totals`, the write-off's share goes there for the caller to write
 // (AddTotals, once, last); without, it is written here.
-absl::Status WriteOffLine(kit::Conn& c, const std::string& site, const LineRow& line,
-                          int64_t amount, Totals* totals = nullptr);
-// Locks and reads the lines.
-absl::StatusOr<std::map<int64_t, LineRow>> LinesByIds(kit::Conn& c,
-                                                      const std::vector<int64_t>& ids);
+absl::Status WriteOffLine(kit::Conn& c, const LockedAccount& a, const LineRow& line, int64_t amount,
+                          Totals* totals = nullptr);
 
 // Payments.
 struct PaymentRow {
@@ -297,17 +340,22 @@ absl::Status MarkReversed(kit::Conn& c, int64_t payment_id, const std::string& r
 // caller writes once (AddTotals) so that a transaction locks totals rows in
 // one ordered statement.
 // payment_id 0: from (or back to) the account's credit. `lines` holds every
-// line named, as read in this transaction.
-absl::Status ApplyAllocations(kit::Conn& c, const std::string& site, int64_t account_id,
-                              int64_t payment_id, const std::vector<Allocation>& allocations,
-                              absl::CivilDay applied_on, const std::map<int64_t, LineRow>& lines,
-                              Totals* totals);
+// line named, as locked in this transaction.
+absl::Status ApplyAllocations(kit::Conn& c, const LockedAccount& a, int64_t payment_id,
+                              const std::vector<Allocation>& allocations, absl::CivilDay applied_on,
+                              const std::map<int64_t, LineRow>& lines, Totals* totals);
 // Lines credit has paid (net of earlier take-backs), newest first.
 absl::StatusOr<std::vector<Allocation>> CreditAllocationsNewestFirst(kit::Conn& c,
                                                                      int64_t account_id);
 
-// Late fees: every unsettled line due before `as_of` that is not itself a
-// late fee, locked, with the late fees already charged on it.
+// Late fees are assessed an account batch at a time: accounts of the site
+// after `after` with a line a late fee may be charged on (no lock), at most
+// `limit`, in id order.
+absl::StatusOr<std::vector<int64_t>> OverdueAccounts(kit::Conn& c, const std::string& site,
+                                                     absl::CivilDay as_of, int64_t after,
+                                                     int limit);
+// Of the locked accounts: every unsettled line due before `as_of` that is
+// not itself a late fee, locked, with the late fees already charged on it.
 struct LateFeeCandidate {
   int64_t line_id = 0;
   int64_t account_id = 0;
@@ -321,14 +369,15 @@ struct LateFeeCandidate {
   int held_days = 0;          // days it spent on hold, not charged
   int64_t charge_minor = 0;   // set by the caller: what to charge now
 };
-absl::StatusOr<std::vector<LateFeeCandidate>> LateFeeCandidates(kit::Conn& c,
-                                                                const std::string& site,
-                                                                absl::CivilDay as_of);
+absl::StatusOr<std::vector<LateFeeCandidate>> LateFeeCandidates(
+    kit::Conn& c, const std::vector<LockedAccount>& accounts, absl::CivilDay as_of);
 // A late-fee line (and its ledger entry) for each candidate with something
-// to charge, on one new bill per account, reported in the month of `as_of`.
-absl::Status IssueLateFees(kit::Conn& c, const std::string& site, const std::string& currency,
-                           absl::CivilDay as_of, const std::vector<LateFeeCandidate>& fees,
-                           const std::string& actor, absl::Time now);
+// to charge, on one new bill per account, reported in the month of `as_of`;
+// every candidate's account must be one of `accounts`.
+absl::Status IssueLateFees(kit::Conn& c, const std::vector<LockedAccount>& accounts,
+                           const std::string& currency, absl::CivilDay as_of,
+                           const std::vector<LateFeeCandidate>& fees, const std::string& actor,
+                           absl::Time now);
 
 // Direct debit.
 struct DebitCandidate {

@@ -20,8 +20,11 @@ constexpr kit::UniqueKeys kRefundKeys{{
 }};
 }  // namespace
 
-absl::StatusOr<std::pair<int64_t, int64_t>> IssueOneOffCharge(Conn& c, const OneOffCharge& charge,
+absl::StatusOr<std::pair<int64_t, int64_t>> IssueOneOffCharge(Conn& c, const LockedAccount& a,
+                                                              const OneOffCharge& charge,
                                                               Totals* totals) {
+  const std::string& site = a->site;
+  const int64_t account_id = a->id;
   const absl::CivilMonth month(charge.today);
   const std::string report_period = absl::StrFormat("%04d-%02d", month.year(), month.month());
   const std::string day = DayText(charge.today);
@@ -29,8 +32,8 @@ absl::StatusOr<std::pair<int64_t, int64_t>> IssueOneOffCharge(Conn& c, const One
                    c.InsertReturningId("INSERT INTO bills (site, run_id, account_id, period_label, "
                                        "issue_date, due_date, currency) "
                                        "VALUES (?, NULL, ?, ?, ?, ?, ?) RETURNING id",
-                                       {charge.site, charge.account_id, report_period, day,
-                                        DayText(charge.due), charge.currency}));
+                                       {site, account_id, report_period, day, DayText(charge.due),
+                                        charge.currency}));
   // The period label only has to keep the line apart from every other of
   // the account and item: the bill's id does.
   ASSIGN_OR_RETURN(
@@ -39,15 +42,15 @@ absl::StatusOr<std::pair<int64_t, int64_t>> IssueOneOffCharge(Conn& c, const One
           "INSERT INTO bill_lines (site, bill_id, account_id, item_id, building, period_label, "
           "report_period, period_start, quantity, amount_minor, due_date, charge_reference) "
           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, '1', ?, ?, ?) RETURNING id",
-          {charge.site, bill_id, charge.account_id, charge.item_id, charge.building,
-           absl::StrCat("charge:", bill_id), report_period, DayText(absl::CivilDay(month)),
-           charge.amount_minor, DayText(charge.due), charge.reference})));
+          {site, bill_id, account_id, charge.item_id, a->building, absl::StrCat("charge:", bill_id),
+           report_period, DayText(absl::CivilDay(month)), charge.amount_minor, DayText(charge.due),
+           charge.reference})));
   RETURN_IF_ERROR(c.Exec("INSERT INTO ledger (site, account_id, kind, amount_minor, line_id, "
                          "actor, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                         {charge.site, charge.account_id, static_cast<int>(v1::CHARGE),
-                          charge.amount_minor, line_id, charge.actor, charge.reference, charge.now})
+                         {site, account_id, static_cast<int>(v1::CHARGE), charge.amount_minor,
+                          line_id, charge.actor, charge.reference, charge.now})
                       .status());
-  TotalsDelta& d = (*totals)[{report_period, charge.building, charge.item_id, false}];
+  TotalsDelta& d = (*totals)[{report_period, a->building, charge.item_id, false}];
   d.lines += 1;
   d.billed += charge.amount_minor;
   return std::make_pair(bill_id, line_id);

@@ -19,9 +19,6 @@
 namespace billing::store {
 
 struct OneOffCharge {
-  std::string site;
-  int64_t account_id = 0;
-  std::string building;
   int64_t item_id = 0;
   int64_t amount_minor = 0;
   std::string currency;
@@ -34,7 +31,7 @@ struct OneOffCharge {
 // A bill of one line and its CHARGE ledger entry; the line goes into
 // `totals` (for the caller to write once, last). Returns {bill id, line id}.
 // ALREADY_EXISTS if the account has a charge with this reference already.
-absl::StatusOr<std::pair<int64_t, int64_t>> IssueOneOffCharge(kit::Conn& c,
+absl::StatusOr<std::pair<int64_t, int64_t>> IssueOneOffCharge(kit::Conn& c, const LockedAccount& a,
                                                               const OneOffCharge& charge,
                                                               Totals* totals);
 

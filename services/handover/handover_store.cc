@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/kit/etag.h"
+#include "services/kit/in_list.h"
 #include "services/kit/proto_time.h"
 #include "services/kit/status_macros.h"
 #include "services/kit/unique_keys.h"
@@ -271,21 +272,12 @@ absl::StatusOr<std::vector<EffectState>> EffectsOf(Conn& c, int64_t case_id) {
 
 absl::StatusOr<EffectsByCase> EffectsOfOwners(Conn& c, const EffectTable& t,
                                               const std::vector<int64_t>& owner_ids) {
-  static_assert(kMaxEffectCases == 8 * 4 * 4 * 4, "the IN lists are 8, 32, 128 or 512 long");
   EffectsByCase out;
-  for (size_t begin = 0; begin < owner_ids.size(); begin += kMaxEffectCases) {
-    const size_t n = std::min(kMaxEffectCases, owner_ids.size() - begin);
-    // The IN list is padded with the last id to one of a few lengths, so a
-    // page of any size prepares one of four statements.
-    size_t slots = 8;
-    while (slots < n) slots *= 4;
-    std::string in_list = "?";
+  for (size_t begin = 0; begin < owner_ids.size(); begin += kit::kMaxInList) {
+    const size_t n = std::min(kit::kMaxInList, owner_ids.size() - begin);
     std::vector<SqlParam> params;
-    params.reserve(slots);
-    for (size_t i = 0; i < slots; ++i) {
-      if (i > 0) in_list += ", ?";
-      params.emplace_back(owner_ids[begin + std::min(i, n - 1)]);
-    }
+    const std::string in_list =
+        kit::PaddedInList(absl::MakeConstSpan(owner_ids).subspan(begin, n), &params);
     // Delivered outbox rows are purged after their retention: a row that is
     // gone was delivered.
     ASSIGN_OR_RETURN(

@@ -153,8 +153,7 @@ struct EffectState {
 absl::StatusOr<std::vector<EffectState>> EffectsOf(kit::Conn& c, int64_t case_id);
 // The effects of each of `owner_ids` (a listed page) by owner id, in outbox
 // order; an owner without effects has no entry. One statement for up to
-// kMaxEffectCases ids (a page of any size), more for more.
-inline constexpr size_t kMaxEffectCases = 512;
+// 512 ids (kit::kMaxInList: a page of any size), more for more.
 using EffectsByCase = std::map<int64_t, std::vector<EffectState>>;
 absl::StatusOr<EffectsByCase> EffectsOfOwners(kit::Conn& c, const EffectTable& t,
                                               const std::vector<int64_t>& owner_ids);

@@ -77,6 +77,31 @@ absl::Status IdempotentWrite(Db& db, absl::Time deadline, absl::string_view meth
   });
 }
 
+absl::StatusOr<bool> StoredResponse(Db& db, absl::Time deadline, absl::string_view method,
+                                    absl::string_view request_id,
+                                    const google::protobuf::Message& request,
+                                    google::protobuf::Message* response) {
+  bool found = false;
+  absl::Status s = db.Run(deadline, [&](Conn& c) -> absl::Status {
+    absl::StatusOr<std::vector<Row>> rows =
+        c.Query("SELECT method, fingerprint, response FROM idempotency_keys WHERE request_id = ?",
+                {request_id});
+    if (!rows.ok()) return rows.status();
+    if (rows->empty() || rows->front().IsNull(2)) return absl::OkStatus();
+    const Row& first = rows->front();
+    if (first.Str(0) != method || first.Str(1) != RequestFingerprint(method, request)) {
+      return RequestIdReused();
+    }
+    if (!response->ParseFromString(first.Str(2))) {
+      return absl::InternalError("stored response unreadable");
+    }
+    found = true;
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return found;
+}
+
 absl::StatusOr<int64_t> PurgeIdempotencyKeys(Db& db, absl::Time cutoff, absl::Time deadline) {
   int64_t total = 0;
   for (;;) {

@@ -27,6 +27,17 @@ absl::Status IdempotentWrite(Db& db, absl::Time deadline, absl::string_view meth
                              google::protobuf::Message* response,
                              absl::FunctionRef<absl::Status(Conn&)> write);
 
+// For a write made of several transactions (a long job in batches, each
+// safe to run twice) and recorded with IdempotentWrite once done: true with
+// `*response` set if a call of `method` with this request_id finished, so a
+// retry runs nothing; false if the id is unused or its first call has not
+// finished. INVALID_ARGUMENT naming request_id if it was used for another
+// request.
+absl::StatusOr<bool> StoredResponse(Db& db, absl::Time deadline, absl::string_view method,
+                                    absl::string_view request_id,
+                                    const google::protobuf::Message& request,
+                                    google::protobuf::Message* response);
+
 // The cheapest idempotent create, for the busiest creates: the new row
 // carries the request_id in a unique column (key `request_key`) and the
 // request's fingerprint, so the claim and the write are one INSERT, without
