@@ -185,6 +185,9 @@ absl::StatusOr<std::string> ResponseToJson(const Route& route, const Message& re
   }
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
+  // Every field is written, zero or empty included: a finance app reads a
+  // missing balanceMinor as unknown, not as 0 (README, "Calling it").
+  options.always_print_primitive_fields = true;
   auto s = google::protobuf::util::MessageToJsonString(*out, &json, options);
   if (!s.ok()) return absl::InternalError("response: cannot be written as JSON");
   return json;

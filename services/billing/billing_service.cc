@@ -3,8 +3,10 @@
 #include "services/billing/billing_service.h"
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "services/billing/billing_internal.h"
 #include "services/billing/billing_validation.h"
 #include "services/billing/billing_views.h"
@@ -181,6 +183,7 @@ grpc::Status BillingService::CreateChargeItem(grpc::ServerContext* ctx,
   v1::ChargeItem def = req->charge_item();
   def.clear_name();
   def.clear_create_time();
+  def.clear_etag();
   if (def.kind() == v1::ONE_OFF) def.set_cycle(v1::ONCE);
   const std::string actor = kit::CallerOf(*ctx);
   return ToGrpc(kit::IdempotentWrite(
@@ -189,6 +192,55 @@ grpc::Status BillingService::CreateChargeItem(grpc::ServerContext* ctx,
         absl::StatusOr<int64_t> id = store::InsertChargeItem(c, *site, def, actor, clock_.Now());
         if (!id.ok()) return id.status();
         ASSIGN_OR_RETURN(*resp, store::ReadChargeItem(c, *site, *id));
+        return absl::OkStatus();
+      }));
+}
+
+grpc::Status BillingService::UpdateChargeItem(grpc::ServerContext* ctx,
+                                              const v1::UpdateChargeItemRequest* req,
+                                              v1::ChargeItem* resp) {
+  const v1::ChargeItem& in = req->charge_item();
+  absl::StatusOr<kit::SiteId> ref = kit::ParseSiteId("charge_item.name", in.name(), "chargeItems");
+  if (!ref.ok()) return ToGrpc(ref.status());
+  RETURN_GRPC_IF_ERROR(kit::CheckRequestId(req->request_id()));
+  if (in.etag().empty()) {
+    return ToGrpc(FieldError("charge_item.etag", "required (from the last read)"));
+  }
+  v1::ChargeItem def = in;
+  def.clear_name();
+  def.clear_create_time();
+  def.clear_etag();
+  if (def.kind() == v1::ONE_OFF) def.set_cycle(v1::ONCE);
+  absl::StatusOr<ChargeRule> rule = RuleOf(def, "charge_item.");
+  if (!rule.ok()) return ToGrpc(rule.status());
+  const std::string actor = kit::CallerOf(*ctx);
+  return ToGrpc(kit::IdempotentWrite(
+      db_, kit::DeadlineOf(*ctx), "UpdateChargeItem", req->request_id(), *req, resp,
+      [&](kit::Conn& c) -> absl::Status {
+        ASSIGN_OR_RETURN(v1::ChargeItem current,
+                         store::ReadChargeItem(c, ref->site, ref->id, /*for_update=*/true));
+        if (in.etag() != current.etag()) {
+          return absl::AbortedError(
+              "charge_item.etag: the charge item changed since it was read; read it again");
+        }
+        // What the item is stays: bills already issued under it say so.
+        const auto fixed = [&](const char* field, bool same) -> absl::Status {
+          if (same) return absl::OkStatus();
+          return FieldError(absl::StrCat("charge_item.", field),
+                            "cannot change: retire the item (effective_to) and create another");
+        };
+        RETURN_IF_ERROR(fixed("code", def.code() == current.code()));
+        RETURN_IF_ERROR(fixed("kind", def.kind() == current.kind()));
+        RETURN_IF_ERROR(fixed("cycle", def.cycle() == current.cycle()));
+        RETURN_IF_ERROR(fixed("effective_from", def.effective_from() == current.effective_from()));
+        int64_t version = 0;
+        if (!absl::SimpleAtoi(absl::StripPrefix(absl::StripSuffix(current.etag(), "\""), "\""),
+                              &version)) {
+          return absl::InternalError("charge item etag unreadable");
+        }
+        RETURN_IF_ERROR(
+            store::ReplaceChargeItem(c, ref->site, ref->id, def, version, actor, clock_.Now()));
+        ASSIGN_OR_RETURN(*resp, store::ReadChargeItem(c, ref->site, ref->id));
         return absl::OkStatus();
       }));
 }

@@ -54,6 +54,8 @@ class BillingService final : public v1::BillingService::Service {
                                      v1::BillingSettings* resp) override;
   grpc::Status CreateChargeItem(grpc::ServerContext* ctx, const v1::CreateChargeItemRequest* req,
                                 v1::ChargeItem* resp) override;
+  grpc::Status UpdateChargeItem(grpc::ServerContext* ctx, const v1::UpdateChargeItemRequest* req,
+                                v1::ChargeItem* resp) override;
   grpc::Status GetChargeItem(grpc::ServerContext* ctx, const v1::GetChargeItemRequest* req,
                              v1::ChargeItem* resp) override;
   grpc::Status ListChargeItems(grpc::ServerContext* ctx, const v1::ListChargeItemsRequest* req,

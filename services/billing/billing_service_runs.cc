@@ -1,8 +1,10 @@
 // Bill runs: the dry run, its lines, and the batched commit.
+#include <algorithm>
 #include <limits>
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "services/billing/billing_internal.h"
 #include "services/billing/billing_service.h"
 #include "services/billing/billing_validation.h"
@@ -31,10 +33,44 @@ namespace {
 // The lines a run would issue for a page of accounts (ids in (after, last]):
 // those not issued yet for the period (by this run or any other), and how
 // many already were.
+// Items the run could not price, by code: why, and the accounts each
+// would have billed.
+struct Unpriced {
+  std::string reason;
+  std::vector<std::string> units;
+};
+using UnpricedItems = std::map<std::string, Unpriced>;
+
+// "charge item water cannot be priced (tiers[1].up_to: ...) for 3
+// account(s): 1-1-0101, ...; correct it with UpdateChargeItem or retire it".
+std::string UnpricedMessage(const UnpricedItems& items) {
+  constexpr size_t kListed = 20;
+  std::vector<std::string> parts;
+  for (const auto& [code, u] : items) {
+    std::vector<std::string> shown(u.units.begin(),
+                                   u.units.begin() + std::min(kListed, u.units.size()));
+    parts.push_back(absl::StrCat(
+        "charge item ", code, " cannot be priced (", u.reason, ") for ", u.units.size(),
+        " account(s): ", absl::StrJoin(shown, ", "),
+        u.units.size() > kListed ? absl::StrCat(" and ", u.units.size() - kListed, " more") : ""));
+  }
+  return absl::StrCat(absl::StrJoin(parts, "; "),
+                      "; correct the item (UpdateChargeItem) or retire it (effective_to)");
+}
+
+void Merge(const UnpricedItems& from, UnpricedItems* into) {
+  for (const auto& [code, u] : from) {
+    Unpriced& to = (*into)[code];
+    if (to.reason.empty()) to.reason = u.reason;
+    to.units.insert(to.units.end(), u.units.begin(), u.units.end());
+  }
+}
+
 struct PlannedPage {
   std::vector<store::RunAccount> accounts;
   std::vector<ChargeLine> lines;  // in account order
   int64_t skipped = 0;
+  UnpricedItems unpriced;
 };
 
 absl::StatusOr<PlannedPage> PlanPage(kit::Conn& c, const std::string& site,
@@ -49,12 +85,15 @@ absl::StatusOr<PlannedPage> PlanPage(kit::Conn& c, const std::string& site,
                    store::IssuedLines(c, out.accounts.front().facts.id,
                                       out.accounts.back().facts.id, {period.label, kOnceLabel}));
   for (const store::RunAccount& a : out.accounts) {
-    absl::StatusOr<std::vector<ChargeLine>> lines = LinesFor(a.facts, rules, cycle, period);
-    if (!lines.ok()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("account ", a.unit, ": ", lines.status().message()));
+    std::vector<PricingFailure> failures;
+    ASSIGN_OR_RETURN(std::vector<ChargeLine> lines,
+                     LinesFor(a.facts, rules, cycle, period, &failures));
+    for (const PricingFailure& f : failures) {
+      Unpriced& u = out.unpriced[f.code];
+      if (u.reason.empty()) u.reason = f.reason;
+      u.units.push_back(a.unit);
     }
-    for (ChargeLine& l : *lines) {
+    for (ChargeLine& l : lines) {
       if (issued.count({l.account_id, l.item_id, l.period_label})) {
         ++out.skipped;
       } else {
@@ -120,12 +159,14 @@ grpc::Status BillingService::CreateBillRun(grpc::ServerContext* ctx,
         d.set_period_end(store::DayText(period->end));
         d.set_currency_code(settings.currency);
         std::map<std::string, v1::Amount> by_item, by_building;
+        UnpricedItems unpriced;
         int64_t after = 0;
         for (;;) {
           ASSIGN_OR_RETURN(PlannedPage page,
                            PlanPage(c, *site, rules, cycle, *period, after,
                                     std::numeric_limits<int64_t>::max(), kPlanPage));
           if (page.accounts.empty()) break;
+          Merge(page.unpriced, &unpriced);
           std::map<int64_t, const std::string*> building;
           for (const store::RunAccount& a : page.accounts) building[a.facts.id] = &a.building;
           d.set_accounts(d.accounts() + page.accounts.size());
@@ -138,6 +179,9 @@ grpc::Status BillingService::CreateBillRun(grpc::ServerContext* ctx,
           d.set_lines_skipped(d.lines_skipped() + page.skipped);
           after = page.accounts.back().facts.id;
         }
+        // Every item it cannot price, with every account: one look shows
+        // all there is to fix.
+        if (!unpriced.empty()) return absl::FailedPreconditionError(UnpricedMessage(unpriced));
         // The commit bills these accounts and no later one: an account
         // opened after the dry run is billed by the next run of the period,
         // whose draft shows it.
@@ -294,6 +338,11 @@ absl::StatusOr<bool> BillingService::CommitStep() {
     ASSIGN_OR_RETURN(PlannedPage page,
                      PlanPage(c, run.site, rules, CycleOf(run.draft.cycle()), period,
                               run.cursor_account, run.last_account, options_.commit_batch));
+    // An item that broke after the dry run stops the run with its accounts
+    // (of this batch) named; the run behind it goes on.
+    if (!page.unpriced.empty()) {
+      return absl::FailedPreconditionError(UnpricedMessage(page.unpriced));
+    }
     if (page.accounts.empty()) {
       RETURN_IF_ERROR(store::CompleteRun(c, run.id, now));
       if (run.committed_at) finished_after = now - *run.committed_at;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "services/billing/billing_validation.h"
 #include "services/kit/bulk_insert.h"
+#include "services/kit/etag.h"
 #include "services/kit/in_list.h"
 #include "services/kit/serial_lock.h"
 #include "services/kit/status_macros.h"
@@ -130,7 +131,7 @@ absl::StatusOr<int64_t> InsertChargeItem(Conn& c, const std::string& site,
 }
 
 namespace {
-constexpr char kItemColumns[] = "id, site, definition, created_at";
+constexpr char kItemColumns[] = "id, site, definition, created_at, version";
 
 absl::StatusOr<v1::ChargeItem> ItemOf(const Row& r) {
   ASSIGN_OR_RETURN(v1::ChargeItem item, kit::ParseStored<v1::ChargeItem>(r.Str(2)));
@@ -138,15 +139,34 @@ absl::StatusOr<v1::ChargeItem> ItemOf(const Row& r) {
   const int64_t micros = absl::ToUnixMicros(r.Time(3));
   item.mutable_create_time()->set_seconds(micros / 1000000);
   item.mutable_create_time()->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
+  item.set_etag(kit::Etag(r.Int(4)));
   return item;
 }
 }  // namespace
 
-absl::StatusOr<v1::ChargeItem> ReadChargeItem(Conn& c, const std::string& site, int64_t id) {
+absl::StatusOr<v1::ChargeItem> ReadChargeItem(Conn& c, const std::string& site, int64_t id,
+                                              bool for_update) {
   ASSIGN_OR_RETURN(Row r, c.QueryOne(absl::StrCat("SELECT ", kItemColumns,
-                                                  " FROM charge_items WHERE site = ? AND id = ?"),
+                                                  " FROM charge_items WHERE site = ? AND id = ?",
+                                                  for_update ? " FOR UPDATE" : ""),
                                      {site, id}, "charge item not found"));
   return ItemOf(r);
+}
+
+absl::Status ReplaceChargeItem(Conn& c, const std::string& site, int64_t id,
+                               const v1::ChargeItem& def, int64_t version, const std::string& actor,
+                               absl::Time now) {
+  RETURN_IF_ERROR(c.Exec("INSERT INTO charge_item_versions (item_id, version, definition, "
+                         "replaced_at, replaced_by) SELECT id, version, definition, ?, ? "
+                         "FROM charge_items WHERE site = ? AND id = ? AND version = ?",
+                         {now, actor, site, id, version})
+                      .status());
+  return c
+      .Exec(
+          "UPDATE charge_items SET definition = ?, version = version + 1 "
+          "WHERE site = ? AND id = ? AND version = ?",
+          {ToBlob(def), site, id, version})
+      .status();
 }
 
 absl::StatusOr<std::vector<std::pair<int64_t, v1::ChargeItem>>> ListChargeItems(
@@ -484,7 +504,14 @@ absl::StatusOr<std::map<int64_t, ChargeRule>> ReadRules(Conn& c, const std::stri
   for (const Row& r : rows) {
     ASSIGN_OR_RETURN(v1::ChargeItem def, kit::ParseStored<v1::ChargeItem>(r.Str(1)));
     absl::StatusOr<ChargeRule> rule = RuleOf(def, "");
-    if (!rule.ok()) return absl::InternalError("stored charge item no longer validates");
+    if (!rule.ok()) {
+      // Stored before a check it fails existed: it prices nothing, and runs
+      // name it with the accounts it would bill, until it is corrected.
+      ChargeRule unusable = UnusableRuleOf(def, rule.status());
+      unusable.id = r.Int(0);
+      out.emplace(unusable.id, std::move(unusable));
+      continue;
+    }
     rule->id = r.Int(0);
     out.emplace(rule->id, std::move(*rule));
   }
@@ -636,18 +663,19 @@ absl::Status AddTotals(Conn& c, const std::string& site, const Totals& totals) {
   std::vector<SqlParam> params;
   for (const auto& [k, d] : totals) {
     if (d.lines == 0 && d.billed == 0 && d.collected == 0 && d.written_off == 0) continue;
-    for (SqlParam p : {SqlParam(site), SqlParam(k.period), SqlParam(k.building),
-                       SqlParam(k.item_id), SqlParam(k.held), SqlParam(d.lines),
-                       SqlParam(d.billed), SqlParam(d.collected), SqlParam(d.written_off)}) {
+    for (SqlParam p :
+         {SqlParam(site), SqlParam(k.period), SqlParam(k.building), SqlParam(k.item_id),
+          SqlParam(k.late_fee), SqlParam(k.held), SqlParam(d.lines), SqlParam(d.billed),
+          SqlParam(d.collected), SqlParam(d.written_off)}) {
       params.push_back(std::move(p));
     }
   }
   if (params.empty()) return absl::OkStatus();
   return kit::InsertRows(
              c,
-             "INSERT INTO collection_totals (site, period_label, building, item_id, held, "
-             "line_count, billed_minor, collected_minor, written_off_minor) VALUES",
-             9, params,
+             "INSERT INTO collection_totals (site, period_label, building, item_id, late_fee, "
+             "held, line_count, billed_minor, collected_minor, written_off_minor) VALUES",
+             10, params,
              "ON DUPLICATE KEY UPDATE line_count = line_count + VALUES(line_count), "
              "billed_minor = billed_minor + VALUES(billed_minor), "
              "collected_minor = collected_minor + VALUES(collected_minor), "
@@ -656,10 +684,9 @@ absl::Status AddTotals(Conn& c, const std::string& site, const Totals& totals) {
 }
 
 namespace {
-// Late fees are reported apart from the charge they are on: under the
-// item's id negated.
+// Late fees are reported apart from the charge they are on.
 TotalsKey KeyOf(const LineRow& l) {
-  return {l.report_period, l.building, l.late_fee_of != 0 ? -l.item_id : l.item_id, l.held};
+  return {l.report_period, l.building, l.item_id, l.late_fee_of != 0, l.held};
 }
 }  // namespace
 
@@ -720,7 +747,7 @@ absl::StatusOr<std::map<std::pair<int64_t, int64_t>, int64_t>> IssueBills(
             SqlParam(l->amount_minor), SqlParam(DayText(l->due))}) {
         params.push_back(std::move(p));
       }
-      TotalsDelta& d = (*totals)[{period.label, b.building, l->item_id, false}];
+      TotalsDelta& d = (*totals)[{period.label, b.building, l->item_id, false, false}];
       d.lines += 1;
       d.billed += l->amount_minor;
     }
@@ -1199,7 +1226,7 @@ absl::Status IssueLateFees(Conn& c, const std::vector<LockedAccount>& accounts,
                            {site, f.account_id, static_cast<int>(v1::LATE_FEE), f.charge_minor,
                             line_id, actor, absl::StrCat("late fee as of ", day), now})
                         .status());
-    TotalsDelta& d = totals[{report_period, f.building, -f.item_id, false}];
+    TotalsDelta& d = totals[{report_period, f.building, f.item_id, true, false}];
     d.lines += 1;
     d.billed += f.charge_minor;
   }
@@ -1373,10 +1400,10 @@ absl::StatusOr<std::vector<LedgerRow>> ListLedger(Conn& c, int64_t account_id, i
 absl::StatusOr<std::vector<LineSums>> CollectionRows(Conn& c, const std::string& site,
                                                      const std::string& label) {
   ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   c.Query("SELECT t.building, CONCAT(i.code, IF(t.item_id < 0, ':late-fee', '')), "
+                   c.Query("SELECT t.building, CONCAT(i.code, IF(t.late_fee, ':late-fee', '')), "
                            "t.held, t.line_count, t.billed_minor, "
                            "t.collected_minor, t.written_off_minor FROM collection_totals t "
-                           "JOIN charge_items i ON i.id = ABS(t.item_id) "
+                           "JOIN charge_items i ON i.id = t.item_id "
                            "WHERE t.site = ? AND t.period_label = ? AND t.line_count > 0",
                            {site, label}));
   std::vector<LineSums> out;

@@ -52,8 +52,14 @@ absl::StatusOr<bool> AnythingBilled(kit::Conn& c, const std::string& site);
 absl::StatusOr<int64_t> InsertChargeItem(kit::Conn& c, const std::string& site,
                                          const v1::ChargeItem& def, const std::string& actor,
                                          absl::Time now);
-// With name and create_time set. NOT_FOUND if absent.
-absl::StatusOr<v1::ChargeItem> ReadChargeItem(kit::Conn& c, const std::string& site, int64_t id);
+// With name, create_time and etag set. NOT_FOUND if absent.
+absl::StatusOr<v1::ChargeItem> ReadChargeItem(kit::Conn& c, const std::string& site, int64_t id,
+                                              bool for_update = false);
+// Keeps the item's current definition (`version`, read locked) among its
+// versions and stores `def` as the next.
+absl::Status ReplaceChargeItem(kit::Conn& c, const std::string& site, int64_t id,
+                               const v1::ChargeItem& def, int64_t version, const std::string& actor,
+                               absl::Time now);
 absl::StatusOr<std::vector<std::pair<int64_t, v1::ChargeItem>>> ListChargeItems(
     kit::Conn& c, const std::string& site, int64_t after, int limit);
 absl::StatusOr<std::set<int64_t>> ChargeItemIds(kit::Conn& c, const std::string& site);
@@ -197,15 +203,16 @@ absl::Status CompleteRun(kit::Conn& c, int64_t run_id, absl::Time now);
 absl::Status FailRun(kit::Conn& c, int64_t run_id, const std::string& why, absl::Time now);
 
 // Running totals of the collection report, by report period, building,
-// charge item and hold.
+// charge item (its charges, or the late fees on them) and hold.
 struct TotalsKey {
   std::string period;
   std::string building;
   int64_t item_id = 0;
+  bool late_fee = false;  // late fees charged on the item's lines, apart from them
   bool held = false;
   bool operator<(const TotalsKey& o) const {
-    return std::tie(period, building, item_id, held) <
-           std::tie(o.period, o.building, o.item_id, o.held);
+    return std::tie(period, building, item_id, late_fee, held) <
+           std::tie(o.period, o.building, o.item_id, o.late_fee, o.held);
   }
 };
 struct TotalsDelta {

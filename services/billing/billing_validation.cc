@@ -19,6 +19,22 @@ namespace {
 const Decimal kMaxRate = Decimal::FromUnits(1000000, 0);
 }  // namespace
 
+ChargeRule UnusableRuleOf(const v1::ChargeItem& item, const absl::Status& why) {
+  ChargeRule r;
+  r.code = item.code();
+  r.kind = item.kind() == v1::ONE_OFF    ? ChargeKind::kOneOff
+           : item.kind() == v1::METERED  ? ChargeKind::kMetered
+           : item.kind() == v1::PER_AREA ? ChargeKind::kPerArea
+                                         : ChargeKind::kFixed;
+  if (r.kind != ChargeKind::kOneOff) r.cycle = CycleOf(item.cycle());
+  absl::CivilDay day;
+  r.effective_from = absl::ParseCivilTime(item.effective_from(), &day) ? day : absl::CivilDay();
+  if (absl::ParseCivilTime(item.effective_to(), &day)) r.effective_to = day;
+  r.unusable = std::string(why.message());
+  if (r.unusable.empty()) r.unusable = "the item no longer validates";
+  return r;
+}
+
 Cycle CycleOf(v1::Cycle c) {
   switch (c) {
     case v1::QUARTERLY:
@@ -89,9 +105,9 @@ absl::StatusOr<ChargeRule> RuleOf(const v1::ChargeItem& item, absl::string_view 
       }
       r.tiers.push_back(tier);
     }
-    // The domain checks the tiers' order; probe it on a zero consumption.
-    absl::StatusOr<int64_t> probe = TieredAmountMinor(r.tiers, Decimal());
-    if (!probe.ok()) return FieldError(field("tiers"), probe.status().message());
+    if (absl::Status tiers = CheckTiers(r.tiers); !tiers.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(prefix, tiers.message()));
+    }
     if (item.meter().empty() || item.meter().size() > 32 ||
         !kit::IsValidSiteId(item.meter())) {
       return FieldError(field("meter"), "required for a metered item: lowercase letters, digits, '-'");

@@ -28,6 +28,10 @@ using kit::ParseDay;
 // A charge item as created: code, kind, cycle, rates, tiers, dates, late fee.
 // `prefix` names the message in errors ("charge_item.").
 absl::StatusOr<ChargeRule> RuleOf(const v1::ChargeItem& item, absl::string_view prefix);
+// A stored item that RuleOf refuses (`why`), as a rule that applies where
+// the item would (its kind, cycle and dates, as far as they parse) and
+// prices nothing: `unusable` says why.
+ChargeRule UnusableRuleOf(const v1::ChargeItem& item, const absl::Status& why);
 
 // sites/{site}/accounts/{unit} -> {site, unit}.
 absl::StatusOr<std::pair<std::string, std::string>> ParseAccountName(absl::string_view field,

@@ -8,14 +8,20 @@ namespace billing {
 
 absl::StatusOr<std::vector<ChargeLine>> LinesFor(const AccountFacts& account,
                                                  const std::map<int64_t, ChargeRule>& rules,
-                                                 Cycle cycle, const Period& period) {
+                                                 Cycle cycle, const Period& period,
+                                                 std::vector<PricingFailure>* failures) {
   std::vector<ChargeLine> out;
   if (account.state == AccountState::kSuspended) return out;
+  std::vector<PricingFailure> found;
+  const auto fail = [&](const ChargeRule* rule, int64_t item_id, std::string reason) {
+    found.push_back(
+        {item_id, rule != nullptr ? rule->code : absl::StrCat("#", item_id), std::move(reason)});
+  };
   for (int64_t item_id : account.items) {
     auto it = rules.find(item_id);
     if (it == rules.end()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("account subscribes to charge item ", item_id, ", which does not exist"));
+      fail(nullptr, item_id, "the account subscribes to it and it does not exist");
+      continue;
     }
     const ChargeRule& rule = it->second;
     ChargeLine line;
@@ -29,8 +35,15 @@ absl::StatusOr<std::vector<ChargeLine>> LinesFor(const AccountFacts& account,
       line.period_label = kOnceLabel;
       line.quantity = Decimal::FromUnits(1, 0);
       line.due = rule.effective_from + rule.due_days;
+      if (!rule.unusable.empty()) {
+        fail(&rule, item_id, rule.unusable);
+        continue;
+      }
       absl::StatusOr<int64_t> amount = LineAmountMinor(rule.rate, line.quantity);
-      if (!amount.ok()) return amount.status();
+      if (!amount.ok()) {
+        fail(&rule, item_id, std::string(amount.status().message()));
+        continue;
+      }
       line.amount_minor = *amount;
     } else {
       if (rule.cycle != cycle) continue;
@@ -39,6 +52,10 @@ absl::StatusOr<std::vector<ChargeLine>> LinesFor(const AccountFacts& account,
       absl::CivilDay end = period.end;
       if (rule.effective_to.has_value()) end = std::min(end, *rule.effective_to);
       if (start >= end) continue;
+      if (!rule.unusable.empty()) {
+        fail(&rule, item_id, rule.unusable);
+        continue;
+      }
       const Fraction share{end - start, period.days()};
       line.period_label = period.label;
       absl::StatusOr<int64_t> amount;
@@ -62,18 +79,28 @@ absl::StatusOr<std::vector<ChargeLine>> LinesFor(const AccountFacts& account,
         case ChargeKind::kOneOff:
           break;
       }
-      if (!amount.ok()) return amount.status();
+      if (!amount.ok()) {
+        fail(&rule, item_id, std::string(amount.status().message()));
+        continue;
+      }
       line.amount_minor = *amount;
     }
     if (line.amount_minor == 0) continue;
     // A line beyond any real charge (a mistyped reading, say) stops the run
     // before it can overflow a total.
     if (line.amount_minor > kMaxLineMinor) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "charge item ", rule.code, " would bill ", line.amount_minor,
-          " minor units; the largest line is ", kMaxLineMinor));
+      fail(&rule, item_id,
+           absl::StrCat("it would bill ", line.amount_minor, " minor units; the largest line is ",
+                        kMaxLineMinor));
+      continue;
     }
     out.push_back(std::move(line));
+  }
+  if (failures != nullptr) {
+    for (PricingFailure& f : found) failures->push_back(std::move(f));
+  } else if (!found.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("charge item ", found.front().code, ": ", found.front().reason));
   }
   return out;
 }

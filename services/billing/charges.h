@@ -33,6 +33,9 @@ struct ChargeRule {
   std::optional<absl::CivilDay> effective_to;  // exclusive
   int due_days = 0;
   std::optional<LateFeePolicy> late_fee;
+  // Set when the stored item no longer validates (made before a rule it
+  // breaks existed): why. It prices nothing; runs report it.
+  std::string unusable;
 };
 
 enum class AccountState { kActive, kVacant, kSuspended };
@@ -66,11 +69,21 @@ inline constexpr char kOnceLabel[] = "once";
 // subscribed item of that cycle in effect during the period, prorated from
 // the later of the fee start and the item's start to the earlier of the
 // period's and the item's end. Suspended accounts, items outside the period
-// and zero amounts give no line. `rules` maps item id to rule; an account
-// subscribed to an unknown item is FAILED_PRECONDITION.
+// and zero amounts give no line. `rules` maps item id to rule.
+//
+// An item that cannot be priced for the account (an unknown or unusable
+// item, a line above kMaxLineMinor) gives no line: with `failures`, one
+// PricingFailure each is appended there and the other items are priced;
+// without, the first is FAILED_PRECONDITION.
+struct PricingFailure {
+  int64_t item_id = 0;
+  std::string code;
+  std::string reason;
+};
 absl::StatusOr<std::vector<ChargeLine>> LinesFor(const AccountFacts& account,
                                                  const std::map<int64_t, ChargeRule>& rules,
-                                                 Cycle cycle, const Period& period);
+                                                 Cycle cycle, const Period& period,
+                                                 std::vector<PricingFailure>* failures = nullptr);
 
 }  // namespace billing
 

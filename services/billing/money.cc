@@ -87,9 +87,36 @@ absl::StatusOr<int64_t> LineAmountMinor(const Decimal& rate, const Decimal& quan
   return RoundHalfUp(num, den);
 }
 
-absl::StatusOr<int64_t> TieredAmountMinor(const std::vector<Tier>& tiers, const Decimal& consumption) {
+absl::Status CheckTiers(const std::vector<Tier>& tiers) {
   if (tiers.empty()) return absl::InvalidArgumentError("tiers: at least one");
-  if (tiers.back().up_to.has_value()) return absl::InvalidArgumentError("tiers: the last tier has no upper bound");
+  for (size_t i = 0; i < tiers.size(); ++i) {
+    const std::string field = absl::StrCat("tiers[", i, "].up_to");
+    if (i + 1 == tiers.size()) {
+      if (tiers[i].up_to.has_value()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(field, ": the last tier has no upper bound (it takes the rest)"));
+      }
+      break;
+    }
+    if (!tiers[i].up_to.has_value()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": required on every tier but the last"));
+    }
+    if (tiers[i].up_to->is_zero()) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": must be above 0"));
+    }
+    if (i > 0 && !(*tiers[i - 1].up_to < *tiers[i].up_to)) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": must be above the tier before's (",
+                                                     tiers[i - 1].up_to->ToString(),
+                                                     "): bounds must increase"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> TieredAmountMinor(const std::vector<Tier>& tiers,
+                                          const Decimal& consumption) {
+  if (absl::Status s = CheckTiers(tiers); !s.ok()) return s;
   // Everything in units of 10^-9 quantity and 10^-9 rate, exact.
   constexpr int kScale = Decimal::kMaxScale;
   auto scaled = [](const Decimal& d) {

@@ -72,7 +72,11 @@ struct Tier {
   std::optional<Decimal> up_to;
   Decimal rate;
 };
-// INVALID_ARGUMENT if the tiers are empty, not increasing, or the last has a bound.
+// The tiers' shape, whatever the consumption: at least one; every tier but
+// the last has an upper bound above zero and above the bound before it; the
+// last has none. INVALID_ARGUMENT naming the tier ("tiers[1].up_to: ...").
+absl::Status CheckTiers(const std::vector<Tier>& tiers);
+// INVALID_ARGUMENT if the tiers fail CheckTiers.
 absl::StatusOr<int64_t> TieredAmountMinor(const std::vector<Tier>& tiers, const Decimal& consumption);
 
 // The share of the period [start, end) a unit pays when its fees start on

@@ -50,7 +50,7 @@ absl::StatusOr<std::pair<int64_t, int64_t>> IssueOneOffCharge(Conn& c, const Loc
                          {site, account_id, static_cast<int>(v1::CHARGE), charge.amount_minor,
                           line_id, charge.actor, charge.reference, charge.now})
                       .status());
-  TotalsDelta& d = (*totals)[{report_period, a->building, charge.item_id, false}];
+  TotalsDelta& d = (*totals)[{report_period, a->building, charge.item_id, false, false}];
   d.lines += 1;
   d.billed += charge.amount_minor;
   return std::make_pair(bill_id, line_id);

@@ -223,19 +223,19 @@ void BillingTest::ExpectBooksBalance(const std::string& site) {
   }
   // The report's running totals equal a recount of the lines and allocations.
   const std::vector<kit::Row> recount = sql().Rows(
-      "SELECT report_period, building, IF(late_fee_of IS NULL, item_id, -item_id) AS item, "
+      "SELECT report_period, building, item_id, late_fee_of IS NOT NULL AS late_fee, "
       "held, COUNT(*), SUM(amount_minor), SUM(paid_minor), SUM(written_off_minor) "
-      "FROM bill_lines WHERE site = ? GROUP BY report_period, building, item, held "
-      "ORDER BY 1, 2, 3, 4",
+      "FROM bill_lines WHERE site = ? GROUP BY report_period, building, item_id, late_fee, held "
+      "ORDER BY 1, 2, 3, 4, 5",
       {site});
   const std::vector<kit::Row> totals = sql().Rows(
-      "SELECT period_label, building, item_id, held, line_count, billed_minor, collected_minor, "
-      "written_off_minor FROM collection_totals WHERE site = ? AND line_count <> 0 "
-      "ORDER BY 1, 2, 3, 4",
+      "SELECT period_label, building, item_id, late_fee, held, line_count, billed_minor, "
+      "collected_minor, written_off_minor FROM collection_totals WHERE site = ? AND "
+      "line_count <> 0 ORDER BY 1, 2, 3, 4, 5",
       {site});
   ASSERT_EQ(recount.size(), totals.size());
   for (size_t i = 0; i < totals.size(); ++i) {
-    for (int col = 0; col < 8; ++col) {
+    for (int col = 0; col < 9; ++col) {
       EXPECT_EQ(totals[i].Str(col), recount[i].Str(col)) << "collection totals row " << i;
     }
   }

@@ -129,6 +129,11 @@ TEST_F(GatewayBilling, ADepositChargedAndRefundedOverHttpByFinanceOnly) {
   ASSERT_EQ(r.status, 200) << r.body;
 
   const std::string account = "/v1/sites/south/accounts/B-2-0801";
+  // Zero figures are written, not left out.
+  r = Call(finance, "GET", account);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["balanceMinor"], "0") << r.body;
+  EXPECT_EQ(Body(r)["creditMinor"], "0") << r.body;
   const json charge = {{"chargeItem", item},
                        {"reference", "renovationPermits/1/deposit"},
                        {"requestId", RequestId()}};

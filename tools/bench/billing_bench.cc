@@ -246,11 +246,16 @@ int main(int argc, char** argv) {
                 s = c.Exec("DELETE FROM collection_totals WHERE site = ?", {std::string(kSite)})
                         .status();
                 if (!s.ok()) return s;
-                return c.Exec("INSERT INTO collection_totals SELECT site, report_period, building, "
-                              "item_id, held, COUNT(*), SUM(amount_minor), SUM(paid_minor), "
-                              "SUM(written_off_minor) FROM bill_lines WHERE site = ? "
-                              "GROUP BY site, report_period, building, item_id, held",
-                              {std::string(kSite)})
+                return c
+                    .Exec(
+                        "INSERT INTO collection_totals (site, period_label, building, "
+                        "item_id, late_fee, held, line_count, billed_minor, "
+                        "collected_minor, written_off_minor) SELECT site, report_period, "
+                        "building, item_id, late_fee_of IS NOT NULL AS late_fee, held, "
+                        "COUNT(*), SUM(amount_minor), SUM(paid_minor), "
+                        "SUM(written_off_minor) FROM bill_lines WHERE site = ? "
+                        "GROUP BY site, report_period, building, item_id, late_fee, held",
+                        {std::string(kSite)})
                     .status();
               }),
         "add months");
