@@ -1,9 +1,12 @@
 #ifndef ESTATE_SERVICES_BILLING_BILLING_STORE_H_
 #define ESTATE_SERVICES_BILLING_BILLING_STORE_H_
 
-// Every SQL statement of the billing service. Functions taking a Conn run
-// inside the caller's transaction; `for_update` locks what it reads until the
-// transaction ends. Lock order, everywhere: a bill run's row (only its commit
+// Every SQL statement of the billing service, one file per part of it
+// (accounts_store.cc, runs_store.cc, bills_store.cc, payments_store.cc,
+// debit_store.cc, reports_store.cc, totals_store.cc, one_off_store.cc),
+// declared here. Functions taking a Conn run inside the caller's
+// transaction; `for_update` locks what it reads until the transaction ends.
+// Lock order, everywhere: a bill run's row (only its commit
 // batch takes it), then accounts (several: in id order), then their lines,
 // then the report totals (one ordered upsert, last). The middle of it is a
 // type: a line is locked or changed only through the LockedAccount that owns
