@@ -163,6 +163,11 @@ namespace {
 constexpr char kAccountColumns[] =
     "id, site, unit, building, status, area, fee_start, items, profile, credit_minor, version, "
     "created_at, (SELECT COALESCE(SUM(l.amount_minor), 0) FROM ledger l WHERE l.account_id = a.id)";
+// A writer locks an account to change it, not to show it: no balance (a
+// sum over the account's whole ledger) is read under the lock.
+constexpr char kLockColumns[] =
+    "id, site, unit, building, status, area, fee_start, items, profile, credit_minor, version, "
+    "created_at, 0";
 
 absl::StatusOr<AccountRow> AccountOf(const Row& r) {
   AccountRow a;
@@ -217,7 +222,7 @@ absl::Status LockedAccount::Owns(int64_t line_account, int64_t line_id) const {
 
 absl::StatusOr<LockedAccount> LockAccount(Conn& c, const std::string& site,
                                           const std::string& unit) {
-  ASSIGN_OR_RETURN(Row r, c.QueryOne(absl::StrCat("SELECT ", kAccountColumns,
+  ASSIGN_OR_RETURN(Row r, c.QueryOne(absl::StrCat("SELECT ", kLockColumns,
                                                   " FROM accounts a WHERE site = ? AND unit = ? "
                                                   "FOR UPDATE"),
                                      {site, unit}, "account not found"));
@@ -226,7 +231,7 @@ absl::StatusOr<LockedAccount> LockAccount(Conn& c, const std::string& site,
 }
 
 absl::StatusOr<LockedAccount> LockAccountById(Conn& c, int64_t id) {
-  ASSIGN_OR_RETURN(Row r, c.QueryOne(absl::StrCat("SELECT ", kAccountColumns,
+  ASSIGN_OR_RETURN(Row r, c.QueryOne(absl::StrCat("SELECT ", kLockColumns,
                                                   " FROM accounts a WHERE id = ? FOR UPDATE"),
                                      {id}, "account not found"));
   ASSIGN_OR_RETURN(AccountRow a, AccountOf(r));
@@ -241,11 +246,11 @@ absl::StatusOr<std::vector<LockedAccount>> LockAccounts(Conn& c, const std::stri
     const std::string in_list = kit::PaddedInList(
         absl::MakeConstSpan(ids).subspan(begin, std::min(kit::kMaxInList, ids.size() - begin)),
         &params);
-    ASSIGN_OR_RETURN(std::vector<Row> rows,
-                     c.Query(absl::StrCat("SELECT ", kAccountColumns,
-                                          " FROM accounts a WHERE site = ? AND id IN (", in_list,
-                                          ") ORDER BY id FOR UPDATE"),
-                             params));
+    ASSIGN_OR_RETURN(
+        std::vector<Row> rows,
+        c.Query(absl::StrCat("SELECT ", kLockColumns, " FROM accounts a WHERE site = ? AND id IN (",
+                             in_list, ") ORDER BY id FOR UPDATE"),
+                params));
     for (const Row& r : rows) {
       ASSIGN_OR_RETURN(AccountRow a, AccountOf(r));
       out.push_back(LockedAccount(std::move(a)));
@@ -259,7 +264,7 @@ absl::StatusOr<std::vector<LockedAccount>> LockAccounts(Conn& c, const std::stri
 absl::StatusOr<std::vector<LockedAccount>> LockAccountsWithCredit(Conn& c, const std::string& site,
                                                                   int64_t lo, int64_t hi) {
   ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   c.Query(absl::StrCat("SELECT ", kAccountColumns,
+                   c.Query(absl::StrCat("SELECT ", kLockColumns,
                                         " FROM accounts a WHERE site = ? AND id BETWEEN ? AND ? "
                                         "AND credit_minor > 0 ORDER BY id FOR UPDATE"),
                            {site, lo, hi}));

@@ -370,8 +370,9 @@ grpc::Status BillingService::UpdateAccount(grpc::ServerContext* ctx,
         RETURN_IF_ERROR(CheckItemsExist(c, ref->first, in->items));
         ApplyAccountInput(*in, a.row());
         RETURN_IF_ERROR(store::SaveAccount(c, a));
+        ASSIGN_OR_RETURN(store::AccountRow shown, store::ReadAccountById(c, a->id));
         ASSIGN_OR_RETURN(store::Settings s, store::ReadSettings(c, ref->first, false));
-        *resp = AccountView(a.row(), s.currency);
+        *resp = AccountView(shown, s.currency);
         return absl::OkStatus();
       }));
 }

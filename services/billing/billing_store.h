@@ -80,7 +80,7 @@ struct AccountRow {
   int64_t credit_minor = 0;
   int64_t version = 0;
   absl::Time created_at;
-  int64_t balance_minor = 0;  // read only: the sum of the ledger
+  int64_t balance_minor = 0;  // read only: the sum of the ledger (not read when locked)
 };
 absl::StatusOr<int64_t> InsertAccount(kit::Conn& c, AccountRow& a, const std::string& actor,
                                       absl::Time now);

@@ -1,7 +1,8 @@
 // Posting and reversing a payment, without a database: where the money and
 // the credit go.
-#include "gtest/gtest.h"
 #include "services/billing/posting.h"
+
+#include "gtest/gtest.h"
 
 namespace billing {
 namespace {
