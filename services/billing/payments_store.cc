@@ -1,20 +1,20 @@
 // The SQL of payments and their allocations, late fees and the ledger.
-#include "services/billing/billing_store.h"
-
 #include <algorithm>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "services/billing/billing_store.h"
 #include "services/billing/billing_validation.h"
+#include "services/billing/store_rows.h"
 #include "services/kit/bulk_insert.h"
 #include "services/kit/etag.h"
 #include "services/kit/in_list.h"
 #include "services/kit/serial_lock.h"
 #include "services/kit/status_macros.h"
 #include "services/kit/unique_keys.h"
-#include "services/billing/store_rows.h"
 
 namespace billing::store {
 
@@ -50,16 +50,31 @@ PaymentRow PaymentOf(const Row& r) {
   return p;
 }
 
-absl::Status AttachAllocations(Conn& c, PaymentRow& p) {
-  // The allocations as made (positive rows); a reversal's rows are not listed.
-  ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   c.Query("SELECT a.line_id, a.amount_minor, l.bill_id FROM allocations a "
-                           "JOIN bill_lines l ON l.id = a.line_id "
-                           "WHERE a.payment_id = ? AND a.amount_minor > 0 ORDER BY a.id",
-                           {p.id}));
-  for (const Row& r : rows) {
-    p.allocations.emplace_back(r.Int(0), r.Int(1));
-    p.allocation_bills.push_back(r.Int(2));
+// The allocations as made (positive rows; a reversal's rows are not
+// listed) of every payment in `payments`, in one statement per 512.
+absl::Status AttachAllocations(Conn& c, std::vector<PaymentRow>& payments) {
+  std::map<int64_t, PaymentRow*> by_id;
+  std::vector<int64_t> ids;
+  for (PaymentRow& p : payments) {
+    by_id[p.id] = &p;
+    ids.push_back(p.id);
+  }
+  for (size_t begin = 0; begin < ids.size(); begin += kit::kMaxInList) {
+    std::vector<SqlParam> params;
+    const std::string in_list = kit::PaddedInList(
+        absl::MakeConstSpan(ids).subspan(begin, std::min(kit::kMaxInList, ids.size() - begin)),
+        &params);
+    ASSIGN_OR_RETURN(std::vector<Row> rows,
+                     c.Query(absl::StrCat("SELECT a.payment_id, a.line_id, a.amount_minor, "
+                                          "l.bill_id FROM allocations a JOIN bill_lines l ON "
+                                          "l.id = a.line_id WHERE a.payment_id IN (",
+                                          in_list, ") AND a.amount_minor > 0 ORDER BY a.id"),
+                             params));
+    for (const Row& r : rows) {
+      PaymentRow* p = by_id[r.Int(0)];
+      p->allocations.emplace_back(r.Int(1), r.Int(2));
+      p->allocation_bills.push_back(r.Int(3));
+    }
   }
   return absl::OkStatus();
 }
@@ -81,9 +96,9 @@ absl::StatusOr<PaymentRow> ReadPayment(Conn& c, const std::string& site, int64_t
                                                   "p.account_id WHERE p.site = ? AND p.id = ?",
                                                   for_update ? " FOR UPDATE" : ""),
                                      {site, id}, "payment not found"));
-  PaymentRow p = PaymentOf(r);
-  RETURN_IF_ERROR(AttachAllocations(c, p));
-  return p;
+  std::vector<PaymentRow> one = {PaymentOf(r)};
+  RETURN_IF_ERROR(AttachAllocations(c, one));
+  return std::move(one.front());
 }
 
 absl::StatusOr<std::vector<PaymentRow>> ListPayments(Conn& c, const std::string& site,
@@ -101,10 +116,8 @@ absl::StatusOr<std::vector<PaymentRow>> ListPayments(Conn& c, const std::string&
   params.emplace_back(limit);
   ASSIGN_OR_RETURN(std::vector<Row> rows, c.Query(sql, params));
   std::vector<PaymentRow> out;
-  for (const Row& r : rows) {
-    out.push_back(PaymentOf(r));
-    RETURN_IF_ERROR(AttachAllocations(c, out.back()));
-  }
+  for (const Row& r : rows) out.push_back(PaymentOf(r));
+  RETURN_IF_ERROR(AttachAllocations(c, out));
   return out;
 }
 

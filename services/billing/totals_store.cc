@@ -1,20 +1,20 @@
 // The running totals of the collection report.
-#include "services/billing/billing_store.h"
-
 #include <algorithm>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "services/billing/billing_store.h"
 #include "services/billing/billing_validation.h"
+#include "services/billing/store_rows.h"
 #include "services/kit/bulk_insert.h"
 #include "services/kit/etag.h"
 #include "services/kit/in_list.h"
 #include "services/kit/serial_lock.h"
 #include "services/kit/status_macros.h"
 #include "services/kit/unique_keys.h"
-#include "services/billing/store_rows.h"
 
 namespace billing::store {
 
