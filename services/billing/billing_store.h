@@ -301,6 +301,8 @@ absl::StatusOr<std::vector<BillRow>> ListBills(kit::Conn& c, const BillFilter& f
 // Without a lock.
 absl::StatusOr<LineRow> ReadLine(kit::Conn& c, const std::string& site, int64_t bill_id,
                                  int64_t line_id);
+// Locked lines are read for changing them: their `description` is left
+// empty (read a line again, unlocked, to show it).
 // The line, locked; NOT_FOUND if it is not a line of the account.
 absl::StatusOr<LineRow> LockLine(kit::Conn& c, const LockedAccount& a, int64_t bill_id,
                                  int64_t line_id);

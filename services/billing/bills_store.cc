@@ -137,7 +137,7 @@ absl::StatusOr<std::vector<LineRow>> LockedLines(Conn& c, const std::string& whe
       c.Query(absl::StrCat("SELECT l.id FROM bill_lines l WHERE ", where, " FOR UPDATE"), params)
           .status());
   ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   c.Query(absl::StrCat("SELECT ", kLineColumns,
+                   c.Query(absl::StrCat("SELECT ", kLockedLineColumns,
                                         " FROM bill_lines l JOIN charge_items i ON i.id = "
                                         "l.item_id WHERE ",
                                         where, " ORDER BY ", order_by),
