@@ -157,17 +157,29 @@ absl::StatusOr<std::set<int64_t>> ChargeItemIds(Conn& c, const std::string& site
   return out;
 }
 
+absl::StatusOr<std::map<int64_t, std::string>> ChargeItemCodes(Conn& c,
+                                                               const std::vector<int64_t>& ids) {
+  std::map<int64_t, std::string> out;
+  for (size_t begin = 0; begin < ids.size(); begin += kit::kMaxInList) {
+    std::vector<SqlParam> params;
+    const std::string in_list = kit::PaddedInList(
+        absl::MakeConstSpan(ids).subspan(begin, std::min(kit::kMaxInList, ids.size() - begin)),
+        &params);
+    ASSIGN_OR_RETURN(std::vector<Row> rows,
+                     c.Query(absl::StrCat("SELECT id, code FROM charge_items WHERE id IN (",
+                                          in_list, ")"),
+                             params));
+    for (const Row& r : rows) out[r.Int(0)] = r.Str(1);
+  }
+  return out;
+}
+
 // --- accounts ---------------------------------------------------------------
 
 namespace {
 constexpr char kAccountColumns[] =
     "id, site, unit, building, status, area, fee_start, items, profile, credit_minor, version, "
-    "created_at, (SELECT COALESCE(SUM(l.amount_minor), 0) FROM ledger l WHERE l.account_id = a.id)";
-// A writer locks an account to change it, not to show it: no balance (a
-// sum over the account's whole ledger) is read under the lock.
-constexpr char kLockColumns[] =
-    "id, site, unit, building, status, area, fee_start, items, profile, credit_minor, version, "
-    "created_at, 0";
+    "created_at, balance_minor";
 
 absl::StatusOr<AccountRow> AccountOf(const Row& r) {
   AccountRow a;
@@ -222,7 +234,7 @@ absl::Status LockedAccount::Owns(int64_t line_account, int64_t line_id) const {
 
 absl::StatusOr<LockedAccount> LockAccount(Conn& c, const std::string& site,
                                           const std::string& unit) {
-  ASSIGN_OR_RETURN(Row r, c.QueryOne(absl::StrCat("SELECT ", kLockColumns,
+  ASSIGN_OR_RETURN(Row r, c.QueryOne(absl::StrCat("SELECT ", kAccountColumns,
                                                   " FROM accounts a WHERE site = ? AND unit = ? "
                                                   "FOR UPDATE"),
                                      {site, unit}, "account not found"));
@@ -231,7 +243,7 @@ absl::StatusOr<LockedAccount> LockAccount(Conn& c, const std::string& site,
 }
 
 absl::StatusOr<LockedAccount> LockAccountById(Conn& c, int64_t id) {
-  ASSIGN_OR_RETURN(Row r, c.QueryOne(absl::StrCat("SELECT ", kLockColumns,
+  ASSIGN_OR_RETURN(Row r, c.QueryOne(absl::StrCat("SELECT ", kAccountColumns,
                                                   " FROM accounts a WHERE id = ? FOR UPDATE"),
                                      {id}, "account not found"));
   ASSIGN_OR_RETURN(AccountRow a, AccountOf(r));
@@ -248,7 +260,7 @@ absl::StatusOr<std::vector<LockedAccount>> LockAccounts(Conn& c, const std::stri
         &params);
     ASSIGN_OR_RETURN(
         std::vector<Row> rows,
-        c.Query(absl::StrCat("SELECT ", kLockColumns, " FROM accounts a WHERE site = ? AND id IN (",
+        c.Query(absl::StrCat("SELECT ", kAccountColumns, " FROM accounts a WHERE site = ? AND id IN (",
                              in_list, ") ORDER BY id FOR UPDATE"),
                 params));
     for (const Row& r : rows) {
@@ -258,22 +270,6 @@ absl::StatusOr<std::vector<LockedAccount>> LockAccounts(Conn& c, const std::stri
   }
   std::sort(out.begin(), out.end(),
             [](const LockedAccount& x, const LockedAccount& y) { return x->id < y->id; });
-  return out;
-}
-
-absl::StatusOr<std::vector<LockedAccount>> LockAccountsWithCredit(Conn& c, const std::string& site,
-                                                                  int64_t lo, int64_t hi) {
-  ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   c.Query(absl::StrCat("SELECT ", kLockColumns,
-                                        " FROM accounts a WHERE site = ? AND id BETWEEN ? AND ? "
-                                        "AND credit_minor > 0 ORDER BY id FOR UPDATE"),
-                           {site, lo, hi}));
-  std::vector<LockedAccount> out;
-  out.reserve(rows.size());
-  for (const Row& r : rows) {
-    ASSIGN_OR_RETURN(AccountRow a, AccountOf(r));
-    out.push_back(LockedAccount(std::move(a)));
-  }
   return out;
 }
 
@@ -296,13 +292,6 @@ absl::Status SetCredit(Conn& c, LockedAccount& a, int64_t credit_minor) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<int64_t> Balance(Conn& c, int64_t account_id) {
-  ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   c.Query("SELECT COALESCE(SUM(amount_minor), 0) FROM ledger WHERE account_id = ?",
-                           {account_id}));
-  return rows.empty() ? 0 : rows[0].Int(0);
-}
-
 absl::StatusOr<std::vector<AccountRow>> ListAccounts(Conn& c, const AccountFilter& f,
                                                      int64_t after, int limit) {
   std::string sql = absl::StrCat("SELECT ", kAccountColumns,
@@ -313,7 +302,7 @@ absl::StatusOr<std::vector<AccountRow>> ListAccounts(Conn& c, const AccountFilte
     params.emplace_back(f.building);
   }
   if (f.in_arrears_only) {
-    sql += " AND (SELECT COALESCE(SUM(amount_minor), 0) FROM ledger l WHERE l.account_id = a.id) > 0";
+    sql += " AND balance_minor > 0";
   }
   sql += " ORDER BY id LIMIT ?";
   params.emplace_back(limit);

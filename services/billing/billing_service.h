@@ -142,21 +142,29 @@ class BillingService final : public v1::BillingService::Service {
   absl::Status RefreshGauges();
 
  private:
-  // Posts a payment to a locked account: allocation (named bills first, else
-  // oldest lines), credit, ledger. Adds what it collected by charge item.
+  // Posts payments to locked accounts (PlanPayment: named bills first, else
+  // oldest lines; then credit; the ledger), in a constant number of
+  // statements however many payments and lines: one locking read of the
+  // accounts' open lines, then multi-row writes. Several payments of one
+  // account are posted in order. A payment whose plan is refused (a named
+  // bill with nothing left to pay) gets its error and the others are
+  // posted; an error of the database fails them all. Adds what was
+  // collected by charge item id.
   struct PaymentInput {
-    v1::PaymentMethod method;
+    int64_t account_id = 0;  // one of the locked accounts
+    v1::PaymentMethod method = v1::CASH;
     std::string reference;
-    int64_t amount_minor;
+    int64_t amount_minor = 0;
     std::string currency;
     absl::CivilDay received_on;
     std::vector<int64_t> named_bills;
     std::string actor;
   };
-  absl::StatusOr<store::PaymentRow> PostPayment(kit::Conn& c, store::LockedAccount& a,
-                                                const PaymentInput& in,
-                                                std::map<std::string, int64_t>* collected_by_code);
-  void CountCollected(const std::string& site, const std::map<std::string, int64_t>& by_code);
+  absl::StatusOr<std::vector<absl::StatusOr<store::PaymentRow>>> PostPayments(
+      kit::Conn& c, std::vector<store::LockedAccount*> accounts,
+      const std::vector<PaymentInput>& ins, std::map<int64_t, int64_t>* collected_by_item);
+  // Counts money collected (by charge item id) in the metrics, by item code.
+  void CountCollected(const std::string& site, const std::map<int64_t, int64_t>& by_item);
   void CommitLoop();
   void WakeCommitter();
   bool WokenOrStopping() ABSL_EXCLUSIVE_LOCKS_REQUIRED(wake_mu_) { return wake_ || stopping_; }
@@ -164,7 +172,7 @@ class BillingService final : public v1::BillingService::Service {
                           const google::protobuf::Message& req, const std::string& name,
                           const std::string& request_id, v1::BillLine* resp,
                           const std::function<absl::Status(kit::Conn&, store::LineRow&,
-                                                           const store::LockedAccount&)>& change);
+                                                           store::LockedAccount&)>& change);
 
   kit::Db& db_;
   const kit::Clock& clock_;
@@ -179,6 +187,8 @@ class BillingService final : public v1::BillingService::Service {
   prometheus::Histogram& run_seconds_;
   prometheus::Counter& lines_issued_;
 
+  absl::Mutex codes_mu_;
+  std::map<int64_t, std::string> item_codes_ ABSL_GUARDED_BY(codes_mu_);
   absl::Mutex late_fee_mu_;
   int late_fee_batch_ ABSL_GUARDED_BY(late_fee_mu_) = 200;
   std::function<void(const std::vector<int64_t>&)> late_fee_hook_ ABSL_GUARDED_BY(late_fee_mu_);

@@ -83,7 +83,7 @@ grpc::Status BillingService::ListBills(grpc::ServerContext* ctx, const v1::ListB
 absl::Status BillingService::ChangeLine(
     grpc::ServerContext* ctx, const std::string& method, const google::protobuf::Message& req,
     const std::string& name, const std::string& request_id, v1::BillLine* resp,
-    const std::function<absl::Status(kit::Conn&, store::LineRow&, const store::LockedAccount&)>&
+    const std::function<absl::Status(kit::Conn&, store::LineRow&, store::LockedAccount&)>&
         change) {
   absl::StatusOr<LineRef> ref = ParseLineName("name", name);
   if (!ref.ok()) return ref.status();
@@ -121,7 +121,7 @@ grpc::Status BillingService::HoldBillLine(grpc::ServerContext* ctx,
   }
   return ToGrpc(ChangeLine(
       ctx, "HoldBillLine", *req, req->name(), req->request_id(), resp,
-      [&](kit::Conn& c, store::LineRow& line, const store::LockedAccount& a) -> absl::Status {
+      [&](kit::Conn& c, store::LineRow& line, store::LockedAccount& a) -> absl::Status {
         if (line.held) return absl::FailedPreconditionError("the line is already on hold");
         if (line.paid_minor + line.written_off_minor >= line.amount_minor) {
           return absl::FailedPreconditionError("the line is settled; nothing to dispute");
@@ -136,7 +136,7 @@ grpc::Status BillingService::ReleaseBillLine(grpc::ServerContext* ctx,
                                              v1::BillLine* resp) {
   return ToGrpc(ChangeLine(
       ctx, "ReleaseBillLine", *req, req->name(), req->request_id(), resp,
-      [&](kit::Conn& c, store::LineRow& line, const store::LockedAccount& a) -> absl::Status {
+      [&](kit::Conn& c, store::LineRow& line, store::LockedAccount& a) -> absl::Status {
         if (!line.held) return absl::FailedPreconditionError("the line is not on hold");
         return store::SetHold(c, a, line, false, "", "", DayOfTime(clock_.Now()));
       }));
@@ -152,7 +152,7 @@ grpc::Status BillingService::WriteOffBillLine(grpc::ServerContext* ctx,
   const std::string actor = kit::CallerOf(*ctx);
   return ToGrpc(ChangeLine(
       ctx, "WriteOffBillLine", *req, req->name(), req->request_id(), resp,
-      [&](kit::Conn& c, store::LineRow& line, const store::LockedAccount& a) -> absl::Status {
+      [&](kit::Conn& c, store::LineRow& line, store::LockedAccount& a) -> absl::Status {
         const int64_t rest = line.amount_minor - line.paid_minor - line.written_off_minor;
         if (rest <= 0)
           return absl::FailedPreconditionError("the line is settled; nothing to write off");
@@ -170,7 +170,7 @@ grpc::Status BillingService::WriteOffBillLine(grpc::ServerContext* ctx,
         e.actor = actor;
         e.reason = req->reason();
         e.created_at = clock_.Now();
-        return store::AddLedger(c, a->site, e);
+        return store::PostLedger(c, a, {e});
       }));
 }
 

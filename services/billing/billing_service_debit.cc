@@ -1,6 +1,7 @@
 // Direct debit: batches for the bank and the import of its results.
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "services/billing/billing_internal.h"
@@ -197,34 +198,38 @@ grpc::Status BillingService::ImportDebitResults(grpc::ServerContext* ctx,
     item_ids.push_back(kit::IdOf((*ids)[2]));
   }
   const std::string actor = kit::CallerOf(*ctx);
-  std::map<std::string, int64_t> collected_by_code;
+  std::map<int64_t, int64_t> collected_by_item;
   std::map<v1::DebitFailure, int64_t> failures;
   grpc::Status s = ToGrpc(kit::IdempotentWrite(
       db_, kit::DeadlineOf(*ctx), "ImportDebitResults", req->request_id(), *req, resp,
       [&](kit::Conn& c) -> absl::Status {
-        collected_by_code.clear();
+        collected_by_item.clear();
         failures.clear();
         ASSIGN_OR_RETURN(store::DebitBatchRow batch, store::ReadDebitBatch(c, site, ref->id));
-        // Accounts are locked in id order, as every other writer would, so
-        // that imports and runs do not deadlock on the order of a bank file.
-        std::vector<std::pair<int64_t, int>> order;
+        ASSIGN_OR_RETURN(auto peek, store::ReadDebitItems(c, ref->id, item_ids, false));
+        std::vector<int64_t> account_ids;
         for (int i = 0; i < req->results_size(); ++i) {
-          absl::StatusOr<store::DebitItemRow> peek =
-              store::ReadDebitItem(c, ref->id, item_ids[i], false);
-          if (absl::IsNotFound(peek.status())) {
+          auto it = peek.find(item_ids[i]);
+          if (it == peek.end()) {
             return FieldError(absl::StrCat("results[", i, "].item"), "no such item");
           }
-          if (!peek.ok()) return peek.status();
-          order.emplace_back(peek->account_id, i);
+          account_ids.push_back(it->second.account_id);
         }
-        std::sort(order.begin(), order.end());
-        for (const auto& [account_id, i] : order) {
+        // Accounts in id order, then their items: the lock order of every
+        // other writer, whatever the order of the bank's file. The whole
+        // file posts in a few statements (PostPayments), not a few per item.
+        ASSIGN_OR_RETURN(std::vector<store::LockedAccount> accounts,
+                         store::LockAccounts(c, site, account_ids));
+        ASSIGN_OR_RETURN(auto items, store::ReadDebitItems(c, ref->id, item_ids, true));
+        std::vector<PaymentInput> pays;
+        std::vector<int64_t> paid_items;  // the item of each of `pays`
+        std::set<int64_t> changed;
+        for (int i = 0; i < req->results_size(); ++i) {
           const v1::DebitResult& r = req->results(i);
           const std::string f = absl::StrCat("results[", i, "]");
-          // Account first, then the item: the lock order of payments.
-          ASSIGN_OR_RETURN(store::LockedAccount a, store::LockAccountById(c, account_id));
-          ASSIGN_OR_RETURN(store::DebitItemRow item,
-                           store::ReadDebitItem(c, ref->id, item_ids[i], true));
+          auto found = items.find(item_ids[i]);
+          if (found == items.end()) return FieldError(f + ".item", "no such item");
+          store::DebitItemRow& item = found->second;
           if (item.status == v1::MANDATE_EXPIRED) {
             return absl::FailedPreconditionError(
                 absl::StrCat(f, ": the item was not sent (its mandate had expired)"));
@@ -242,25 +247,34 @@ grpc::Status BillingService::ImportDebitResults(grpc::ServerContext* ctx,
           item.bank_reference = r.bank_reference();
           item.status = r.status();
           item.failure = r.failure();
+          changed.insert(item.id);
           if (r.status() == v1::DEBIT_PAID) {
-            PaymentInput pin{v1::DIRECT_DEBIT,
-                             r.bank_reference().empty()
-                                 ? absl::StrCat("debit-batch-", batch.id, "/", item.id)
-                                 : r.bank_reference(),
-                             item.amount_minor, batch.currency, received, {}, actor};
-            ASSIGN_OR_RETURN(store::PaymentRow p, PostPayment(c, a, pin, &collected_by_code));
-            item.payment_id = p.id;
+            pays.push_back({item.account_id, v1::DIRECT_DEBIT,
+                            r.bank_reference().empty()
+                                ? absl::StrCat("debit-batch-", batch.id, "/", item.id)
+                                : r.bank_reference(),
+                            item.amount_minor, batch.currency, received, {}, actor});
+            paid_items.push_back(item.id);
           } else if (newly_failed) {
             ++failures[r.failure()];
           }
-          RETURN_IF_ERROR(store::SetDebitResult(c, item));
         }
+        if (!pays.empty()) {
+          std::vector<store::LockedAccount*> locked;
+          for (store::LockedAccount& a : accounts) locked.push_back(&a);
+          ASSIGN_OR_RETURN(auto posted, PostPayments(c, locked, pays, &collected_by_item));
+          for (size_t k = 0; k < posted.size(); ++k) {
+            if (!posted[k].ok()) return posted[k].status();
+            items.at(paid_items[k]).payment_id = posted[k]->id;
+          }
+        }
+        for (int64_t id : changed) RETURN_IF_ERROR(store::SetDebitResult(c, items.at(id)));
         ASSIGN_OR_RETURN(store::DebitBatchRow after, store::ReadDebitBatch(c, site, ref->id));
         *resp = BatchView(after);
         return absl::OkStatus();
       }));
   if (s.ok()) {
-    CountCollected(site, collected_by_code);
+    CountCollected(site, collected_by_item);
     for (const auto& [reason, n] : failures) {
       debit_failures_.Add({{"site", site}, {"reason", v1::DebitFailure_Name(reason)}})
           .Increment(static_cast<double>(n));

@@ -158,7 +158,7 @@ grpc::Status BillingService::RefundCharge(grpc::ServerContext* ctx,
           e.actor = actor;
           e.reason = req->reason();
           e.created_at = now;
-          RETURN_IF_ERROR(store::AddLedger(c, site, e));
+          RETURN_IF_ERROR(store::PostLedger(c, a, {e}));
         }
         // Money given back is the account's credit: it pays what the account
         // owes now (the refunded line is settled by then) and the rest waits.

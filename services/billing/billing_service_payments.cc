@@ -17,6 +17,7 @@
 #include "services/kit/rpc_context.h"
 #include "services/kit/status_macros.h"
 #include "services/kit/validate.h"
+#include "spdlog/spdlog.h"
 
 namespace billing {
 
@@ -37,69 +38,163 @@ absl::StatusOr<int64_t> SpendCredit(kit::Conn& c, const store::LockedAccount& a,
   return spent.to_credit_minor;
 }
 
-absl::StatusOr<store::PaymentRow> BillingService::PostPayment(
-    kit::Conn& c, store::LockedAccount& locked, const PaymentInput& in,
-    std::map<std::string, int64_t>* collected_by_code) {
-  const store::AccountRow& a = locked.row();
-  ASSIGN_OR_RETURN(std::vector<store::LineRow> lines, store::LockUnsettledLines(c, locked));
-  std::vector<int64_t> named_lines;
-  for (size_t i = 0; i < in.named_bills.size(); ++i) {
-    size_t found = 0;
-    for (const store::LineRow& l : lines) {
-      if (l.bill_id != in.named_bills[i]) continue;
-      named_lines.push_back(l.id);
-      ++found;
-    }
-    if (found == 0) {
-      return FieldError(absl::StrCat("payment.bills[", i, "]"),
-                        "not a bill of this account with anything left to pay");
-    }
+absl::StatusOr<std::vector<absl::StatusOr<store::PaymentRow>>> BillingService::PostPayments(
+    kit::Conn& c, std::vector<store::LockedAccount*> accounts, const std::vector<PaymentInput>& ins,
+    std::map<int64_t, int64_t>* collected_by_item) {
+  std::map<int64_t, store::LockedAccount*> account_of;
+  for (store::LockedAccount* a : accounts) account_of[(*a)->id] = a;
+  ASSIGN_OR_RETURN(auto open, store::LockUnsettledLines(c, accounts));
+  // The lines as read (what the postings move from), and as the payments
+  // planned so far leave them: a second payment of an account is planned on
+  // what the first left open.
+  std::map<int64_t, store::LineRow> read, left;
+  for (const auto& [account, lines] : open) {
+    for (const store::LineRow& l : lines) read.emplace(l.id, l);
   }
-  std::map<int64_t, store::LineRow> by_id;
-  ASSIGN_OR_RETURN(PaymentPlan plan, PlanPayment(OpenLinesOf(lines, &by_id), in.amount_minor,
-                                                 named_lines, a.credit_minor));
-  store::PaymentRow p;
-  p.site = a.site;
-  p.account_id = a.id;
-  p.unit = a.unit;
-  p.method = in.method;
-  p.reference = in.reference;
-  p.amount_minor = in.amount_minor;
-  p.currency = in.currency;
-  p.received_on = in.received_on;
-  p.named_bills = absl::StrJoin(in.named_bills, ",");
-  p.to_credit_minor = plan.to_credit_minor;
-  p.recorded_by = in.actor;
-  p.created_at = clock_.Now();
-  ASSIGN_OR_RETURN(p.id, store::InsertPayment(c, p));
+  left = read;
+  const absl::Time now = absl::FromUnixMicros(absl::ToUnixMicros(clock_.Now()));  // as stored
+  struct Planned {
+    size_t index;  // in `out`
+    PaymentPlan plan;
+    absl::CivilDay day;
+  };
+  std::vector<Planned> planned;
+  std::vector<absl::StatusOr<store::PaymentRow>> out;
+  out.reserve(ins.size());
+  for (const PaymentInput& in : ins) {
+    auto account = account_of.find(in.account_id);
+    if (account == account_of.end()) {
+      return absl::InternalError("lock order: a payment to an account not locked");
+    }
+    store::LockedAccount& a = *account->second;
+    std::vector<store::LineRow> lines;
+    for (const store::LineRow& l : open[a->id]) {
+      const store::LineRow& now_l = left.at(l.id);
+      if (now_l.paid_minor + now_l.written_off_minor < now_l.amount_minor) lines.push_back(now_l);
+    }
+    absl::Status refused;
+    std::vector<int64_t> named_lines;
+    for (size_t i = 0; i < in.named_bills.size() && refused.ok(); ++i) {
+      size_t found = 0;
+      for (const store::LineRow& l : lines) {
+        if (l.bill_id != in.named_bills[i]) continue;
+        named_lines.push_back(l.id);
+        ++found;
+      }
+      if (found == 0) {
+        refused = FieldError(absl::StrCat("payment.bills[", i, "]"),
+                             "not a bill of this account with anything left to pay");
+      }
+    }
+    absl::StatusOr<PaymentPlan> plan =
+        refused.ok() ? PlanPayment(OpenLinesOf(lines), in.amount_minor, named_lines,
+                                   a->credit_minor)
+                     : absl::StatusOr<PaymentPlan>(refused);
+    if (!plan.ok()) {
+      if (!absl::IsInvalidArgument(plan.status())) return plan.status();
+      out.push_back(plan.status());
+      continue;
+    }
+    for (const auto* part : {&plan->from_payment, &plan->from_credit}) {
+      for (const Allocation& al : *part) left.at(al.line_id).paid_minor += al.amount_minor;
+    }
+    a->credit_minor = plan->credit_after_minor;  // written with the ledger (PostLedger)
+    store::PaymentRow p;
+    p.site = a->site;
+    p.account_id = a->id;
+    p.unit = a->unit;
+    p.method = in.method;
+    p.reference = in.reference;
+    p.amount_minor = in.amount_minor;
+    p.currency = in.currency;
+    p.received_on = in.received_on;
+    p.named_bills = absl::StrJoin(in.named_bills, ",");
+    p.to_credit_minor = plan->to_credit_minor;
+    p.recorded_by = in.actor;
+    p.created_at = now;
+    for (const Allocation& al : plan->from_payment) {
+      p.allocations.emplace_back(al.line_id, al.amount_minor);
+      p.allocation_bills.push_back(read.at(al.line_id).bill_id);
+    }
+    planned.push_back({out.size(), *std::move(plan), in.received_on});
+    out.push_back(std::move(p));
+  }
+  if (planned.empty()) return out;
+
+  std::vector<store::PaymentRow*> rows;
+  for (const Planned& x : planned) rows.push_back(&*out[x.index]);
+  RETURN_IF_ERROR(store::InsertPayments(c, rows));
+  // Allocations are dated by their payment's day: one ApplyPostings per day
+  // (a batch has one).
+  std::map<absl::CivilDay, std::vector<store::Posting>> postings;
+  std::vector<store::LedgerRow> entries;
+  for (const Planned& x : planned) {
+    const store::PaymentRow& p = *out[x.index];
+    for (const Allocation& al : x.plan.from_payment) {
+      postings[x.day].push_back({al.line_id, p.id, al.amount_minor});
+      (*collected_by_item)[read.at(al.line_id).item_id] += al.amount_minor;
+    }
+    for (const Allocation& al : x.plan.from_credit) {
+      postings[x.day].push_back({al.line_id, 0, al.amount_minor});
+    }
+    store::LedgerRow e;
+    e.account_id = p.account_id;
+    e.kind = v1::PAYMENT;
+    e.amount_minor = -p.amount_minor;
+    e.payment_id = p.id;
+    e.actor = p.recorded_by;
+    e.reason = v1::PaymentMethod_Name(p.method);
+    e.created_at = p.created_at;
+    entries.push_back(std::move(e));
+  }
+  const std::vector<const store::LockedAccount*> owners(accounts.begin(), accounts.end());
   store::Totals totals;
-  RETURN_IF_ERROR(store::ApplyAllocations(c, locked, p.id, plan.from_payment, in.received_on,
-                                          by_id, &totals));
-  RETURN_IF_ERROR(
-      store::ApplyAllocations(c, locked, 0, plan.from_credit, in.received_on, by_id, &totals));
-  for (const Allocation& al : plan.from_payment) {
-    (*collected_by_code)[by_id.at(al.line_id).code] += al.amount_minor;
+  for (const auto& [day, part] : postings) {
+    RETURN_IF_ERROR(store::ApplyPostings(c, owners, part, day, read, &totals));
   }
-  RETURN_IF_ERROR(store::AddTotals(c, a.site, totals));
-  if (plan.credit_after_minor != a.credit_minor) {
-    RETURN_IF_ERROR(store::SetCredit(c, locked, plan.credit_after_minor));
-  }
-  store::LedgerRow e;
-  e.account_id = a.id;
-  e.kind = v1::PAYMENT;
-  e.amount_minor = -p.amount_minor;
-  e.payment_id = p.id;
-  e.actor = in.actor;
-  e.reason = v1::PaymentMethod_Name(p.method);
-  e.created_at = p.created_at;
-  RETURN_IF_ERROR(store::AddLedger(c, a.site, e));
-  return p;
+  RETURN_IF_ERROR(store::AddTotals(c, (*accounts.front())->site, totals));
+  RETURN_IF_ERROR(store::PostLedger(c, std::move(accounts), entries));
+  return out;
 }
 
 void BillingService::CountCollected(const std::string& site,
-                                    const std::map<std::string, int64_t>& by_code) {
-  for (const auto& [code, amount] : by_code) {
-    collected_.Add({{"site", site}, {"charge_item", code}}).Increment(static_cast<double>(amount));
+                                    const std::map<int64_t, int64_t>& by_item) {
+  if (by_item.empty()) return;
+  std::map<int64_t, std::string> codes;
+  std::vector<int64_t> missing;
+  {
+    absl::MutexLock lock(&codes_mu_);
+    for (const auto& [item, amount] : by_item) {
+      auto it = item_codes_.find(item);
+      if (it == item_codes_.end()) {
+        missing.push_back(item);
+      } else {
+        codes[item] = it->second;
+      }
+    }
+  }
+  if (!missing.empty()) {
+    // A code never changes: read once per item and process.
+    absl::StatusOr<std::map<int64_t, std::string>> read;
+    absl::Status s = db_.Run(absl::Now() + absl::Seconds(5), [&](kit::Conn& c) {
+      read = store::ChargeItemCodes(c, missing);
+      return read.status();
+    });
+    if (!s.ok()) {
+      spdlog::warn("collected metrics: charge item codes unread: {}", s.ToString());
+      return;
+    }
+    absl::MutexLock lock(&codes_mu_);
+    for (const auto& [item, code] : *read) {
+      item_codes_[item] = code;
+      codes[item] = code;
+    }
+  }
+  for (const auto& [item, amount] : by_item) {
+    auto code = codes.find(item);
+    if (code == codes.end()) continue;
+    collected_.Add({{"site", site}, {"charge_item", code->second}})
+        .Increment(static_cast<double>(amount));
   }
 }
 
@@ -151,26 +246,27 @@ grpc::Status BillingService::RecordPayment(grpc::ServerContext* ctx,
     named_bills.push_back(id);
   }
   const std::string actor = kit::CallerOf(*ctx);
-  std::map<std::string, int64_t> collected_by_code;
+  std::map<int64_t, int64_t> collected_by_item;
   grpc::Status s = ToGrpc(kit::IdempotentWrite(
       db_, kit::DeadlineOf(*ctx), "RecordPayment", req->request_id(), *req, resp,
       [&](kit::Conn& c) -> absl::Status {
-        collected_by_code.clear();
+        collected_by_item.clear();
         ASSIGN_OR_RETURN(store::Settings settings, store::ReadSettings(c, *site, false));
         if (in.currency_code() != settings.currency) {
           return FieldError("payment.currency_code",
                             absl::StrCat("the site bills in ", settings.currency));
         }
         ASSIGN_OR_RETURN(store::LockedAccount a, store::LockAccount(c, *site, account->second));
-        PaymentInput pin{in.method(), in.reference(), in.amount_minor(), in.currency_code(),
-                         received, named_bills, actor};
-        ASSIGN_OR_RETURN(store::PaymentRow p, PostPayment(c, a, pin, &collected_by_code));
-        ASSIGN_OR_RETURN(store::PaymentRow stored, store::ReadPayment(c, *site, p.id, false));
-        *resp = PaymentView(stored);
+        PaymentInput pin{a->id,   in.method(), in.reference(), in.amount_minor(),
+                         in.currency_code(), received, named_bills, actor};
+        ASSIGN_OR_RETURN(auto posted, PostPayments(c, {&a}, {pin}, &collected_by_item));
+        if (!posted.front().ok()) return posted.front().status();
+        // The answer is the row as written (no read-back).
+        *resp = PaymentView(*posted.front());
         return absl::OkStatus();
       }));
   // Only the call that posted counts (a replayed retry runs nothing).
-  if (s.ok()) CountCollected(*site, collected_by_code);
+  if (s.ok()) CountCollected(*site, collected_by_item);
   return s;
 }
 
@@ -255,9 +351,7 @@ grpc::Status BillingService::ReversePayment(grpc::ServerContext* ctx,
         RETURN_IF_ERROR(store::ApplyAllocations(c, a, p.id, plan.undo, today, lines, &totals));
         RETURN_IF_ERROR(store::ApplyAllocations(c, a, 0, plan.take_back, today, lines, &totals));
         RETURN_IF_ERROR(store::AddTotals(c, site, totals));
-        if (plan.credit_after_minor != a->credit_minor) {
-          RETURN_IF_ERROR(store::SetCredit(c, a, plan.credit_after_minor));
-        }
+        a->credit_minor = plan.credit_after_minor;  // written with the ledger entry
         store::LedgerRow e;
         e.account_id = a->id;
         e.kind = v1::PAYMENT_REVERSAL;
@@ -266,10 +360,11 @@ grpc::Status BillingService::ReversePayment(grpc::ServerContext* ctx,
         e.actor = actor;
         e.reason = req->reason();
         e.created_at = now;
-        RETURN_IF_ERROR(store::AddLedger(c, site, e));
+        RETURN_IF_ERROR(store::PostLedger(c, a, {e}));
         RETURN_IF_ERROR(store::MarkReversed(c, p.id, req->reason()));
-        ASSIGN_OR_RETURN(store::PaymentRow stored, store::ReadPayment(c, site, p.id, false));
-        *resp = PaymentView(stored);
+        p.reversed = true;
+        p.reversal_reason = req->reason();
+        *resp = PaymentView(p);
         reversed_amount = p.amount_minor;
         method = p.method;
         return absl::OkStatus();

@@ -348,12 +348,15 @@ absl::StatusOr<bool> BillingService::CommitStep() {
       if (run.committed_at) finished_after = now - *run.committed_at;
       return absl::OkStatus();
     }
-    const int64_t lo = page.accounts.front().facts.id;
     const int64_t hi = page.accounts.back().facts.id;
-    // Lock the accounts whose credit the new lines will consume before
-    // inserting, keeping the lock order of payments (account, then lines).
-    ASSIGN_OR_RETURN(std::vector<store::LockedAccount> credits,
-                     store::LockAccountsWithCredit(c, run.site, lo, hi));
+    // The batch's accounts are locked (in id order) before any line is
+    // inserted, keeping the lock order of payments (account, then lines):
+    // their balances move, and their credit pays the new lines.
+    std::vector<int64_t> ids;
+    ids.reserve(page.accounts.size());
+    for (const store::RunAccount& a : page.accounts) ids.push_back(a.facts.id);
+    ASSIGN_OR_RETURN(std::vector<store::LockedAccount> accounts,
+                     store::LockAccounts(c, run.site, ids));
 
     std::vector<store::NewBill> bills;
     std::map<int64_t, const std::string*> building;
@@ -369,10 +372,11 @@ absl::StatusOr<bool> BillingService::CommitStep() {
     // The batch's share of the report totals is written once, last.
     store::Totals totals;
     RETURN_IF_ERROR(store::IssueBills(c, run.site, run.id, period, run.draft.currency_code(),
-                                      DayOfTime(now), bills, lo, hi, run.created_by, now,
+                                      DayOfTime(now), bills, accounts, run.created_by, now,
                                       &totals)
                         .status());
-    for (store::LockedAccount& a : credits) {
+    for (store::LockedAccount& a : accounts) {
+      if (a->credit_minor <= 0) continue;
       ASSIGN_OR_RETURN(std::vector<store::LineRow> open, store::LockUnsettledLines(c, a));
       std::map<int64_t, store::LineRow> by_id;
       const int64_t credit = a->credit_minor;

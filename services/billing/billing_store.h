@@ -66,6 +66,9 @@ absl::Status ReplaceChargeItem(kit::Conn& c, const std::string& site, int64_t id
 absl::StatusOr<std::vector<std::pair<int64_t, v1::ChargeItem>>> ListChargeItems(
     kit::Conn& c, const std::string& site, int64_t after, int limit);
 absl::StatusOr<std::set<int64_t>> ChargeItemIds(kit::Conn& c, const std::string& site);
+// Codes of the items `ids` (a code never changes once created).
+absl::StatusOr<std::map<int64_t, std::string>> ChargeItemCodes(kit::Conn& c,
+                                                               const std::vector<int64_t>& ids);
 
 struct AccountRow {
   int64_t id = 0;
@@ -80,7 +83,9 @@ struct AccountRow {
   int64_t credit_minor = 0;
   int64_t version = 0;
   absl::Time created_at;
-  int64_t balance_minor = 0;  // read only: the sum of the ledger (not read when locked)
+  // What the account owes (negative: paid ahead): the sum of its ledger,
+  // kept as a column that only PostLedger and IssueBills move.
+  int64_t balance_minor = 0;
 };
 absl::StatusOr<int64_t> InsertAccount(kit::Conn& c, AccountRow& a, const std::string& actor,
                                       absl::Time now);
@@ -111,9 +116,6 @@ class LockedAccount {
   friend absl::StatusOr<LockedAccount> LockAccountById(kit::Conn&, int64_t);
   friend absl::StatusOr<std::vector<LockedAccount>> LockAccounts(kit::Conn&, const std::string&,
                                                                  const std::vector<int64_t>&);
-  friend absl::StatusOr<std::vector<LockedAccount>> LockAccountsWithCredit(kit::Conn&,
-                                                                           const std::string&,
-                                                                           int64_t, int64_t);
   AccountRow row_;
 };
 absl::StatusOr<LockedAccount> LockAccount(kit::Conn& c, const std::string& site,
@@ -123,16 +125,9 @@ absl::StatusOr<LockedAccount> LockAccountById(kit::Conn& c, int64_t id);
 // order every batch takes them in).
 absl::StatusOr<std::vector<LockedAccount>> LockAccounts(kit::Conn& c, const std::string& site,
                                                         const std::vector<int64_t>& ids);
-// Accounts of `site` in [lo, hi] with credit, locked in id order: a bill
-// run's batch spends it.
-absl::StatusOr<std::vector<LockedAccount>> LockAccountsWithCredit(kit::Conn& c,
-                                                                  const std::string& site,
-                                                                  int64_t lo, int64_t hi);
 // Writes the updatable fields and the credit; bumps the version.
 absl::Status SaveAccount(kit::Conn& c, LockedAccount& a);
 absl::Status SetCredit(kit::Conn& c, LockedAccount& a, int64_t credit_minor);
-// The sum of the account's ledger.
-absl::StatusOr<int64_t> Balance(kit::Conn& c, int64_t account_id);
 struct AccountFilter {
   std::string site;
   std::string building;
@@ -240,12 +235,13 @@ struct NewBill {
 };
 // Inserts bills, their lines and a CHARGE ledger entry per line, in a few
 // multi-row statements; adds the lines to `totals` (for the caller to write
-// once, with AddTotals, at the end of its transaction). Returns the new line
+// once, with AddTotals, at the end of its transaction). `accounts` are the
+// batch's, locked in id order, every bill's among them. Returns the new line
 // ids by (account, item).
 absl::StatusOr<std::map<std::pair<int64_t, int64_t>, int64_t>> IssueBills(
     kit::Conn& c, const std::string& site, int64_t run_id, const Period& period,
     const std::string& currency, absl::CivilDay issue_date, const std::vector<NewBill>& bills,
-    int64_t lo, int64_t hi, const std::string& actor, absl::Time now,
+    std::vector<LockedAccount>& accounts, const std::string& actor, absl::Time now,
     Totals* totals);
 
 // Bills and lines.
@@ -308,6 +304,9 @@ absl::StatusOr<LineRow> LockLine(kit::Conn& c, const LockedAccount& a, int64_t b
                                  int64_t line_id);
 // The account's lines with something left to pay, locked, oldest due first.
 absl::StatusOr<std::vector<LineRow>> LockUnsettledLines(kit::Conn& c, const LockedAccount& a);
+// The same for several accounts at once (one statement per 512), by account.
+absl::StatusOr<std::map<int64_t, std::vector<LineRow>>> LockUnsettledLines(
+    kit::Conn& c, const std::vector<LockedAccount*>& accounts);
 // The account's lines `ids`, locked.
 absl::StatusOr<std::map<int64_t, LineRow>> LockLines(kit::Conn& c, const LockedAccount& a,
                                                      const std::vector<int64_t>& ids);
@@ -340,7 +339,8 @@ struct PaymentRow {
   std::vector<std::pair<int64_t, int64_t>> allocations;  // (line id, amount), as made
   std::vector<int64_t> allocation_bills;                // bill id of each allocation
 };
-absl::StatusOr<int64_t> InsertPayment(kit::Conn& c, PaymentRow& p);
+// Inserts the payments in a few multi-row statements and sets their ids.
+absl::Status InsertPayments(kit::Conn& c, std::vector<PaymentRow*>& payments);
 absl::StatusOr<PaymentRow> ReadPayment(kit::Conn& c, const std::string& site, int64_t id,
                                        bool for_update);
 absl::StatusOr<std::vector<PaymentRow>> ListPayments(kit::Conn& c, const std::string& site,
@@ -356,6 +356,16 @@ absl::Status MarkReversed(kit::Conn& c, int64_t payment_id, const std::string& r
 absl::Status ApplyAllocations(kit::Conn& c, const LockedAccount& a, int64_t payment_id,
                               const std::vector<Allocation>& allocations, absl::CivilDay applied_on,
                               const std::map<int64_t, LineRow>& lines, Totals* totals);
+// The same for many payments of many accounts in one go (two statements
+// however many): each line must be of one of `accounts`.
+struct Posting {
+  int64_t line_id = 0;
+  int64_t payment_id = 0;  // 0: the account's credit
+  int64_t amount_minor = 0;
+};
+absl::Status ApplyPostings(kit::Conn& c, const std::vector<const LockedAccount*>& accounts,
+                           const std::vector<Posting>& postings, absl::CivilDay applied_on,
+                           const std::map<int64_t, LineRow>& lines, Totals* totals);
 // Lines credit has paid (net of earlier take-backs), newest first.
 absl::StatusOr<std::vector<Allocation>> CreditAllocationsNewestFirst(kit::Conn& c,
                                                                      int64_t account_id);
@@ -386,7 +396,7 @@ absl::StatusOr<std::vector<LateFeeCandidate>> LateFeeCandidates(
 // A late-fee line (and its ledger entry) for each candidate with something
 // to charge, on one new bill per account, reported in the month of `as_of`;
 // every candidate's account must be one of `accounts`.
-absl::Status IssueLateFees(kit::Conn& c, const std::vector<LockedAccount>& accounts,
+absl::Status IssueLateFees(kit::Conn& c, std::vector<LockedAccount>& accounts,
                            const std::string& currency, absl::CivilDay as_of,
                            const std::vector<LateFeeCandidate>& fees, const std::string& actor,
                            absl::Time now);
@@ -433,8 +443,11 @@ absl::StatusOr<DebitBatchRow> ReadDebitBatch(kit::Conn& c, const std::string& si
 absl::StatusOr<std::vector<DebitItemRow>> ListDebitItems(kit::Conn& c, int64_t batch_id,
                                                          v1::DebitStatus status, int64_t after,
                                                          int limit);
-absl::StatusOr<DebitItemRow> ReadDebitItem(kit::Conn& c, int64_t batch_id, int64_t item_id,
-                                           bool for_update);
+// The items `ids` of the batch that exist, by id; locked, in id order
+// (their accounts first: the lock order of payments), or read as shown.
+absl::StatusOr<std::map<int64_t, DebitItemRow>> ReadDebitItems(kit::Conn& c, int64_t batch_id,
+                                                               std::vector<int64_t> ids,
+                                                               bool for_update);
 absl::Status SetDebitResult(kit::Conn& c, const DebitItemRow& item);
 
 // The ledger.
@@ -450,7 +463,18 @@ struct LedgerRow {
   std::string reason;
   absl::Time created_at;
 };
-absl::Status AddLedger(kit::Conn& c, const std::string& site, const LedgerRow& e);
+// The one writer of ledger rows and of accounts' balances
+// (ledger_store.cc; IssueBills aside). Appends `entries` (each of one of
+// `accounts`, all of one site) in one statement, and in one more moves each
+// account's balance_minor by its entries and writes its credit_minor as the
+// LockedAccount holds it, so a caller that changed the credit in memory
+// writes both at once. The accounts' balances in memory follow.
+absl::Status PostLedger(kit::Conn& c, std::vector<LockedAccount*> accounts,
+                        const std::vector<LedgerRow>& entries);
+absl::Status PostLedger(kit::Conn& c, std::vector<LockedAccount>& accounts,
+                        const std::vector<LedgerRow>& entries);
+absl::Status PostLedger(kit::Conn& c, LockedAccount& account,
+                        const std::vector<LedgerRow>& entries);
 absl::StatusOr<std::vector<LedgerRow>> ListLedger(kit::Conn& c, int64_t account_id,
                                                   int64_t after, int limit);
 

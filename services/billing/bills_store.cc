@@ -133,14 +133,9 @@ namespace {
 absl::StatusOr<std::vector<LineRow>> LockedLines(Conn& c, const std::string& where,
                                                  const std::vector<SqlParam>& params,
                                                  const char* order_by) {
-  RETURN_IF_ERROR(
-      c.Query(absl::StrCat("SELECT l.id FROM bill_lines l WHERE ", where, " FOR UPDATE"), params)
-          .status());
   ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   c.Query(absl::StrCat("SELECT ", kLockedLineColumns,
-                                        " FROM bill_lines l JOIN charge_items i ON i.id = "
-                                        "l.item_id WHERE ",
-                                        where, " ORDER BY ", order_by),
+                   c.Query(absl::StrCat("SELECT ", kLockedLineColumns, " FROM bill_lines l WHERE ",
+                                        where, " ORDER BY ", order_by, " FOR UPDATE"),
                            params));
   std::vector<LineRow> out;
   out.reserve(rows.size());
@@ -164,6 +159,31 @@ absl::StatusOr<LineRow> LockLine(Conn& c, const LockedAccount& a, int64_t bill_i
 absl::StatusOr<std::vector<LineRow>> LockUnsettledLines(Conn& c, const LockedAccount& a) {
   return LockedLines(c, "l.account_id = ? AND l.paid_minor + l.written_off_minor < l.amount_minor",
                      {a->id}, "l.due_date, l.id");
+}
+
+absl::StatusOr<std::map<int64_t, std::vector<LineRow>>> LockUnsettledLines(
+    Conn& c, const std::vector<LockedAccount*>& accounts) {
+  std::vector<int64_t> ids;
+  ids.reserve(accounts.size());
+  for (const LockedAccount* a : accounts) ids.push_back((*a)->id);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  std::map<int64_t, std::vector<LineRow>> out;
+  for (int64_t id : ids) out[id];
+  for (size_t begin = 0; begin < ids.size(); begin += kit::kMaxInList) {
+    std::vector<SqlParam> params;
+    const std::string in_list = kit::PaddedInList(
+        absl::MakeConstSpan(ids).subspan(begin, std::min(kit::kMaxInList, ids.size() - begin)),
+        &params);
+    ASSIGN_OR_RETURN(
+        std::vector<LineRow> lines,
+        LockedLines(c,
+                    absl::StrCat("l.account_id IN (", in_list,
+                                 ") AND l.paid_minor + l.written_off_minor < l.amount_minor"),
+                    params, "l.account_id, l.due_date, l.id"));
+    for (LineRow& l : lines) out[l.account_id].push_back(std::move(l));
+  }
+  return out;
 }
 
 absl::StatusOr<std::map<int64_t, LineRow>> LockLines(Conn& c, const LockedAccount& a,

@@ -107,6 +107,9 @@ namespace {
 constexpr char kDebitItemColumns[] =
     "d.id, d.batch_id, d.account_id, a.unit, d.amount_minor, d.bank, d.account_masked, "
     "d.mandate_expiry, d.status, d.failure, d.bank_reference, COALESCE(d.payment_id, 0)";
+constexpr char kLockedDebitItemColumns[] =
+    "d.id, d.batch_id, d.account_id, '', d.amount_minor, d.bank, d.account_masked, "
+    "d.mandate_expiry, d.status, d.failure, d.bank_reference, COALESCE(d.payment_id, 0)";
 DebitItemRow DebitItemOf(const Row& r) {
   DebitItemRow i;
   i.id = r.Int(0);
@@ -144,14 +147,35 @@ absl::StatusOr<std::vector<DebitItemRow>> ListDebitItems(Conn& c, int64_t batch_
   return out;
 }
 
-absl::StatusOr<DebitItemRow> ReadDebitItem(Conn& c, int64_t batch_id, int64_t item_id,
-                                           bool for_update) {
-  ASSIGN_OR_RETURN(Row r, c.QueryOne(absl::StrCat("SELECT ", kDebitItemColumns,
-                                                  " FROM debit_items d JOIN accounts a ON a.id = "
-                                                  "d.account_id WHERE d.batch_id = ? AND d.id = ?",
-                                                  for_update ? " FOR UPDATE" : ""),
-                                     {batch_id, item_id}, "debit item not found"));
-  return DebitItemOf(r);
+absl::StatusOr<std::map<int64_t, DebitItemRow>> ReadDebitItems(Conn& c, int64_t batch_id,
+                                                               std::vector<int64_t> ids,
+                                                               bool for_update) {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  std::map<int64_t, DebitItemRow> out;
+  for (size_t begin = 0; begin < ids.size(); begin += kit::kMaxInList) {
+    std::vector<SqlParam> params = {batch_id};
+    const std::string in_list = kit::PaddedInList(
+        absl::MakeConstSpan(ids).subspan(begin, std::min(kit::kMaxInList, ids.size() - begin)),
+        &params);
+    // Locked, it reads debit_items alone: the unit is left empty.
+    ASSIGN_OR_RETURN(
+        std::vector<Row> rows,
+        c.Query(for_update
+                    ? absl::StrCat("SELECT ", kLockedDebitItemColumns,
+                                   " FROM debit_items d WHERE d.batch_id = ? AND d.id IN (",
+                                   in_list, ") ORDER BY d.id FOR UPDATE")
+                    : absl::StrCat("SELECT ", kDebitItemColumns,
+                                   " FROM debit_items d JOIN accounts a ON a.id = d.account_id "
+                                   "WHERE d.batch_id = ? AND d.id IN (",
+                                   in_list, ")"),
+                params));
+    for (const Row& r : rows) {
+      DebitItemRow i = DebitItemOf(r);
+      out.emplace(i.id, std::move(i));
+    }
+  }
+  return out;
 }
 
 absl::Status SetDebitResult(Conn& c, const DebitItemRow& i) {

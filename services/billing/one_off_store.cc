@@ -20,7 +20,7 @@ constexpr kit::UniqueKeys kRefundKeys{{
 }};
 }  // namespace
 
-absl::StatusOr<std::pair<int64_t, int64_t>> IssueOneOffCharge(Conn& c, const LockedAccount& a,
+absl::StatusOr<std::pair<int64_t, int64_t>> IssueOneOffCharge(Conn& c, LockedAccount& a,
                                                               const OneOffCharge& charge,
                                                               Totals* totals) {
   const std::string& site = a->site;
@@ -45,11 +45,15 @@ absl::StatusOr<std::pair<int64_t, int64_t>> IssueOneOffCharge(Conn& c, const Loc
           {site, bill_id, account_id, charge.item_id, a->building, absl::StrCat("charge:", bill_id),
            report_period, DayText(absl::CivilDay(month)), charge.amount_minor, DayText(charge.due),
            charge.reference})));
-  RETURN_IF_ERROR(c.Exec("INSERT INTO ledger (site, account_id, kind, amount_minor, line_id, "
-                         "actor, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                         {site, account_id, static_cast<int>(v1::CHARGE), charge.amount_minor,
-                          line_id, charge.actor, charge.reference, charge.now})
-                      .status());
+  LedgerRow e;
+  e.account_id = account_id;
+  e.kind = v1::CHARGE;
+  e.amount_minor = charge.amount_minor;
+  e.line_id = line_id;
+  e.actor = charge.actor;
+  e.reason = charge.reference;
+  e.created_at = charge.now;
+  RETURN_IF_ERROR(PostLedger(c, a, {e}));
   TotalsDelta& d = (*totals)[{report_period, a->building, charge.item_id, false, false}];
   d.lines += 1;
   d.billed += charge.amount_minor;

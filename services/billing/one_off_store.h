@@ -31,7 +31,7 @@ struct OneOffCharge {
 // A bill of one line and its CHARGE ledger entry; the line goes into
 // `totals` (for the caller to write once, last). Returns {bill id, line id}.
 // ALREADY_EXISTS if the account has a charge with this reference already.
-absl::StatusOr<std::pair<int64_t, int64_t>> IssueOneOffCharge(kit::Conn& c, const LockedAccount& a,
+absl::StatusOr<std::pair<int64_t, int64_t>> IssueOneOffCharge(kit::Conn& c, LockedAccount& a,
                                                               const OneOffCharge& charge,
                                                               Totals* totals);
 

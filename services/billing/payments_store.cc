@@ -1,4 +1,4 @@
-// The SQL of payments and their allocations, late fees and the ledger.
+// The SQL of payments and their allocations, and of late fees.
 #include <algorithm>
 
 #include "absl/strings/numbers.h"
@@ -80,13 +80,29 @@ absl::Status AttachAllocations(Conn& c, std::vector<PaymentRow>& payments) {
 }
 }  // namespace
 
-absl::StatusOr<int64_t> InsertPayment(Conn& c, PaymentRow& p) {
-  return c.InsertReturningId(
-      "INSERT INTO payments (site, account_id, method, reference, amount_minor, currency, "
-      "received_on, named_bills, to_credit_minor, recorded_by, created_at) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-      {p.site, p.account_id, static_cast<int>(p.method), p.reference, p.amount_minor, p.currency,
-       DayText(p.received_on), p.named_bills, p.to_credit_minor, p.recorded_by, p.created_at});
+absl::Status InsertPayments(Conn& c, std::vector<PaymentRow*>& payments) {
+  if (payments.empty()) return absl::OkStatus();
+  std::vector<SqlParam> params;
+  params.reserve(payments.size() * 11);
+  for (const PaymentRow* p : payments) {
+    for (SqlParam v : {SqlParam(p->site), SqlParam(p->account_id),
+                       SqlParam(static_cast<int>(p->method)), SqlParam(p->reference),
+                       SqlParam(p->amount_minor), SqlParam(p->currency),
+                       SqlParam(DayText(p->received_on)), SqlParam(p->named_bills),
+                       SqlParam(p->to_credit_minor), SqlParam(p->recorded_by),
+                       SqlParam(p->created_at)}) {
+      params.push_back(std::move(v));
+    }
+  }
+  ASSIGN_OR_RETURN(std::vector<int64_t> ids,
+                   kit::InsertRowsReturningIds(
+                       c,
+                       "INSERT INTO payments (site, account_id, method, reference, amount_minor, "
+                       "currency, received_on, named_bills, to_credit_minor, recorded_by, "
+                       "created_at) VALUES",
+                       11, params));
+  for (size_t i = 0; i < payments.size(); ++i) payments[i]->id = ids[i];
+  return absl::OkStatus();
 }
 
 absl::StatusOr<PaymentRow> ReadPayment(Conn& c, const std::string& site, int64_t id,
@@ -128,61 +144,68 @@ absl::Status MarkReversed(Conn& c, int64_t payment_id, const std::string& reason
       .status();
 }
 
-absl::Status ApplyAllocations(Conn& c, const LockedAccount& account, int64_t payment_id,
-                              const std::vector<Allocation>& allocations, absl::CivilDay applied_on,
-                              const std::map<int64_t, LineRow>& lines, Totals* totals) {
-  if (allocations.empty()) return absl::OkStatus();
+absl::Status ApplyPostings(Conn& c, const std::vector<const LockedAccount*>& accounts,
+                           const std::vector<Posting>& postings, absl::CivilDay applied_on,
+                           const std::map<int64_t, LineRow>& lines, Totals* totals) {
+  if (postings.empty()) return absl::OkStatus();
   std::vector<SqlParam> params;
+  params.reserve(postings.size() * 7);
   const std::string day = DayText(applied_on);
-  for (const Allocation& a : allocations) {
-    auto line = lines.find(a.line_id);
+  std::map<int64_t, int64_t> by_line;
+  for (const Posting& x : postings) {
+    auto line = lines.find(x.line_id);
     if (line == lines.end()) return absl::InternalError("allocation to a line not read");
-    RETURN_IF_ERROR(account.Owns(line->second.account_id, a.line_id));
-    for (SqlParam p :
-         {SqlParam(account->site), SqlParam(account->id), SqlParam(a.line_id),
-          payment_id == 0 ? SqlParam(nullptr) : SqlParam(payment_id), SqlParam(a.amount_minor),
-          SqlParam(day), SqlParam(DayText(line->second.period_start))}) {
+    const LockedAccount* owner = nullptr;
+    for (const LockedAccount* a : accounts) {
+      if ((*a)->id == line->second.account_id) owner = a;
+    }
+    if (owner == nullptr) {
+      return absl::InternalError(
+          absl::StrCat("lock order: line ", x.line_id, " changed without its account locked"));
+    }
+    for (SqlParam p : {SqlParam((*owner)->site), SqlParam((*owner)->id), SqlParam(x.line_id),
+                       x.payment_id == 0 ? SqlParam(nullptr) : SqlParam(x.payment_id),
+                       SqlParam(x.amount_minor), SqlParam(day),
+                       SqlParam(DayText(line->second.period_start))}) {
       params.push_back(std::move(p));
     }
-    (*totals)[KeyOf(line->second)].collected += a.amount_minor;
+    (*totals)[KeyOf(line->second)].collected += x.amount_minor;
+    by_line[x.line_id] += x.amount_minor;
   }
-  // The lines' paid sums in one statement per 512 lines, however many a
-  // payment settles: each line's amount by a CASE over its id, the lists
-  // padded (kit::PaddedInList) so that few statements are ever prepared.
-  std::map<int64_t, int64_t> by_line;
-  for (const Allocation& a : allocations) by_line[a.line_id] += a.amount_minor;
-  std::vector<int64_t> ids;
-  std::vector<int64_t> amounts;
+  // The lines' paid sums in one statement per 512 lines, however many are
+  // settled: each line's amount by a CASE over its id.
+  std::vector<int64_t> ids, amounts;
   for (const auto& [id, amount] : by_line) {
     ids.push_back(id);
     amounts.push_back(amount);
   }
   for (size_t begin = 0; begin < ids.size(); begin += kit::kMaxInList) {
     const size_t n = std::min(kit::kMaxInList, ids.size() - begin);
-    std::vector<SqlParam> in_params;
-    const std::string in_list =
-        kit::PaddedInList(absl::MakeConstSpan(ids).subspan(begin, n), &in_params);
     std::vector<SqlParam> update;
-    std::string cases;
-    for (size_t i = 0; i < in_params.size(); ++i) {
-      // Padding repeats the last id with its own amount: a CASE takes the
-      // first WHEN that matches, so the repeats change nothing.
-      const size_t k = begin + std::min(i, n - 1);
-      cases += " WHEN ? THEN ?";
-      update.emplace_back(ids[k]);
-      update.emplace_back(amounts[k]);
-    }
-    for (SqlParam& p : in_params) update.push_back(std::move(p));
-    RETURN_IF_ERROR(c.Exec(absl::StrCat("UPDATE bill_lines SET paid_minor = paid_minor + CASE id",
-                                        cases, " ELSE 0 END WHERE id IN (", in_list, ")"),
+    const std::string cases =
+        kit::PaddedCase("id", absl::MakeConstSpan(ids).subspan(begin, n),
+                        absl::MakeConstSpan(amounts).subspan(begin, n), "0", &update);
+    const std::string in_list =
+        kit::PaddedInList(absl::MakeConstSpan(ids).subspan(begin, n), &update);
+    RETURN_IF_ERROR(c.Exec(absl::StrCat("UPDATE bill_lines SET paid_minor = paid_minor + ", cases,
+                                        " WHERE id IN (", in_list, ")"),
                            update)
                         .status());
   }
   return kit::InsertRows(c,
-                                  "INSERT INTO allocations (site, account_id, line_id, payment_id, "
-                                  "amount_minor, applied_on, line_period_start) VALUES",
-                                  7, params)
+                         "INSERT INTO allocations (site, account_id, line_id, payment_id, "
+                         "amount_minor, applied_on, line_period_start) VALUES",
+                         7, params)
       .status();
+}
+
+absl::Status ApplyAllocations(Conn& c, const LockedAccount& account, int64_t payment_id,
+                              const std::vector<Allocation>& allocations, absl::CivilDay applied_on,
+                              const std::map<int64_t, LineRow>& lines, Totals* totals) {
+  std::vector<Posting> postings;
+  postings.reserve(allocations.size());
+  for (const Allocation& a : allocations) postings.push_back({a.line_id, payment_id, a.amount_minor});
+  return ApplyPostings(c, {&account}, postings, applied_on, lines, totals);
 }
 
 absl::StatusOr<std::vector<Allocation>> CreditAllocationsNewestFirst(Conn& c,
@@ -262,7 +285,7 @@ absl::StatusOr<std::vector<LateFeeCandidate>> LateFeeCandidates(
   return out;
 }
 
-absl::Status IssueLateFees(Conn& c, const std::vector<LockedAccount>& accounts,
+absl::Status IssueLateFees(Conn& c, std::vector<LockedAccount>& accounts,
                            const std::string& currency, absl::CivilDay as_of,
                            const std::vector<LateFeeCandidate>& fees, const std::string& actor,
                            absl::Time now) {
@@ -276,6 +299,7 @@ absl::Status IssueLateFees(Conn& c, const std::vector<LockedAccount>& accounts,
   const std::string report_period = absl::StrFormat("%04d-%02d", month.year(), month.month());
   const std::string day = DayText(as_of);
   Totals totals;
+  std::vector<LedgerRow> entries;
   int64_t bill_id = 0, bill_account = 0;
   for (const LateFeeCandidate& f : fees) {
     if (f.charge_minor <= 0) continue;
@@ -302,47 +326,21 @@ absl::Status IssueLateFees(Conn& c, const std::vector<LockedAccount>& accounts,
              absl::StrCat("late:", f.line_id, ":", f.fees_charged + 1), report_period,
              DayText(absl::CivilDay(month)), absl::StrCat(as_of - f.due), f.charge_minor, day,
              f.line_id}));
-    RETURN_IF_ERROR(c.Exec("INSERT INTO ledger (site, account_id, kind, amount_minor, line_id, "
-                           "actor, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                           {site, f.account_id, static_cast<int>(v1::LATE_FEE), f.charge_minor,
-                            line_id, actor, absl::StrCat("late fee as of ", day), now})
-                        .status());
+    LedgerRow e;
+    e.account_id = f.account_id;
+    e.kind = v1::LATE_FEE;
+    e.amount_minor = f.charge_minor;
+    e.line_id = line_id;
+    e.actor = actor;
+    e.reason = absl::StrCat("late fee as of ", day);
+    e.created_at = now;
+    entries.push_back(std::move(e));
     TotalsDelta& d = totals[{report_period, f.building, f.item_id, true, false}];
     d.lines += 1;
     d.billed += f.charge_minor;
   }
+  RETURN_IF_ERROR(PostLedger(c, accounts, entries));
   return AddTotals(c, site, totals);
-}
-
-// --- ledger -----------------------------------------------------------------
-
-absl::Status AddLedger(Conn& c, const std::string& site, const LedgerRow& e) {
-  return c
-      .Exec(
-          "INSERT INTO ledger (site, account_id, kind, amount_minor, line_id, payment_id, actor, "
-          "reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-          {site, e.account_id, static_cast<int>(e.kind), e.amount_minor,
-           e.line_id == 0 ? SqlParam(nullptr) : SqlParam(e.line_id),
-           e.payment_id == 0 ? SqlParam(nullptr) : SqlParam(e.payment_id), e.actor, e.reason,
-           e.created_at})
-      .status();
-}
-
-absl::StatusOr<std::vector<LedgerRow>> ListLedger(Conn& c, int64_t account_id, int64_t after,
-                                                  int limit) {
-  ASSIGN_OR_RETURN(
-      std::vector<Row> rows,
-      c.Query("SELECT e.id, e.account_id, e.kind, e.amount_minor, COALESCE(e.line_id, 0), "
-              "COALESCE(l.bill_id, 0), COALESCE(e.payment_id, 0), e.actor, e.reason, "
-              "e.created_at FROM ledger e LEFT JOIN bill_lines l ON l.id = e.line_id "
-              "WHERE e.account_id = ? AND e.id > ? ORDER BY e.id LIMIT ?",
-              {account_id, after, limit}));
-  std::vector<LedgerRow> out;
-  for (const Row& r : rows) {
-    out.push_back(LedgerRow{r.Int(0), r.Int(1), static_cast<v1::LedgerKind>(r.Int(2)), r.Int(3),
-                            r.Int(4), r.Int(5), r.Int(6), r.Str(7), r.Str(8), r.Time(9)});
-  }
-  return out;
 }
 
 }  // namespace billing::store

@@ -260,10 +260,12 @@ absl::StatusOr<std::set<std::tuple<int64_t, int64_t, std::string>>> IssuedLines(
 absl::StatusOr<std::map<std::pair<int64_t, int64_t>, int64_t>> IssueBills(
     Conn& c, const std::string& site, int64_t run_id, const Period& period,
     const std::string& currency, absl::CivilDay issue_date, const std::vector<NewBill>& bills,
-    int64_t lo, int64_t hi, const std::string& actor, absl::Time now,
+    std::vector<LockedAccount>& accounts, const std::string& actor, absl::Time now,
     Totals* totals) {
   std::map<std::pair<int64_t, int64_t>, int64_t> line_ids;
-  if (bills.empty()) return line_ids;
+  if (bills.empty() || accounts.empty()) return line_ids;
+  const int64_t lo = accounts.front()->id;
+  const int64_t hi = accounts.back()->id;
   std::vector<SqlParam> params;
   params.reserve(bills.size() * 8);
   const std::string issue = DayText(issue_date);
@@ -314,20 +316,21 @@ absl::StatusOr<std::map<std::pair<int64_t, int64_t>, int64_t>> IssueBills(
                            "JOIN bill_lines l ON l.bill_id = b.id "
                            "WHERE b.run_id = ? AND b.account_id BETWEEN ? AND ?",
                            {run_id, lo, hi}));
-  params.clear();
+  std::vector<LedgerRow> entries;
+  entries.reserve(lines.size());
   for (const Row& r : lines) {
     line_ids[{r.Int(0), r.Int(1)}] = r.Int(2);
-    for (SqlParam p : {SqlParam(site), SqlParam(r.Int(0)), SqlParam(static_cast<int>(v1::CHARGE)),
-                       SqlParam(r.Int(3)), SqlParam(r.Int(2)), SqlParam(actor),
-                       SqlParam(period.label), SqlParam(now)}) {
-      params.push_back(std::move(p));
-    }
+    LedgerRow e;
+    e.account_id = r.Int(0);
+    e.kind = v1::CHARGE;
+    e.amount_minor = r.Int(3);
+    e.line_id = r.Int(2);
+    e.actor = actor;
+    e.reason = period.label;
+    e.created_at = now;
+    entries.push_back(std::move(e));
   }
-  RETURN_IF_ERROR(kit::InsertRows(c,
-                                  "INSERT INTO ledger (site, account_id, kind, amount_minor, "
-                                  "line_id, actor, reason, created_at) VALUES",
-                                  8, params)
-                      .status());
+  RETURN_IF_ERROR(PostLedger(c, accounts, entries));
   return line_ids;
 }
 

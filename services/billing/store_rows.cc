@@ -42,9 +42,7 @@ const char kLineColumns[] =
 const char kLockedLineColumns[] =
     "l.id, l.bill_id, l.account_id, l.item_id, l.building, l.period_label, l.quantity, "
     "l.amount_minor, l.paid_minor, l.written_off_minor, l.due_date, l.held, l.hold_reason, "
-    "l.hold_ticket, i.code, '', l.report_period, l.period_start, "
-    "COALESCE(l.late_fee_of, 0), "
-    "COALESCE((SELECT o.bill_id FROM bill_lines o WHERE o.id = l.late_fee_of), 0), "
+    "l.hold_ticket, '', '', l.report_period, l.period_start, COALESCE(l.late_fee_of, 0), 0, "
     "COALESCE(l.charge_reference, '')";
 
 absl::StatusOr<LineRow> LineOf(const Row& r) {

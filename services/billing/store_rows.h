@@ -22,8 +22,9 @@ std::string ToBlob(const google::protobuf::Message& m);
 
 // The columns LineOf reads, from bill_lines l JOIN charge_items i.
 extern const char kLineColumns[];
-// The same for a writer, who needs no description: without the item's
-// definition (a BLOB parsed per line), so the line's description is empty.
+// The same for a writer, from bill_lines l alone (a locking read locks every
+// row it reads, so it joins nothing): no item code, no description, no bill
+// of the line a late fee is on.
 extern const char kLockedLineColumns[];
 absl::StatusOr<LineRow> LineOf(const kit::Row& r);
 

@@ -20,6 +20,12 @@ absl::StatusOr<int64_t> InsertRows(Conn& c, absl::string_view head, int columns,
                                    const std::vector<SqlParam>& params,
                                    absl::string_view tail = "");
 
+// As InsertRows, for a table with an AUTO_INCREMENT `id`: the new rows' ids,
+// in the order of the rows (INSERT ... RETURNING id, MariaDB).
+absl::StatusOr<std::vector<int64_t>> InsertRowsReturningIds(Conn& c, absl::string_view head,
+                                                            int columns,
+                                                            const std::vector<SqlParam>& params);
+
 }  // namespace kit
 
 #endif  // ESTATE_SERVICES_KIT_BULK_INSERT_H_

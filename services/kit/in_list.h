@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "services/kit/db.h"
 
@@ -20,6 +21,14 @@ inline constexpr size_t kMaxInList = 512;
 // (each distinct SQL text is a prepared statement on every connection).
 // `ids` must hold 1 to kMaxInList ids.
 std::string PaddedInList(absl::Span<const int64_t> ids, std::vector<SqlParam>* params);
+
+// "CASE `column` WHEN ? THEN ? ... ELSE `otherwise` END": `values[i]` for
+// `ids[i]`, padded as PaddedInList pads (the last pair repeated; a CASE
+// takes the first WHEN that matches, so repeats change nothing). For one
+// UPDATE that sets each row of an IN list to its own value.
+std::string PaddedCase(absl::string_view column, absl::Span<const int64_t> ids,
+                       absl::Span<const int64_t> values, absl::string_view otherwise,
+                       std::vector<SqlParam>* params);
 
 }  // namespace kit
 

@@ -196,8 +196,8 @@ std::vector<v1::Bill> BillingTest::Bills(const std::string& site, const std::str
 }
 
 void BillingTest::ExpectBooksBalance(const std::string& site) {
-  for (const kit::Row& r : sql().Rows("SELECT id, unit, credit_minor FROM accounts WHERE site = ?",
-                                      {site})) {
+  for (const kit::Row& r : sql().Rows(
+           "SELECT id, unit, credit_minor, balance_minor FROM accounts WHERE site = ?", {site})) {
     const int64_t id = r.Int(0);
     const int64_t ledger =
         sql().Scalar("SELECT COALESCE(SUM(amount_minor), 0) FROM ledger WHERE account_id = ?", {id});
@@ -219,6 +219,9 @@ void BillingTest::ExpectBooksBalance(const std::string& site) {
         "SELECT COALESCE(SUM(amount_minor), 0) FROM allocations WHERE account_id = ?", {id});
     EXPECT_EQ(paid_in, from_payments + r.Int(2)) << "account " << r.Str(1)
                                                  << ": payments vs allocations + credit";
+    // The balance is a column every ledger write moves: a recount of the
+    // ledger finds it, and the API shows it.
+    EXPECT_EQ(r.Int(3), ledger) << "account " << r.Str(1) << ": balance column vs ledger";
     EXPECT_EQ(GetAccount(site, r.Str(1)).balance_minor(), ledger) << "account " << r.Str(1);
   }
   // The report's running totals equal a recount of the lines and allocations.

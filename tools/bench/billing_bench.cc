@@ -2,9 +2,12 @@
 // against a raw multi-row insert of the same rows (the ceiling), and the
 // collection report over 100k accounts x 12 months of bills.
 //
-//   tools/bench-billing [--accounts=100000] [--months=12]
+//   tools/bench-billing [--accounts=100000] [--months=12] [--debit_items=50000]
 //
 // Targets (issue 4): bill run <= 2 x raw insert; collection report < 0.2 s.
+// Issue 16: payments/s at 8 clients >= 0.25 x durable single-row inserts/s
+// at 8 clients (both driven by the same threads of this process, on the same
+// server); a bank's debit-result file of 50,000 items imported, timed.
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -19,12 +22,14 @@
 #include "estate/billing/v1/billing.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "services/billing/billing_service.h"
+#include "services/billing/store_rows.h"
 #include "services/kit/bulk_insert.h"
 #include "tools/bench/bench_util.h"
 
 ABSL_FLAG(int, accounts, 100000, "Accounts on the site.");
 ABSL_FLAG(int, months, 12, "Months of bills under the collection report.");
 ABSL_FLAG(int, report_rounds, 20, "Collection reports timed (the median is reported).");
+ABSL_FLAG(int, debit_items, 50000, "Items of the debit-result file imported (0: skip).");
 
 std::vector<kit::Migration> estate_billing_migrations();
 
@@ -55,10 +60,11 @@ std::unique_ptr<grpc::ClientContext> Ctx() {
 }
 
 std::string Item(v1::BillingService::Stub& stub, const std::string& code, v1::ChargeKind kind,
-                 const std::string& rate) {
+                 const std::string& rate, const std::string& site = kSite) {
   v1::CreateChargeItemRequest req;
-  req.set_parent(absl::StrCat("sites/", kSite));
-  req.set_request_id(absl::StrFormat("00000000-0000-4000-8000-%012d", code.size() * 1000 + rate.size()));
+  req.set_parent(absl::StrCat("sites/", site));
+  req.set_request_id(absl::StrFormat("00000000-0000-4000-8000-%012d",
+                                     site.size() * 1000000 + code.size() * 1000 + rate.size()));
   v1::ChargeItem* i = req.mutable_charge_item();
   i->set_code(code);
   i->set_display_name(code);
@@ -70,6 +76,76 @@ std::string Item(v1::BillingService::Stub& stub, const std::string& code, v1::Ch
   v1::ChargeItem out;
   Check(stub.CreateChargeItem(Ctx().get(), req, &out), "CreateChargeItem");
   return out.name();
+}
+
+// `n` accounts of `site` subscribed to `items` (ids, comma-separated), with
+// `profile` (a stored v1::Account: payer and mandate), straight into the table.
+void InsertAccounts(kit::Db& d, const std::string& site, int n, const std::string& items,
+                    const std::string& profile) {
+  for (int lo = 0; lo < n; lo += 5000) {
+    std::vector<kit::SqlParam> rows;
+    for (int i = lo; i < std::min(n, lo + 5000); ++i) {
+      for (kit::SqlParam p :
+           {kit::SqlParam(site), kit::SqlParam(absl::StrFormat("%d-%d-%04d", i % 40 + 1, i % 3 + 1, i)),
+            kit::SqlParam(absl::StrCat(i % 40 + 1)), kit::SqlParam(1),
+            kit::SqlParam(absl::StrFormat("%d.%02d", 50 + i % 150, i % 100)),
+            kit::SqlParam("2025-01-01"), kit::SqlParam(items), kit::SqlParam(profile),
+            kit::SqlParam(1), kit::SqlParam(absl::Now()), kit::SqlParam("bench")}) {
+        rows.push_back(std::move(p));
+      }
+    }
+    Check(d.Transact(absl::Now() + absl::Minutes(5),
+                     [&](kit::Conn& c) {
+                       return kit::InsertRows(c,
+                                              "INSERT INTO accounts (site, unit, building, status, "
+                                              "area, fee_start, items, profile, version, "
+                                              "created_at, created_by) VALUES",
+                                              11, rows)
+                           .status();
+                     }),
+          "insert accounts");
+  }
+}
+
+struct CommittedRun {
+  v1::BillRun run;
+  absl::Duration dry, commit;
+};
+
+// A bill run of January 2026 on `site`: the dry run, then the commit, polled
+// as a client would (progress printed).
+CommittedRun RunBills(v1::BillingService::Stub& stub, const std::string& site, int seq) {
+  CommittedRun out;
+  v1::CreateBillRunRequest create;
+  create.set_parent(absl::StrCat("sites/", site));
+  create.set_request_id(absl::StrFormat("11111111-0000-4000-8000-%012d", seq * 2));
+  create.mutable_bill_run()->set_cycle(v1::MONTHLY);
+  create.mutable_bill_run()->set_period_date("2026-01-01");
+  v1::BillRun& run = out.run;
+  absl::Time t0 = absl::Now();
+  Check(stub.CreateBillRun(Ctx().get(), create, &run), "CreateBillRun");
+  out.dry = absl::Now() - t0;
+  v1::CommitBillRunRequest commit;
+  commit.set_name(run.name());
+  commit.set_request_id(absl::StrFormat("11111111-0000-4000-8000-%012d", seq * 2 + 1));
+  t0 = absl::Now();
+  Check(stub.CommitBillRun(Ctx().get(), commit, &run), "CommitBillRun");
+  v1::GetBillRunRequest get;
+  get.set_name(run.name());
+  int shown = -1;
+  while (run.state() != v1::COMMITTED) {
+    absl::SleepFor(absl::Milliseconds(100));
+    Check(stub.GetBillRun(Ctx().get(), get, &run), "GetBillRun");
+    const int pct = static_cast<int>(100 * run.accounts_done() / std::max<int64_t>(1, run.accounts()));
+    if (pct / 10 != shown / 10) {
+      printf("  %s commit %3d%%  %lld lines\n", site.c_str(), pct,
+             static_cast<long long>(run.lines_issued()));
+      fflush(stdout);
+      shown = pct;
+    }
+  }
+  out.commit = absl::Now() - t0;
+  return out;
 }
 
 }  // namespace
@@ -97,61 +173,16 @@ int main(int argc, char** argv) {
   // Accounts go straight into the table: setting up is not what is measured.
   kit::Db& d = host->db();
   const absl::Time setup = absl::Now();
-  for (int lo = 0; lo < accounts; lo += 5000) {
-    std::vector<kit::SqlParam> rows;
-    for (int i = lo; i < std::min(accounts, lo + 5000); ++i) {
-      for (kit::SqlParam p :
-           {kit::SqlParam(kSite), kit::SqlParam(absl::StrFormat("%d-%d-%04d", i % 40 + 1, i % 3 + 1, i)),
-            kit::SqlParam(absl::StrCat(i % 40 + 1)), kit::SqlParam(1),
-            kit::SqlParam(absl::StrFormat("%d.%02d", 50 + i % 150, i % 100)),
-            kit::SqlParam("2025-01-01"), kit::SqlParam(items), kit::SqlParam(""),
-            kit::SqlParam(1), kit::SqlParam(absl::Now()), kit::SqlParam("bench")}) {
-        rows.push_back(std::move(p));
-      }
-    }
-    Check(d.Transact(absl::Now() + absl::Minutes(5),
-                     [&](kit::Conn& c) {
-                       return kit::InsertRows(c,
-                                              "INSERT INTO accounts (site, unit, building, status, "
-                                              "area, fee_start, items, profile, version, "
-                                              "created_at, created_by) VALUES",
-                                              11, rows)
-                           .status();
-                     }),
-          "insert accounts");
-  }
+  InsertAccounts(d, kSite, accounts, items, "");
   printf("setup: %d accounts x 3 charge items in %.1f s\n", accounts,
          absl::ToDoubleSeconds(absl::Now() - setup));
 
   // 1. The bill run: a dry run, then the commit, polled as a client would.
-  v1::CreateBillRunRequest create;
-  create.set_parent(absl::StrCat("sites/", kSite));
-  create.set_request_id("11111111-0000-4000-8000-000000000001");
-  create.mutable_bill_run()->set_cycle(v1::MONTHLY);
-  create.mutable_bill_run()->set_period_date("2026-01-01");
-  v1::BillRun run;
-  absl::Time t0 = absl::Now();
-  Check(stub->CreateBillRun(Ctx().get(), create, &run), "CreateBillRun");
-  const absl::Duration dry = absl::Now() - t0;
-  v1::CommitBillRunRequest commit;
-  commit.set_name(run.name());
-  commit.set_request_id("11111111-0000-4000-8000-000000000002");
-  t0 = absl::Now();
-  Check(stub->CommitBillRun(Ctx().get(), commit, &run), "CommitBillRun");
-  v1::GetBillRunRequest get;
-  get.set_name(run.name());
-  int shown = -1;
-  while (run.state() != v1::COMMITTED) {
-    absl::SleepFor(absl::Milliseconds(100));
-    Check(stub->GetBillRun(Ctx().get(), get, &run), "GetBillRun");
-    const int pct = static_cast<int>(100 * run.accounts_done() / std::max<int64_t>(1, run.accounts()));
-    if (pct / 10 != shown / 10) {
-      printf("  commit %3d%%  %lld lines\n", pct, static_cast<long long>(run.lines_issued()));
-      fflush(stdout);
-      shown = pct;
-    }
-  }
-  const absl::Duration committed = absl::Now() - t0;
+  const CommittedRun bill_run = RunBills(*stub, kSite, 1);
+  const v1::BillRun& run = bill_run.run;
+  const absl::Duration dry = bill_run.dry;
+  const absl::Duration committed = bill_run.commit;
+  absl::Time t0;
 
   // 2. The ceiling: the same rows (a bill per account, three lines and three
   // ledger entries each) inserted raw into copies of the tables, in
@@ -295,6 +326,92 @@ int main(int argc, char** argv) {
   }));
   }
 
+  // 5. The ceiling of a payment: one durable single-row insert (autocommit,
+  // flushed at commit like every write here) per call, from the same threads
+  // of this process, on the same server.
+  Check(d.Run(absl::Now() + absl::Minutes(1),
+              [&](kit::Conn& c) {
+                return c
+                    .Exec("CREATE TABLE raw_single (id BIGINT NOT NULL AUTO_INCREMENT, "
+                          "site VARCHAR(63) NOT NULL, account_id BIGINT NOT NULL, "
+                          "amount_minor BIGINT NOT NULL, created_at DATETIME(6) NOT NULL, "
+                          "PRIMARY KEY (id)) ENGINE=InnoDB")
+                    .status();
+              }),
+        "create raw_single");
+  std::vector<std::pair<int, bench::Result>> singles;
+  for (int level : args.levels) {
+    singles.emplace_back(level, bench::Measure(level, args.seconds, [&](int) {
+      const int64_t n = seq.fetch_add(1);
+      return d
+          .Run(absl::Now() + absl::Seconds(10),
+               [&](kit::Conn& c) {
+                 return c
+                     .Exec("INSERT INTO raw_single (site, account_id, amount_minor, created_at) "
+                           "VALUES (?, ?, ?, ?)",
+                           {std::string(kSite), n % accounts, 5000, absl::Now()})
+                     .status();
+               })
+          .ok();
+    }));
+  }
+
+  // 6. A bank's debit-result file: every account of another site pays its
+  // January bill by direct debit, one item in 50 bounces; imported in calls
+  // of 1,000 results, as a client uploading the file would.
+  const int debit_n = absl::GetFlag(FLAGS_debit_items);
+  absl::Duration debit_import;
+  v1::DebitBatch batch;
+  if (debit_n > 0) {
+    const std::string dsite = "bench-debit";
+    const std::string dfee = Item(*stub, "property-fee", v1::PER_AREA, "2.6", dsite);
+    v1::Account profile;
+    profile.set_payer_name("bench");
+    profile.mutable_mandate()->set_bank("ICBC");
+    profile.mutable_mandate()->set_account_masked("6222 **** **** 1234");
+    profile.mutable_mandate()->set_expiry("2030-12-31");
+    t0 = absl::Now();
+    InsertAccounts(d, dsite, debit_n, id_of(dfee), billing::store::ToBlob(profile));
+    RunBills(*stub, dsite, 2);
+    v1::CreateDebitBatchRequest create_batch;
+    create_batch.set_parent(absl::StrCat("sites/", dsite));
+    create_batch.set_request_id("33333333-0000-4000-8000-000000000001");
+    create_batch.mutable_debit_batch()->set_as_of("2026-02-01");
+    Check(stub->CreateDebitBatch(Ctx().get(), create_batch, &batch), "CreateDebitBatch");
+    std::vector<std::string> names;
+    v1::ListDebitItemsRequest list;
+    list.set_parent(batch.name());
+    list.set_page_size(500);
+    do {
+      v1::ListDebitItemsResponse page;
+      Check(stub->ListDebitItems(Ctx().get(), list, &page), "ListDebitItems");
+      for (const v1::DebitItem& i : page.items()) names.push_back(i.name());
+      list.set_page_token(page.next_page_token());
+    } while (!list.page_token().empty());
+    printf("setup: %d accounts with a mandate, billed, a debit batch of %zu items in %.1f s\n",
+           debit_n, names.size(), absl::ToDoubleSeconds(absl::Now() - t0));
+    t0 = absl::Now();
+    for (size_t lo = 0; lo < names.size(); lo += 1000) {
+      v1::ImportDebitResultsRequest imp;
+      imp.set_name(batch.name());
+      imp.set_request_id(absl::StrFormat("44444444-0000-4000-8000-%012d", lo));
+      imp.set_received_on("2026-02-03");
+      for (size_t i = lo; i < std::min(names.size(), lo + 1000); ++i) {
+        v1::DebitResult* r = imp.add_results();
+        r->set_item(names[i]);
+        if (i % 50 == 49) {
+          r->set_status(v1::DEBIT_FAILED);
+          r->set_failure(v1::INSUFFICIENT_FUNDS);
+        } else {
+          r->set_status(v1::DEBIT_PAID);
+          r->set_bank_reference(absl::StrFormat("BANK-%08d", i));
+        }
+      }
+      Check(stub->ImportDebitResults(Ctx().get(), imp, &batch), "ImportDebitResults");
+    }
+    debit_import = absl::Now() - t0;
+  }
+
   printf("\n| measure | value | target |\n|---|---|---|\n");
   printf("| dry run, %d accounts, %lld lines | %.2f s | |\n", accounts,
          static_cast<long long>(run.lines()), absl::ToDoubleSeconds(dry));
@@ -309,6 +426,21 @@ int main(int argc, char** argv) {
     printf("| payments, %d concurrent clients | %.0f /s (p50 %s ms, p99 %s ms, %lld errors) | |\n",
            level, pay.ops_per_s, bench::Ms(pay.p50).c_str(), bench::Ms(pay.p99).c_str(),
            static_cast<long long>(pay.errors));
+  }
+  for (const auto& [level, raw1] : singles) {
+    printf("| durable single-row inserts, %d concurrent clients | %.0f /s (p50 %s ms) | |\n",
+           level, raw1.ops_per_s, bench::Ms(raw1.p50).c_str());
+  }
+  for (size_t i = 0; i < pays.size() && i < singles.size(); ++i) {
+    const double ratio = pays[i].second.ops_per_s / std::max(1.0, singles[i].second.ops_per_s);
+    printf("| payments / single-row inserts, %d clients | %.3f | %s |\n", pays[i].first, ratio,
+           pays[i].first == 8 ? ">= 0.25" : "");
+  }
+  if (debit_n > 0) {
+    printf("| debit-result import, %lld items (%lld paid) in calls of 1,000 | %.1f s (%.0f items/s) | |\n",
+           static_cast<long long>(batch.items()), static_cast<long long>(batch.paid()),
+           absl::ToDoubleSeconds(debit_import),
+           batch.items() / std::max(1e-9, absl::ToDoubleSeconds(debit_import)));
   }
   printf("report check: billed %lld, rate %.2f%%\n",
          static_cast<long long>(report.all_lines().total().billed_minor()),
