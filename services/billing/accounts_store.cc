@@ -232,6 +232,24 @@ absl::Status LockedAccount::Owns(int64_t line_account, int64_t line_id) const {
                                           line_account, " changed under account ", row_.id));
 }
 
+absl::StatusOr<std::map<std::string, int64_t>> AccountIdsOfUnits(
+    Conn& c, const std::string& site, const std::vector<std::string>& units) {
+  std::map<std::string, int64_t> out;
+  for (size_t begin = 0; begin < units.size(); begin += kit::kMaxInList) {
+    std::vector<SqlParam> params = {site};
+    const std::string in_list = kit::PaddedInList(
+        absl::MakeConstSpan(units).subspan(begin, std::min(kit::kMaxInList, units.size() - begin)),
+        &params);
+    ASSIGN_OR_RETURN(std::vector<Row> rows,
+                     c.Query(absl::StrCat("SELECT unit, id FROM accounts WHERE site = ? AND "
+                                          "unit IN (",
+                                          in_list, ")"),
+                             params));
+    for (const Row& r : rows) out[r.Str(0)] = r.Int(1);
+  }
+  return out;
+}
+
 absl::StatusOr<LockedAccount> LockAccount(Conn& c, const std::string& site,
                                           const std::string& unit) {
   ASSIGN_OR_RETURN(Row r, c.QueryOne(absl::StrCat("SELECT ", kAccountColumns,

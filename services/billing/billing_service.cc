@@ -25,8 +25,8 @@ namespace billing {
 using kit::FieldError;
 using kit::ToGrpc;
 
-BillingService::BillingService(kit::Db& db, const kit::Clock& clock,
-                               prometheus::Registry& registry, BillingOptions options)
+BillingService::BillingService(kit::Db& db, const kit::Clock& clock, prometheus::Registry& registry,
+                               BillingOptions options)
     : db_(db),
       clock_(clock),
       options_(options),
@@ -69,13 +69,23 @@ BillingService::BillingService(kit::Db& db, const kit::Clock& clock,
                        .Name("estate_billing_bill_run_commit_seconds")
                        .Help("Time from a bill run's commit to its last batch.")
                        .Register(registry)
-                       .Add({}, prometheus::Histogram::BucketBoundaries{
-                                    0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800})),
+                       .Add({}, prometheus::Histogram::BucketBoundaries{0.1, 0.5, 1, 2, 5, 10, 30,
+                                                                        60, 120, 300, 600, 1800})),
       lines_issued_(prometheus::BuildCounter()
                         .Name("estate_billing_bill_lines_issued_total")
                         .Help("Bill lines issued by bill runs.")
                         .Register(registry)
-                        .Add({})) {
+                        .Add({})),
+      payment_batch_(prometheus::BuildHistogram()
+                         .Name("estate_billing_payment_batch_size")
+                         .Help("Payments posted per transaction by RecordPayment's group "
+                               "commit (1 when calls do not overlap).")
+                         .Register(registry)
+                         .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64})),
+      // Two flushes at a time: one's round trips overlap the other's.
+      payments_(
+          64, 2, [](const PaymentJob& j) { return j.site; },
+          [this](const std::vector<PaymentJob*>& jobs) { FlushPayments(jobs); }) {
   if (options_.run_committer) committer_ = std::thread([this] { CommitLoop(); });
 }
 

@@ -3,9 +3,9 @@
 
 #include <functional>
 #include <map>
-#include <vector>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -19,6 +19,7 @@
 #include "services/billing/billing_store.h"
 #include "services/kit/clock.h"
 #include "services/kit/db.h"
+#include "services/kit/group_commit.h"
 #include "services/kit/host.h"
 
 namespace billing {
@@ -163,6 +164,24 @@ class BillingService final : public v1::BillingService::Service {
   absl::StatusOr<std::vector<absl::StatusOr<store::PaymentRow>>> PostPayments(
       kit::Conn& c, std::vector<store::LockedAccount*> accounts,
       const std::vector<PaymentInput>& ins, std::map<int64_t, int64_t>* collected_by_item);
+  // RecordPayment's write, group-committed: concurrent payments of a site
+  // share one transaction (PostPayments) and one durable commit, their
+  // claims recorded last with their answers (kit::ClaimAll). A payment the
+  // batch cannot post as asked (a currency or account that does not match,
+  // a named bill with nothing to pay, a request_id claimed before, any
+  // database error) is not posted there and runs alone, through
+  // IdempotentWrite, which gives its error or its earlier answer.
+  struct PaymentJob {
+    std::string site;
+    std::string unit;
+    PaymentInput input;  // account_id found by the batch
+    std::string request_id;
+    std::string fingerprint;
+    absl::Time deadline;
+    bool posted = false;
+    v1::Payment response;
+  };
+  void FlushPayments(const std::vector<PaymentJob*>& jobs);
   // Counts money collected (by charge item id) in the metrics, by item code.
   void CountCollected(const std::string& site, const std::map<int64_t, int64_t>& by_item);
   void CommitLoop();
@@ -186,9 +205,13 @@ class BillingService final : public v1::BillingService::Service {
   prometheus::Family<prometheus::Gauge>& commit_age_;
   prometheus::Histogram& run_seconds_;
   prometheus::Counter& lines_issued_;
+  prometheus::Histogram& payment_batch_;
 
   absl::Mutex codes_mu_;
   std::map<int64_t, std::string> item_codes_ ABSL_GUARDED_BY(codes_mu_);
+  // Sites' currencies once a payment of theirs committed: from then on the
+  // setting cannot change (UpdateSettings refuses), so no batch reads it.
+  std::map<std::string, std::string> fixed_currency_ ABSL_GUARDED_BY(codes_mu_);
   absl::Mutex late_fee_mu_;
   int late_fee_batch_ ABSL_GUARDED_BY(late_fee_mu_) = 200;
   std::function<void(const std::vector<int64_t>&)> late_fee_hook_ ABSL_GUARDED_BY(late_fee_mu_);
@@ -196,6 +219,7 @@ class BillingService final : public v1::BillingService::Service {
   absl::Mutex wake_mu_;
   bool wake_ ABSL_GUARDED_BY(wake_mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(wake_mu_) = false;
+  kit::GroupCommit<PaymentJob> payments_;
   std::thread committer_;
 };
 

@@ -152,9 +152,95 @@ absl::StatusOr<std::vector<absl::StatusOr<store::PaymentRow>>> BillingService::P
   for (const auto& [day, part] : postings) {
     RETURN_IF_ERROR(store::ApplyPostings(c, owners, part, day, read, &totals));
   }
-  RETURN_IF_ERROR(store::AddTotals(c, (*accounts.front())->site, totals));
+  const std::string site = (*accounts.front())->site;
   RETURN_IF_ERROR(store::PostLedger(c, std::move(accounts), entries));
+  // Last: totals rows are what concurrent payments of a site share.
+  RETURN_IF_ERROR(store::AddTotals(c, site, totals));
   return out;
+}
+
+void BillingService::FlushPayments(const std::vector<PaymentJob*>& jobs) {
+  // A request_id twice in one batch: the later ones run alone (and wait for
+  // the first to be claimed).
+  std::vector<PaymentJob*> batch;
+  std::set<std::string> request_ids;
+  absl::Time deadline = absl::InfinitePast();
+  for (PaymentJob* j : jobs) {
+    j->posted = false;
+    if (!request_ids.insert(j->request_id).second) continue;
+    batch.push_back(j);
+    deadline = std::max(deadline, j->deadline);
+  }
+  const std::string& site = batch.front()->site;
+  std::string currency;
+  {
+    absl::MutexLock lock(&codes_mu_);
+    auto fixed = fixed_currency_.find(site);
+    if (fixed != fixed_currency_.end()) currency = fixed->second;
+  }
+  std::map<int64_t, int64_t> collected;
+  std::vector<PaymentJob*> posted;
+  absl::Status s = db_.Transact(deadline, [&](kit::Conn& c) -> absl::Status {
+    collected.clear();
+    posted.clear();
+    if (currency.empty()) {
+      ASSIGN_OR_RETURN(store::Settings settings, store::ReadSettings(c, site, false));
+      currency = settings.currency;
+    }
+    std::vector<store::LockedAccount> accounts;
+    if (batch.size() == 1) {
+      absl::StatusOr<store::LockedAccount> a = store::LockAccount(c, site, batch.front()->unit);
+      if (absl::IsNotFound(a.status())) return absl::OkStatus();  // said alone
+      if (!a.ok()) return a.status();
+      accounts.push_back(*std::move(a));
+    } else {
+      // By id, not by unit: a lock taken through the unit index would follow
+      // the units' order, not the id order every batch locks in.
+      std::vector<std::string> units;
+      for (const PaymentJob* j : batch) units.push_back(j->unit);
+      ASSIGN_OR_RETURN(auto id_of, store::AccountIdsOfUnits(c, site, units));
+      std::vector<int64_t> ids;
+      for (const auto& [unit, id] : id_of) ids.push_back(id);
+      ASSIGN_OR_RETURN(accounts, store::LockAccounts(c, site, ids));
+    }
+    std::map<std::string, int64_t> id_of;
+    for (const store::LockedAccount& a : accounts) id_of[a->unit] = a->id;
+    std::vector<PaymentInput> inputs;
+    std::vector<PaymentJob*> owner;  // of each input
+    for (PaymentJob* j : batch) {
+      auto id = id_of.find(j->unit);
+      if (id == id_of.end() || j->input.currency != currency) continue;
+      inputs.push_back(j->input);
+      inputs.back().account_id = id->second;
+      owner.push_back(j);
+    }
+    if (inputs.empty()) return absl::OkStatus();
+    std::vector<store::LockedAccount*> locked;
+    for (store::LockedAccount& a : accounts) locked.push_back(&a);
+    ASSIGN_OR_RETURN(auto results, PostPayments(c, locked, inputs, &collected));
+    std::vector<kit::Claim> claims;
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (!results[i].ok()) continue;
+      owner[i]->response = PaymentView(*results[i]);
+      claims.push_back(
+          {owner[i]->request_id, owner[i]->fingerprint, owner[i]->response.SerializeAsString()});
+      posted.push_back(owner[i]);
+    }
+    if (claims.empty()) return absl::OkStatus();
+    return kit::ClaimAll(c, "RecordPayment", claims);
+  });
+  if (!s.ok()) {
+    // Each runs alone: a retry is answered there, an error given there.
+    if (!absl::IsAlreadyExists(s)) spdlog::warn("payment batch not posted: {}", s.ToString());
+    return;
+  }
+  for (PaymentJob* j : posted) j->posted = true;
+  if (!posted.empty()) {
+    payment_batch_.Observe(static_cast<double>(posted.size()));
+    absl::MutexLock lock(&codes_mu_);
+    fixed_currency_[site] = currency;
+  }
+  CountCollected(site, collected);
 }
 
 void BillingService::CountCollected(const std::string& site,
@@ -246,6 +332,18 @@ grpc::Status BillingService::RecordPayment(grpc::ServerContext* ctx,
     named_bills.push_back(id);
   }
   const std::string actor = kit::CallerOf(*ctx);
+  PaymentJob job{*site,
+                 account->second,
+                 {0, in.method(), in.reference(), in.amount_minor(), in.currency_code(), received,
+                  named_bills, actor},
+                 req->request_id(),
+                 kit::RequestFingerprint("RecordPayment", *req),
+                 kit::DeadlineOf(*ctx)};
+  payments_.Run(&job);
+  if (job.posted) {
+    *resp = std::move(job.response);
+    return grpc::Status::OK;
+  }
   std::map<int64_t, int64_t> collected_by_item;
   grpc::Status s = ToGrpc(kit::IdempotentWrite(
       db_, kit::DeadlineOf(*ctx), "RecordPayment", req->request_id(), *req, resp,

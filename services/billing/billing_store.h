@@ -121,6 +121,11 @@ class LockedAccount {
 absl::StatusOr<LockedAccount> LockAccount(kit::Conn& c, const std::string& site,
                                           const std::string& unit);
 absl::StatusOr<LockedAccount> LockAccountById(kit::Conn& c, int64_t id);
+// The ids of those of `units` that are accounts of `site` (no lock: to lock
+// them in id order with LockAccounts; a lock taken by unit would follow the
+// units' order).
+absl::StatusOr<std::map<std::string, int64_t>> AccountIdsOfUnits(
+    kit::Conn& c, const std::string& site, const std::vector<std::string>& units);
 // Those of `ids` that are accounts of `site`, locked in id order (the one
 // order every batch takes them in).
 absl::StatusOr<std::vector<LockedAccount>> LockAccounts(kit::Conn& c, const std::string& site,

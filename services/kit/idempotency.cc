@@ -5,6 +5,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "services/kit/bulk_insert.h"
 #include "services/kit/errors.h"
 #include "services/kit/hash.h"
 #include "services/kit/unique_keys.h"
@@ -114,6 +115,23 @@ absl::StatusOr<int64_t> PurgeIdempotencyKeys(Db& db, absl::Time cutoff, absl::Ti
     total += r->affected_rows;
     if (r->affected_rows < 5000) return total;
   }
+}
+
+absl::Status ClaimAll(Conn& c, absl::string_view method, const std::vector<Claim>& claims) {
+  std::vector<SqlParam> params;
+  params.reserve(claims.size() * 5);
+  const absl::Time now = absl::Now();
+  for (const Claim& k : claims) {
+    for (SqlParam p : {SqlParam(k.request_id), SqlParam(method), SqlParam(k.fingerprint),
+                       SqlParam(now), SqlParam(k.response)}) {
+      params.push_back(std::move(p));
+    }
+  }
+  return InsertRows(c,
+                    "INSERT INTO idempotency_keys (request_id, method, fingerprint, created_at, "
+                    "response) VALUES",
+                    5, params)
+      .status();
 }
 
 absl::Status RequestIdReused() {

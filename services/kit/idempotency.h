@@ -2,6 +2,7 @@
 #define ESTATE_SERVICES_KIT_IDEMPOTENCY_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
@@ -50,6 +51,18 @@ absl::StatusOr<bool> StoredResponse(Db& db, absl::Time deadline, absl::string_vi
 absl::Status CreateOnce(absl::string_view request_key, absl::string_view fingerprint,
                         absl::FunctionRef<absl::Status()> insert,
                         absl::FunctionRef<absl::Status(std::string* stored_fingerprint)> first);
+
+// For writes batched into one transaction (kit::GroupCommit), each done
+// without a claim: records every claim with its response in one statement,
+// last, in that transaction. ALREADY_EXISTS if any request_id is claimed
+// already (or twice here): the caller then rolls back and runs each write
+// through IdempotentWrite, which answers retries and waits for duplicates.
+struct Claim {
+  std::string request_id;
+  std::string fingerprint;  // RequestFingerprint(method, request)
+  std::string response;     // serialized
+};
+absl::Status ClaimAll(Conn& c, absl::string_view method, const std::vector<Claim>& claims);
 
 // INVALID_ARGUMENT: the request_id was used before, for another request.
 absl::Status RequestIdReused();

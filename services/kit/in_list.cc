@@ -25,6 +25,17 @@ std::string PaddedInList(absl::Span<const int64_t> ids, std::vector<SqlParam>* p
   return out;
 }
 
+std::string PaddedInList(absl::Span<const std::string> values, std::vector<SqlParam>* params) {
+  const size_t slots = Slots(values.size());
+  std::string out;
+  out.reserve(slots * 3);
+  for (size_t i = 0; i < slots; ++i) {
+    out += i == 0 ? "?" : ", ?";
+    params->emplace_back(values[std::min(i, values.size() - 1)]);
+  }
+  return out;
+}
+
 std::string PaddedCase(absl::string_view column, absl::Span<const int64_t> ids,
                        absl::Span<const int64_t> values, absl::string_view otherwise,
                        std::vector<SqlParam>* params) {

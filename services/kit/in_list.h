@@ -22,6 +22,9 @@ inline constexpr size_t kMaxInList = 512;
 // `ids` must hold 1 to kMaxInList ids.
 std::string PaddedInList(absl::Span<const int64_t> ids, std::vector<SqlParam>* params);
 
+// The same for text values (e.g. unit names).
+std::string PaddedInList(absl::Span<const std::string> values, std::vector<SqlParam>* params);
+
 // "CASE `column` WHEN ? THEN ? ... ELSE `otherwise` END": `values[i]` for
 // `ids[i]`, padded as PaddedInList pads (the last pair repeated; a CASE
 // takes the first WHEN that matches, so repeats change nothing). For one

@@ -301,3 +301,75 @@ TEST_F(PaymentsTest, ACreditNoteCorrectsPartOfALineWithoutEditingIt) {
 
 }  // namespace
 }  // namespace billing
+
+namespace billing {
+namespace {
+
+// Payments sent together share transactions (RecordPayment's group commit):
+// each still gets its own answer, the one stored, and a payment the batch
+// cannot post gets its own error while the others go through.
+TEST_F(PaymentsTest, PaymentsSentTogetherGetTheirOwnAnswersAndErrors) {
+  const std::string site = NewSite();
+  const v1::ChargeItem fee = PerAreaItem(site, "property-fee", "2");
+  const std::vector<std::string> units = {"1-101", "1-102", "1-103"};
+  for (const std::string& u : units) OpenAccount(site, u, "1", "100", {fee});
+  for (const char* day : {"2026-01-01", "2026-02-01"}) Bill(site, day);
+  const std::string other_bill = Bills(site, "1-102").front().name();
+
+  struct Call {
+    std::string unit;
+    int64_t amount;
+    std::string currency = "CNY";
+    std::vector<std::string> bills;
+    grpc::StatusCode want = grpc::StatusCode::OK;
+    std::string field;  // named by the error
+    grpc::Status status;
+    v1::Payment out;
+  };
+  std::vector<Call> calls;
+  for (int i = 0; i < 9; ++i) calls.push_back({units[i % 3], 7000 + 1000 * i});
+  calls.push_back(
+      {"1-101", 5000, "USD", {}, grpc::StatusCode::INVALID_ARGUMENT, "payment.currency_code"});
+  calls.push_back(
+      {"1-101", 5000, "CNY", {other_bill}, grpc::StatusCode::INVALID_ARGUMENT, "payment.bills[0]"});
+  calls.push_back({"9-999", 5000, "CNY", {}, grpc::StatusCode::NOT_FOUND, ""});
+  absl::Barrier* start = new absl::Barrier(static_cast<int>(calls.size()));
+  std::vector<std::thread> threads;
+  for (Call& call : calls) {
+    threads.emplace_back([&, start] {
+      if (start->Block()) delete start;
+      call.status = Pay(site, call.unit, call.amount, &call.out, call.bills, "", call.currency);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+
+  for (const Call& call : calls) {
+    ASSERT_EQ(call.status.error_code(), call.want)
+        << call.unit << " " << call.amount << ": " << call.status.error_message();
+    if (!call.field.empty()) {
+      EXPECT_NE(call.status.error_message().find(call.field), std::string::npos)
+          << call.status.error_message();
+    }
+    if (!call.status.ok()) continue;
+    EXPECT_EQ(call.out.amount_minor(), call.amount);
+    EXPECT_EQ(call.out.account(), absl::StrCat("sites/", site, "/accounts/", call.unit));
+    // The answer, made without reading the payment back, is what is stored.
+    v1::GetPaymentRequest get;
+    get.set_name(call.out.name());
+    v1::Payment stored;
+    ASSERT_TRUE(stub().GetPayment(Context().get(), get, &stored).ok());
+    EXPECT_TRUE(MessageDifferencer::Equals(call.out, stored))
+        << call.out.DebugString() << " vs stored " << stored.DebugString();
+  }
+  EXPECT_EQ(Payments(site), 9);
+  // Each account owed 40000 and paid three of the amounts.
+  for (int u = 0; u < 3; ++u) {
+    int64_t paid = 0;
+    for (int i = u; i < 9; i += 3) paid += 7000 + 1000 * i;
+    EXPECT_EQ(GetAccount(site, units[u]).balance_minor(), 40000 - paid) << units[u];
+  }
+  ExpectBooksBalance(site);
+}
+
+}  // namespace
+}  // namespace billing
