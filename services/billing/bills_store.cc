@@ -1,4 +1,6 @@
 // The SQL of bills and their lines: reads, and the locks and changes a line takes through its account.
+#include "services/billing/bills_store.h"
+
 #include <algorithm>
 
 #include "absl/strings/numbers.h"

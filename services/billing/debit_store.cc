@@ -1,4 +1,6 @@
 // The SQL of direct-debit batches and their items.
+#include "services/billing/debit_store.h"
+
 #include <algorithm>
 
 #include "absl/strings/numbers.h"

@@ -1,4 +1,6 @@
 // The SQL of the ledger and of the balance it keeps on each account.
+#include "services/billing/ledger_store.h"
+
 #include <algorithm>
 #include <map>
 

@@ -1,4 +1,6 @@
 // The SQL of payments and their allocations, and of late fees.
+#include "services/billing/payments_store.h"
+
 #include <algorithm>
 
 #include "absl/strings/numbers.h"

@@ -1,4 +1,6 @@
 // The SQL the reports read.
+#include "services/billing/reports_store.h"
+
 #include <algorithm>
 
 #include "absl/strings/numbers.h"

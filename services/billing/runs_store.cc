@@ -1,4 +1,6 @@
 // The SQL of bill runs: what a run reads, its row, and the bills it issues.
+#include "services/billing/runs_store.h"
+
 #include <algorithm>
 
 #include "absl/strings/numbers.h"

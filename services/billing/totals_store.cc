@@ -1,4 +1,6 @@
 // The running totals of the collection report.
+#include "services/billing/totals_store.h"
+
 #include <algorithm>
 
 #include "absl/strings/numbers.h"
