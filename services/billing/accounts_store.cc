@@ -61,11 +61,12 @@ absl::StatusOr<v1::ChargeItem> ItemOf(const Row& r) {
 }  // namespace
 
 absl::StatusOr<v1::ChargeItem> ReadChargeItem(Conn& c, const std::string& site, int64_t id,
-                                              bool for_update) {
+                                              bool for_update, int64_t* version) {
   ASSIGN_OR_RETURN(Row r, c.QueryOne(absl::StrCat("SELECT ", kItemColumns,
                                                   " FROM charge_items WHERE site = ? AND id = ?",
                                                   for_update ? " FOR UPDATE" : ""),
                                      {site, id}, "charge item not found"));
+  if (version != nullptr) *version = r.Int(4);
   return ItemOf(r);
 }
 

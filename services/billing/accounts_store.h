@@ -26,9 +26,10 @@ namespace billing::store {
 absl::StatusOr<int64_t> InsertChargeItem(kit::Conn& c, const std::string& site,
                                          const v1::ChargeItem& def, const std::string& actor,
                                          absl::Time now);
-// With name, create_time and etag set. NOT_FOUND if absent.
+// With name, create_time and etag set (the version behind the etag in
+// `*version` if given). NOT_FOUND if absent.
 absl::StatusOr<v1::ChargeItem> ReadChargeItem(kit::Conn& c, const std::string& site, int64_t id,
-                                              bool for_update = false);
+                                              bool for_update = false, int64_t* version = nullptr);
 // Keeps the item's current definition (`version`, read locked) among its
 // versions and stores `def` as the next.
 absl::Status ReplaceChargeItem(kit::Conn& c, const std::string& site, int64_t id,

@@ -227,12 +227,11 @@ grpc::Status BillingService::UpdateChargeItem(grpc::ServerContext* ctx,
   return ToGrpc(kit::IdempotentWrite(
       db_, kit::DeadlineOf(*ctx), "UpdateChargeItem", req->request_id(), *req, resp,
       [&](kit::Conn& c) -> absl::Status {
+        int64_t version = 0;
         ASSIGN_OR_RETURN(v1::ChargeItem current,
-                         store::ReadChargeItem(c, ref->site, ref->id, /*for_update=*/true));
-        if (in.etag() != current.etag()) {
-          return absl::AbortedError(
-              "charge_item.etag: the charge item changed since it was read; read it again");
-        }
+                         store::ReadChargeItem(c, ref->site, ref->id,
+                                               /*for_update=*/true, &version));
+        RETURN_IF_ERROR(kit::CheckEtag("charge_item.etag", in.etag(), version, "charge item"));
         // What the item is stays: bills already issued under it say so.
         const auto fixed = [&](const char* field, bool same) -> absl::Status {
           if (same) return absl::OkStatus();
@@ -243,11 +242,6 @@ grpc::Status BillingService::UpdateChargeItem(grpc::ServerContext* ctx,
         RETURN_IF_ERROR(fixed("kind", def.kind() == current.kind()));
         RETURN_IF_ERROR(fixed("cycle", def.cycle() == current.cycle()));
         RETURN_IF_ERROR(fixed("effective_from", def.effective_from() == current.effective_from()));
-        int64_t version = 0;
-        if (!absl::SimpleAtoi(absl::StripPrefix(absl::StripSuffix(current.etag(), "\""), "\""),
-                              &version)) {
-          return absl::InternalError("charge item etag unreadable");
-        }
         RETURN_IF_ERROR(
             store::ReplaceChargeItem(c, ref->site, ref->id, def, version, actor, clock_.Now()));
         ASSIGN_OR_RETURN(*resp, store::ReadChargeItem(c, ref->site, ref->id));

@@ -89,11 +89,10 @@ grpc::Status BillingService::ChargeAccount(grpc::ServerContext* ctx,
         charge.actor = actor;
         charge.now = now;
         store::Totals totals;
-        ASSIGN_OR_RETURN(auto ids, store::IssueOneOffCharge(c, a, charge, &totals));
+        ASSIGN_OR_RETURN(store::LineRow line, store::IssueOneOffCharge(c, a, charge, &totals));
         // Credit the account holds pays the new line first, as a bill run's
         // lines are paid from it.
         if (a->credit_minor > 0) {
-          ASSIGN_OR_RETURN(store::LineRow line, store::LockLine(c, a, ids.first, ids.second));
           std::map<int64_t, store::LineRow> by_id;
           const std::vector<OpenLine> open = OpenLinesOf({line}, &by_id);
           ASSIGN_OR_RETURN(int64_t left,
@@ -101,7 +100,7 @@ grpc::Status BillingService::ChargeAccount(grpc::ServerContext* ctx,
           RETURN_IF_ERROR(store::SetCredit(c, a, left));
         }
         RETURN_IF_ERROR(store::AddTotals(c, site, totals));
-        ASSIGN_OR_RETURN(store::BillRow bill, store::ReadBill(c, site, ids.first));
+        ASSIGN_OR_RETURN(store::BillRow bill, store::ReadBill(c, site, line.bill_id));
         *resp = BillView(bill);
         return absl::OkStatus();
       }));

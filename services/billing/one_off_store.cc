@@ -20,9 +20,8 @@ constexpr kit::UniqueKeys kRefundKeys{{
 }};
 }  // namespace
 
-absl::StatusOr<std::pair<int64_t, int64_t>> IssueOneOffCharge(Conn& c, LockedAccount& a,
-                                                              const OneOffCharge& charge,
-                                                              Totals* totals) {
+absl::StatusOr<LineRow> IssueOneOffCharge(Conn& c, LockedAccount& a, const OneOffCharge& charge,
+                                          Totals* totals) {
   const std::string& site = a->site;
   const int64_t account_id = a->id;
   const absl::CivilMonth month(charge.today);
@@ -57,7 +56,21 @@ absl::StatusOr<std::pair<int64_t, int64_t>> IssueOneOffCharge(Conn& c, LockedAcc
   TotalsDelta& d = (*totals)[{report_period, a->building, charge.item_id, false, false}];
   d.lines += 1;
   d.billed += charge.amount_minor;
-  return std::make_pair(bill_id, line_id);
+  // The line as written (and locked: this transaction inserted it).
+  LineRow l;
+  l.id = line_id;
+  l.bill_id = bill_id;
+  l.account_id = account_id;
+  l.item_id = charge.item_id;
+  l.building = a->building;
+  l.period_label = absl::StrCat("charge:", bill_id);
+  l.quantity = "1";
+  l.amount_minor = charge.amount_minor;
+  l.due = charge.due;
+  l.report_period = report_period;
+  l.period_start = absl::CivilDay(month);
+  l.reference = charge.reference;
+  return l;
 }
 
 absl::StatusOr<std::pair<int64_t, int64_t>> FindCharge(Conn& c, int64_t account_id,

@@ -29,11 +29,11 @@ struct OneOffCharge {
   absl::Time now;
 };
 // A bill of one line and its CHARGE ledger entry; the line goes into
-// `totals` (for the caller to write once, last). Returns {bill id, line id}.
+// `totals` (for the caller to write once, last). Returns the line as
+// written (locked, being new in this transaction; no description).
 // ALREADY_EXISTS if the account has a charge with this reference already.
-absl::StatusOr<std::pair<int64_t, int64_t>> IssueOneOffCharge(kit::Conn& c, LockedAccount& a,
-                                                              const OneOffCharge& charge,
-                                                              Totals* totals);
+absl::StatusOr<LineRow> IssueOneOffCharge(kit::Conn& c, LockedAccount& a,
+                                          const OneOffCharge& charge, Totals* totals);
 
 // {bill id, line id} of the account's charge with `reference`; NOT_FOUND if
 // there is none.

@@ -35,6 +35,19 @@ absl::Status CheckRequestId(absl::string_view request_id) {
   return absl::OkStatus();
 }
 
+namespace {
+// A claim read back (method, fingerprint, response): the same request's
+// stored answer into `*response`, or why not.
+absl::Status Replay(const Row& claim, absl::string_view method, absl::string_view fingerprint,
+                    google::protobuf::Message* response) {
+  if (claim.Str(0) != method || claim.Str(1) != fingerprint) return RequestIdReused();
+  if (claim.IsNull(2) || !response->ParseFromString(claim.Str(2))) {
+    return absl::InternalError("stored response unreadable");
+  }
+  return absl::OkStatus();
+}
+}  // namespace
+
 absl::Status IdempotentWrite(Db& db, absl::Time deadline, absl::string_view method,
                              absl::string_view request_id,
                              const google::protobuf::Message& request,
@@ -68,13 +81,7 @@ absl::Status IdempotentWrite(Db& db, absl::Time deadline, absl::string_view meth
                  ? absl::AbortedError("request_id is being processed; retry")
                  : first.status();
     }
-    if (first->Str(0) != method || first->Str(1) != fingerprint) {
-      return RequestIdReused();
-    }
-    if (first->IsNull(2) || !response->ParseFromString(first->Str(2))) {
-      return absl::InternalError("stored response unreadable");
-    }
-    return absl::OkStatus();
+    return Replay(*first, method, fingerprint, response);
   });
 }
 
@@ -88,16 +95,11 @@ absl::StatusOr<bool> StoredResponse(Db& db, absl::Time deadline, absl::string_vi
         c.Query("SELECT method, fingerprint, response FROM idempotency_keys WHERE request_id = ?",
                 {request_id});
     if (!rows.ok()) return rows.status();
+    // A claim without its answer: the first call has not finished.
     if (rows->empty() || rows->front().IsNull(2)) return absl::OkStatus();
-    const Row& first = rows->front();
-    if (first.Str(0) != method || first.Str(1) != RequestFingerprint(method, request)) {
-      return RequestIdReused();
-    }
-    if (!response->ParseFromString(first.Str(2))) {
-      return absl::InternalError("stored response unreadable");
-    }
-    found = true;
-    return absl::OkStatus();
+    absl::Status s = Replay(rows->front(), method, RequestFingerprint(method, request), response);
+    found = s.ok();
+    return s;
   });
   if (!s.ok()) return s;
   return found;
