@@ -128,16 +128,17 @@ absl::StatusOr<LineRow> ReadLine(Conn& c, const std::string& site, int64_t bill_
 }
 
 namespace {
-// Reads the lines `where` selects (with `params`), `ORDER BY` added. A
-// locking read of lines locks only bill_lines rows: the charge items they
-// join are shared by the whole site and must not serialize its payments, so
-// the lock is a statement of its own.
+// Reads and locks the lines `where` selects (with `params`), `ORDER BY`
+// added: from bill_lines alone (a locking read locks every row it reads, and
+// the charge items are shared by the whole site). `index` names the index to
+// read them by, if the optimizer is not to choose.
 absl::StatusOr<std::vector<LineRow>> LockedLines(Conn& c, const std::string& where,
                                                  const std::vector<SqlParam>& params,
-                                                 const char* order_by) {
+                                                 const char* order_by, const char* index = "") {
   ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   c.Query(absl::StrCat("SELECT ", kLockedLineColumns, " FROM bill_lines l WHERE ",
-                                        where, " ORDER BY ", order_by, " FOR UPDATE"),
+                   c.Query(absl::StrCat("SELECT ", kLockedLineColumns, " FROM bill_lines l",
+                                        *index ? absl::StrCat(" FORCE INDEX (", index, ")") : "",
+                                        " WHERE ", where, " ORDER BY ", order_by, " FOR UPDATE"),
                            params));
   std::vector<LineRow> out;
   out.reserve(rows.size());
@@ -182,7 +183,12 @@ absl::StatusOr<std::map<int64_t, std::vector<LineRow>>> LockUnsettledLines(
         LockedLines(c,
                     absl::StrCat("l.account_id IN (", in_list,
                                  ") AND l.paid_minor + l.written_off_minor < l.amount_minor"),
-                    params, "l.account_id, l.due_date, l.id"));
+                    params, "l.account_id, l.due_date, l.id",
+                    // Past 200 ids MariaDB estimates an IN list from index
+                    // statistics, and a locking full scan of every line of
+                    // the database (seen: 0.4 s for 512 accounts of 770k
+                    // lines) locks lines of accounts not locked.
+                    "open_by_account"));
     for (LineRow& l : lines) out[l.account_id].push_back(std::move(l));
   }
   return out;

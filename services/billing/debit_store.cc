@@ -165,7 +165,8 @@ absl::StatusOr<std::map<int64_t, DebitItemRow>> ReadDebitItems(Conn& c, int64_t 
         std::vector<Row> rows,
         c.Query(for_update
                     ? absl::StrCat("SELECT ", kLockedDebitItemColumns,
-                                   " FROM debit_items d WHERE d.batch_id = ? AND d.id IN (",
+                                   " FROM debit_items d FORCE INDEX (PRIMARY) WHERE "
+                                   "d.batch_id = ? AND d.id IN (",
                                    in_list, ") ORDER BY d.id FOR UPDATE")
                     : absl::StrCat("SELECT ", kDebitItemColumns,
                                    " FROM debit_items d JOIN accounts a ON a.id = d.account_id "
