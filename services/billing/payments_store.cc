@@ -154,13 +154,13 @@ absl::Status ApplyPostings(Conn& c, const std::vector<const LockedAccount*>& acc
   params.reserve(postings.size() * 7);
   const std::string day = DayText(applied_on);
   std::map<int64_t, int64_t> by_line;
+  std::map<int64_t, const LockedAccount*> owners;
+  for (const LockedAccount* a : accounts) owners[(*a)->id] = a;
   for (const Posting& x : postings) {
     auto line = lines.find(x.line_id);
     if (line == lines.end()) return absl::InternalError("allocation to a line not read");
-    const LockedAccount* owner = nullptr;
-    for (const LockedAccount* a : accounts) {
-      if ((*a)->id == line->second.account_id) owner = a;
-    }
+    auto found = owners.find(line->second.account_id);
+    const LockedAccount* owner = found == owners.end() ? nullptr : found->second;
     if (owner == nullptr) {
       return absl::InternalError(
           absl::StrCat("lock order: line ", x.line_id, " changed without its account locked"));

@@ -171,6 +171,17 @@ class CrashUnderLoadTest : public ::testing::Test {
     return writers;
   }
 
+  // The account's balance as billing answers it (the test fails if it
+  // does not).
+  int64_t Balance(const std::string& account) {
+    billing::GetAccountRequest req;
+    req.set_name(account);
+    billing::Account out;
+    const grpc::Status s = billing_stub_->GetAccount(Context().get(), req, &out);
+    EXPECT_TRUE(s.ok()) << account << ": " << s.error_message();
+    return out.balance_minor();
+  }
+
   // Rows holding `w` in its service's own table, read behind its back (on
   // `db`, the test's server unless given).
   int64_t Copies(const Write& w, TestDatabase* db = nullptr) {
@@ -267,12 +278,7 @@ TEST_F(CrashUnderLoadTest, NoAcknowledgedWriteIsLostOrDoubled) {
   EXPECT_EQ(AdminScalar(*db_, "SELECT COUNT(*) FROM `" + tickets_db_.schema + "`.tickets"),
             ticket_writes);
   for (const std::string& account : accounts_) {
-    billing::GetAccountRequest req;
-    req.set_name(account);
-    billing::Account out;
-    const grpc::Status s = billing_stub_->GetAccount(Context().get(), req, &out);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-    EXPECT_EQ(out.balance_minor(), -paid[account]) << account;
+    EXPECT_EQ(Balance(account), -paid[account]) << account;
   }
   std::string failed_codes;
   for (const auto& [code, n] : failures) absl::StrAppend(&failed_codes, " code ", code, ": ", n);
@@ -349,26 +355,20 @@ TEST_F(CrashUnderLoadTest, BackupTakenUnderLoadRestoresEveryAcknowledgedWrite) {
   // The books of the restored billing add up: each balance is its ledger and
   // exactly minus the payments the backup holds.
   for (const std::string& account : accounts_) {
-    billing::GetAccountRequest req;
-    req.set_name(account);
-    billing::Account out;
-    const grpc::Status s = billing_stub_->GetAccount(Context().get(), req, &out);
-    ASSERT_TRUE(s.ok()) << s.error_message();
+    const int64_t balance = Balance(account);
     const std::string unit = account.substr(account.rfind('/') + 1);
     const std::string schema = "`" + billing_db_.schema + "`";
-    EXPECT_EQ(out.balance_minor(),
-              AdminScalar(restored,
-                          "SELECT COALESCE(SUM(l.amount_minor), 0) FROM " + schema +
-                              ".ledger l JOIN " + schema +
-                              ".accounts a ON a.id = l.account_id WHERE a.unit = ?",
-                          {unit}))
+    EXPECT_EQ(balance, AdminScalar(restored,
+                                   "SELECT COALESCE(SUM(l.amount_minor), 0) FROM " + schema +
+                                       ".ledger l JOIN " + schema +
+                                       ".accounts a ON a.id = l.account_id WHERE a.unit = ?",
+                                   {unit}))
         << account;
-    EXPECT_EQ(-out.balance_minor(),
-              AdminScalar(restored,
-                          "SELECT COALESCE(SUM(p.amount_minor), 0) FROM " + schema +
-                              ".payments p JOIN " + schema +
-                              ".accounts a ON a.id = p.account_id WHERE a.unit = ?",
-                          {unit}))
+    EXPECT_EQ(-balance, AdminScalar(restored,
+                                    "SELECT COALESCE(SUM(p.amount_minor), 0) FROM " + schema +
+                                        ".payments p JOIN " + schema +
+                                        ".accounts a ON a.id = p.account_id WHERE a.unit = ?",
+                                    {unit}))
         << account;
   }
   printf("backup drill: %zu writes, %d acknowledged before the backup and all restored\n",

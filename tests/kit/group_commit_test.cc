@@ -44,6 +44,20 @@ struct Recorder {
   }
 };
 
+// Runs a job of key "a" whose flush is held until every one of `later` is
+// queued behind it, then lets them all through.
+void RunBehindAHeldFlush(GroupCommit<Job>& gc, Recorder& r, std::vector<Job>& later) {
+  Job first{"a"};
+  std::thread leader([&] { gc.Run(&first); });
+  r.first_started.WaitForNotification();
+  std::vector<std::thread> callers;
+  for (Job& j : later) callers.emplace_back([&gc, &j] { gc.Run(&j); });
+  while (gc.queued() < later.size()) std::this_thread::yield();
+  r.hold.Notify();
+  leader.join();
+  for (std::thread& t : callers) t.join();
+}
+
 TEST(GroupCommit, AJobAloneIsFlushedAtOnceAsABatchOfOne) {
   Recorder r;
   r.hold.Notify();
@@ -57,19 +71,12 @@ TEST(GroupCommit, AJobAloneIsFlushedAtOnceAsABatchOfOne) {
 
 TEST(GroupCommit, JobsQueuedBehindAFlushShareTheNextOneAndKeysStayApart) {
   Recorder r;
-  GroupCommit<Job> gc(64, 1, [](const Job& j) { return j.key; },
-                      [&](const std::vector<Job*>& jobs) { r.Flush(jobs); });
-  Job first{"a"};
-  std::thread leader([&] { gc.Run(&first); });
-  r.first_started.WaitForNotification();
+  GroupCommit<Job> gc(
+      64, 1, [](const Job& j) { return j.key; },
+      [&](const std::vector<Job*>& jobs) { r.Flush(jobs); });
   // Five jobs of site a and two of site b arrive while the first flushes.
   std::vector<Job> later = {{"a"}, {"b"}, {"a"}, {"a"}, {"b"}, {"a"}, {"a"}};
-  std::vector<std::thread> callers;
-  for (Job& j : later) callers.emplace_back([&gc, &j] { gc.Run(&j); });
-  while (gc.queued() < later.size()) std::this_thread::yield();
-  r.hold.Notify();
-  leader.join();
-  for (std::thread& t : callers) t.join();
+  RunBehindAHeldFlush(gc, r, later);
 
   absl::MutexLock lock(&r.mu);
   ASSERT_EQ(r.batches.size(), 3u);  // the first, then one per key
@@ -84,18 +91,11 @@ TEST(GroupCommit, JobsQueuedBehindAFlushShareTheNextOneAndKeysStayApart) {
 
 TEST(GroupCommit, AtMostMaxBatchJobsGoTogether) {
   Recorder r;
-  GroupCommit<Job> gc(2, 1, [](const Job& j) { return j.key; },
-                      [&](const std::vector<Job*>& jobs) { r.Flush(jobs); });
-  Job first{"a"};
-  std::thread leader([&] { gc.Run(&first); });
-  r.first_started.WaitForNotification();
+  GroupCommit<Job> gc(
+      2, 1, [](const Job& j) { return j.key; },
+      [&](const std::vector<Job*>& jobs) { r.Flush(jobs); });
   std::vector<Job> later(5, Job{"a"});
-  std::vector<std::thread> callers;
-  for (Job& j : later) callers.emplace_back([&gc, &j] { gc.Run(&j); });
-  while (gc.queued() < later.size()) std::this_thread::yield();
-  r.hold.Notify();
-  leader.join();
-  for (std::thread& t : callers) t.join();
+  RunBehindAHeldFlush(gc, r, later);
   absl::MutexLock lock(&r.mu);
   ASSERT_EQ(r.batches.size(), 4u);  // 1, then 2, 2, 1
   EXPECT_EQ(r.batches[1].size(), 2u);
