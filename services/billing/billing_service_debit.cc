@@ -149,7 +149,8 @@ grpc::Status BillingService::ListDebitItems(grpc::ServerContext* ctx,
       [&](kit::Conn& c,
           const kit::Page& page) -> absl::StatusOr<std::vector<store::DebitItemRow>> {
         // A batch that does not exist is NOT_FOUND, not an empty list.
-        RETURN_IF_ERROR(store::ReadDebitBatch(c, ref->site, ref->id).status());
+        RETURN_IF_ERROR(
+            store::ReadDebitBatch(c, ref->site, ref->id, /*with_counts=*/false).status());
         return store::ListDebitItems(c, ref->id, req->status(), page.after, page.size + 1);
       },
       [](const auto& r) { return r.id; },
@@ -205,7 +206,8 @@ grpc::Status BillingService::ImportDebitResults(grpc::ServerContext* ctx,
       [&](kit::Conn& c) -> absl::Status {
         collected_by_item.clear();
         failures.clear();
-        ASSIGN_OR_RETURN(store::DebitBatchRow batch, store::ReadDebitBatch(c, site, ref->id));
+        ASSIGN_OR_RETURN(store::DebitBatchRow batch,
+                         store::ReadDebitBatch(c, site, ref->id, /*with_counts=*/false));
         ASSIGN_OR_RETURN(auto peek, store::ReadDebitItems(c, ref->id, item_ids, false));
         std::vector<int64_t> account_ids;
         for (int i = 0; i < req->results_size(); ++i) {

@@ -50,7 +50,6 @@ absl::StatusOr<std::vector<absl::StatusOr<store::PaymentRow>>> BillingService::P
   struct Planned {
     size_t index;  // in `out`
     PaymentPlan plan;
-    absl::CivilDay day;
   };
   std::vector<Planned> planned;
   std::vector<absl::StatusOr<store::PaymentRow>> out;
@@ -110,7 +109,7 @@ absl::StatusOr<std::vector<absl::StatusOr<store::PaymentRow>>> BillingService::P
       p.allocations.emplace_back(al.line_id, al.amount_minor);
       p.allocation_bills.push_back(read.at(al.line_id).bill_id);
     }
-    planned.push_back({out.size(), *std::move(plan), in.received_on});
+    planned.push_back({out.size(), *std::move(plan)});
     out.push_back(std::move(p));
   }
   if (planned.empty()) return out;
@@ -119,17 +118,17 @@ absl::StatusOr<std::vector<absl::StatusOr<store::PaymentRow>>> BillingService::P
   for (const Planned& x : planned) rows.push_back(&*out[x.index]);
   RETURN_IF_ERROR(store::InsertPayments(c, rows));
   // Allocations are dated by their payment's day: one ApplyPostings per day
-  // (a batch has one).
+  // (payments sent together may name different days).
   std::map<absl::CivilDay, std::vector<store::Posting>> postings;
   std::vector<store::LedgerRow> entries;
   for (const Planned& x : planned) {
     const store::PaymentRow& p = *out[x.index];
     for (const Allocation& al : x.plan.from_payment) {
-      postings[x.day].push_back({al.line_id, p.id, al.amount_minor});
+      postings[p.received_on].push_back({al.line_id, p.id, al.amount_minor});
       (*collected_by_item)[read.at(al.line_id).item_id] += al.amount_minor;
     }
     for (const Allocation& al : x.plan.from_credit) {
-      postings[x.day].push_back({al.line_id, 0, al.amount_minor});
+      postings[p.received_on].push_back({al.line_id, 0, al.amount_minor});
     }
     store::LedgerRow e;
     e.account_id = p.account_id;

@@ -86,7 +86,8 @@ absl::StatusOr<int64_t> InsertDebitBatch(Conn& c, const DebitBatchRow& b,
   return id;
 }
 
-absl::StatusOr<DebitBatchRow> ReadDebitBatch(Conn& c, const std::string& site, int64_t id) {
+absl::StatusOr<DebitBatchRow> ReadDebitBatch(Conn& c, const std::string& site, int64_t id,
+                                             bool with_counts) {
   ASSIGN_OR_RETURN(Row r, c.QueryOne("SELECT id, site, as_of, currency, created_by, created_at "
                                      "FROM debit_batches WHERE site = ? AND id = ?",
                                      {site, id}, "debit batch not found"));
@@ -97,6 +98,7 @@ absl::StatusOr<DebitBatchRow> ReadDebitBatch(Conn& c, const std::string& site, i
   b.currency = r.Str(3);
   b.created_by = r.Str(4);
   b.created_at = r.Time(5);
+  if (!with_counts) return b;
   ASSIGN_OR_RETURN(std::vector<Row> counts,
                    c.Query("SELECT status, COUNT(*), SUM(amount_minor) FROM debit_items "
                            "WHERE batch_id = ? GROUP BY status",

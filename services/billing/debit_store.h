@@ -55,7 +55,10 @@ struct DebitBatchRow {
 };
 absl::StatusOr<int64_t> InsertDebitBatch(kit::Conn& c, const DebitBatchRow& b,
                                          const std::vector<DebitItemRow>& items);
-absl::StatusOr<DebitBatchRow> ReadDebitBatch(kit::Conn& c, const std::string& site, int64_t id);
+// With `with_counts`, `by_status` is filled (a pass over the batch's items,
+// which a caller only checking the batch or reading its currency skips).
+absl::StatusOr<DebitBatchRow> ReadDebitBatch(kit::Conn& c, const std::string& site, int64_t id,
+                                             bool with_counts = true);
 absl::StatusOr<std::vector<DebitItemRow>> ListDebitItems(kit::Conn& c, int64_t batch_id,
                                                          v1::DebitStatus status, int64_t after,
                                                          int limit);
