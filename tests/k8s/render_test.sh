@@ -395,7 +395,41 @@ def check_overlay(env_name, want_replicas):
     check("[mysqld]" in cnf and settings.get("innodb_flush_log_at_trx_commit") == "1"
           and settings.get("sync_binlog") == "1",
           f"{p} ConfigMap mariadb-durability sets innodb_flush_log_at_trx_commit=1, sync_binlog=1")
+
+    check_backup(env_name, docs, cms, secrets)
     return docs, svcs
+
+
+def check_backup(env_name, docs, cms, secrets):
+    """The nightly backup CronJob runs tools/backup's procedure onto its volume."""
+    p = f"[{env_name}/backup]"
+    cj = find(docs, "CronJob", "estate-backup")
+    check(cj is not None and cj["apiVersion"] == "batch/v1", f"{p} one batch/v1 CronJob estate-backup")
+    spec = cj["spec"]
+    check(spec.get("concurrencyPolicy") == "Forbid", f"{p} backups never overlap (concurrencyPolicy Forbid)")
+    pod = spec["jobTemplate"]["spec"]["template"]["spec"]
+    vols = by_name(pod.get("volumes"))
+    c = pod["containers"][0]
+    mounts = {m["mountPath"]: m["name"] for m in c.get("volumeMounts") or []}
+    # The mounted script is the one tools/backup runs, byte for byte.
+    script_cm = cms.get(((vols.get(mounts.get("/opt/estate")) or {}).get("configMap") or {}).get("name"))
+    with open("k8s/base/backup/estate-backup.sh") as f:
+        check(script_cm is not None and script_cm["data"].get("estate-backup.sh") == f.read(),
+              f"{p} the CronJob runs k8s/base/backup/estate-backup.sh, the procedure of tools/backup")
+    check("estate-backup.sh" in " ".join(c.get("command") or []), f"{p} the container's command runs estate-backup.sh")
+    claim = ((vols.get(mounts.get("/backups")) or {}).get("persistentVolumeClaim") or {}).get("claimName")
+    check(find(docs, "PersistentVolumeClaim", claim) is not None, f"{p} /backups is the PersistentVolumeClaim {claim}, rendered")
+    env = by_name(c.get("env"))
+    ref = ((env.get("MYSQL_PWD") or {}).get("valueFrom") or {}).get("secretKeyRef") or {}
+    if env_name == "dev":
+        check(ref.get("name") in secrets and ref.get("key") in secrets[ref["name"]].get("data", {}),
+              f"{p} the backup password comes from a rendered Secret ({ref.get('name')})")
+    else:
+        check(ref.get("name") == "estate-backup-db", f"{p} the backup password comes from the pre-existing Secret estate-backup-db")
+    sc = c.get("securityContext") or {}
+    check(sc.get("readOnlyRootFilesystem") and sc.get("allowPrivilegeEscalation") is False
+          and (pod.get("securityContext") or {}).get("runAsNonRoot"),
+          f"{p} the backup runs as non-root, read-only root filesystem, no privilege escalation")
 
 
 def parse_size(text):
