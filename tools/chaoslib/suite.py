@@ -1,0 +1,150 @@
+"""The suite under test: a private MariaDB, every service and the gateway,
+started, killed and restarted the way tools/up and tools/db do it, with the
+services reaching the database through a FaultProxy."""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+
+from . import proxy as proxy_mod
+
+SERVICES = ("billing", "tickets", "archives", "handover", "cleaning")
+GRPC_PORTS = {"billing": 50051, "tickets": 50052, "archives": 50053, "handover": 50054,
+              "cleaning": 50055}
+HTTP_PORT = 8080
+
+
+def _free(port):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def free_port_offset(seed):
+    """An offset (so that 50055 stays under 65536) at which every port
+    tools/up uses is free."""
+    ports = [50051, 50052, 50053, 50054, 50055, 9101, 9102, 9103, 9104, 9105, 8080, 9090]
+    for i in range(2000):
+        off = 1000 + (seed + 7 * i) % 14000
+        if all(_free(p + off) for p in ports):
+            return off
+    raise RuntimeError("no free port range for the chaos suite")
+
+
+class Suite:
+    def __init__(self, root, build, work, sites, log):
+        self.root, self.build, self.work, self.sites, self.log = root, build, work, sites, log
+        self.var = os.path.join(work, "var")
+        self.db_dir = os.path.join(self.var, "db")
+        self.db_port = None
+        self.offset = None
+        self.proxy = None
+
+    # --- addresses -------------------------------------------------------
+    def http_base(self):
+        return f"http://127.0.0.1:{HTTP_PORT + self.offset}"
+
+    def grpc_addr(self, service):
+        return f"127.0.0.1:{GRPC_PORTS[service] + self.offset}"
+
+    def pid(self, name):
+        try:
+            with open(os.path.join(self.var, "run", f"{name}.pid")) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return None
+
+    # --- lifecycle -------------------------------------------------------
+    def start(self):
+        os.makedirs(self.work, exist_ok=True)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.db_port = s.getsockname()[1]
+        self.offset = free_port_offset(os.getpid())
+        self._tool("db", "start", self.db_dir, str(self.db_port))
+        self.proxy = proxy_mod.FaultProxy(self.db_port)
+        self.log(f"suite: MariaDB 127.0.0.1:{self.db_port}, services reach it through the fault "
+                 f"proxy on {self.proxy.port}; ports offset +{self.offset}")
+        self.up(demo_sites=" ".join(self.sites))
+
+    def up(self, demo_sites=""):
+        """tools/up: starts whatever is not running (the database included)."""
+        env = dict(os.environ, ESTATE_VAR=self.var, ESTATE_BUILD=self.build,
+                   ESTATE_DB_PORT=str(self.db_port), ESTATE_SERVICES_DB_PORT=str(self.proxy.port),
+                   ESTATE_PORT_OFFSET=str(self.offset), ESTATE_DEMO_SITES=demo_sites,
+                   ESTATE_UP_NO_BUILD="1",
+                   # Small batches and a short lease: a bill run is still
+                   # part-way when billing is killed, and resumes soon after.
+                   ESTATE_BILL_RUN_BATCH="3", ESTATE_BILL_RUN_LEASE="3s")
+        with open(os.path.join(self.work, "up.log"), "a") as out:
+            subprocess.run([os.path.join(self.root, "tools", "up")], env=env, stdout=out,
+                           stderr=subprocess.STDOUT, check=True)
+
+    def stop(self):
+        for name in SERVICES + ("gateway",):
+            self.kill(name, signal.SIGTERM)
+        self._tool("db", "stop", self.db_dir)
+
+    def kill(self, name, sig=signal.SIGKILL):
+        pid = self.pid(name)
+        if not pid:
+            return
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            # A zombie of ours (tools/up's nohup children are not ours) or alive.
+            time.sleep(0.02)
+        os.kill(pid, signal.SIGKILL)
+
+    def kill_db(self):
+        self._tool("db", "kill", self.db_dir)
+
+    def alive(self, name):
+        pid = self.pid(name)
+        if not pid:
+            return False
+        try:
+            os.kill(pid, 0)
+            return True
+        except ProcessLookupError:
+            return False
+
+    def healthy(self):
+        """Every process up and the gateway ready, without anyone restarting it."""
+        down = [n for n in SERVICES + ("gateway",) if not self.alive(n)]
+        try:
+            with urllib.request.urlopen(self.http_base() + "/readyz", timeout=5) as r:
+                ready = r.status == 200
+        except OSError:
+            ready = False
+        return down, ready
+
+    def sql(self, query):
+        """Rows (lists of strings) of a root query on the private MariaDB."""
+        out = subprocess.run([os.path.join(self.root, "tools", "db"), "sql", self.db_dir, "-N", "-B"],
+                             input=query, check=True, capture_output=True, text=True).stdout
+        return [line.split("\t") for line in out.splitlines() if line]
+
+    def token(self, role, sub):
+        """A gateway token for every chaos site."""
+        args = [os.path.join(self.build, "bin", "estatectl"), "token",
+                f"--secret_file={os.path.join(self.var, 'secrets', 'gateway-jwt-hs256')}",
+                f"--role={role}", f"--sub={sub}", "--ttl=24h", "--site=" + ",".join(self.sites)]
+        return subprocess.run(args, check=True, capture_output=True, text=True).stdout.strip()
+
+    def _tool(self, *args):
+        subprocess.run([os.path.join(self.root, "tools", args[0])] + list(args[1:]), check=True,
+                       stdout=subprocess.DEVNULL)
