@@ -87,8 +87,27 @@ class Suite:
                            stderr=subprocess.STDOUT, check=True)
 
     def stop(self):
-        for name in SERVICES + ("gateway",):
-            self.kill(name, signal.SIGTERM)
+        """SIGTERM to every process at once (each drains for a few seconds),
+        then the database."""
+        pids = [p for p in (self.pid(n) for n in SERVICES + ("gateway",)) if p]
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + 30
+        for pid in pids:
+            while time.monotonic() < deadline:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.05)
+            else:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
         self._tool("db", "stop", self.db_dir)
 
     def kill(self, name, sig=signal.SIGKILL):
