@@ -26,15 +26,57 @@ def _free(port):
             return False
 
 
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(x) for x in f.read().split())
+            return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port_offset(seed):
-    """An offset (so that 50055 stays under 65536) at which every port
-    tools/up uses is free."""
-    ports = [50051, 50052, 50053, 50054, 50055, 9101, 9102, 9103, 9104, 9105, 8080, 9090]
-    for i in range(2000):
-        off = 1000 + (seed + 7 * i) % 14000
+    """An offset at which every port tools/up uses is free and outside the
+    kernel's ephemeral range: a killed service must get its port back, and
+    another process's outgoing connection could take an ephemeral one."""
+    low, high = _ephemeral_range()
+    ports = [50051, 50052, 50053, 50054, 50055, 9101, 9102, 9103, 9104, 9105, 8080, 9090, 13306]
+    fits = [off for off in range(-7000, 15480)
+            if all(1024 <= p + off <= 65535 and not low <= p + off <= high for p in ports)]
+    if not fits:
+        raise RuntimeError(f"no port range for the chaos suite outside {low}-{high}")
+    for i in range(len(fits)):
+        off = fits[(seed + 7 * i) % len(fits)]
         if all(_free(p + off) for p in ports):
             return off
     raise RuntimeError("no free port range for the chaos suite")
+
+
+def _running(pid):
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def _signal_and_wait(pids, sig, seconds):
+    """Sends sig to every pid, waits up to `seconds` for all to be gone,
+    SIGKILLs what is left."""
+    pids = [p for p in pids if _running(p)]
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + seconds
+    while any(_running(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    for pid in pids:
+        if _running(pid):
+            os.kill(pid, signal.SIGKILL)
 
 
 class Suite:
@@ -63,10 +105,10 @@ class Suite:
     # --- lifecycle -------------------------------------------------------
     def start(self):
         os.makedirs(self.work, exist_ok=True)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.db_port = s.getsockname()[1]
         self.offset = free_port_offset(os.getpid())
+        # tools/up's database port, shifted like the rest: MariaDB restarts on
+        # it after each kill.
+        self.db_port = 13306 + self.offset
         self._tool("db", "start", self.db_dir, str(self.db_port))
         self.proxy = proxy_mod.FaultProxy(self.db_port)
         self.log(f"suite: MariaDB 127.0.0.1:{self.db_port}, services reach it through the fault "
@@ -89,57 +131,17 @@ class Suite:
     def stop(self):
         """SIGTERM to every process at once (each drains for a few seconds),
         then the database."""
-        pids = [p for p in (self.pid(n) for n in SERVICES + ("gateway",)) if p]
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        deadline = time.monotonic() + 30
-        for pid in pids:
-            while time.monotonic() < deadline:
-                try:
-                    os.kill(pid, 0)
-                except ProcessLookupError:
-                    break
-                time.sleep(0.05)
-            else:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+        _signal_and_wait([self.pid(n) for n in SERVICES + ("gateway",)], signal.SIGTERM, 30)
         self._tool("db", "stop", self.db_dir)
 
     def kill(self, name, sig=signal.SIGKILL):
-        pid = self.pid(name)
-        if not pid:
-            return
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-            # A zombie of ours (tools/up's nohup children are not ours) or alive.
-            time.sleep(0.02)
-        os.kill(pid, signal.SIGKILL)
+        _signal_and_wait([self.pid(name)], sig, 20)
 
     def kill_db(self):
         self._tool("db", "kill", self.db_dir)
 
     def alive(self, name):
-        pid = self.pid(name)
-        if not pid:
-            return False
-        try:
-            os.kill(pid, 0)
-            return True
-        except ProcessLookupError:
-            return False
+        return _running(self.pid(name))
 
     def healthy(self):
         """Every process up and the gateway ready, without anyone restarting it."""
