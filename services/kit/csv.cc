@@ -78,7 +78,10 @@ absl::StatusOr<std::vector<CsvRecord>> ParseCsv(absl::string_view field, absl::s
 }
 
 std::string CsvField(absl::string_view f) {
-  if (f.find_first_of(",\"\r\n") != absl::string_view::npos || (!f.empty() && f.front() == ' ')) {
+  // A field that starts with a byte-order mark is quoted: first in a file,
+  // readers (this one, Excel) would take the mark for the file's and drop it.
+  if (f.find_first_of(",\"\r\n") != absl::string_view::npos || (!f.empty() && f.front() == ' ') ||
+      absl::StartsWith(f, "\xEF\xBB\xBF")) {
     return absl::StrCat("\"", absl::StrReplaceAll(f, {{"\"", "\"\""}}), "\"");
   }
   return std::string(f);

@@ -42,6 +42,16 @@ TEST(Csv, WhatItWritesItReadsBack) {
   EXPECT_EQ((*r)[1].fields, row);
 }
 
+// Found by fuzz/csv_fuzz: a first cell that starts with a byte-order mark
+// was written bare, and read back as the file's mark.
+TEST(Csv, ACellStartingWithAByteOrderMarkSurvivesAsTheFirstCell) {
+  const std::vector<std::string> row = {"\xEF\xBB\xBFowner", "x"};
+  absl::StatusOr<std::vector<CsvRecord>> r = ParseCsv("csv", CsvLine(row));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].fields, row);
+}
+
 TEST(UpdateMask, CopiesOnlyNamedFieldsAndReportsWhichChanged) {
   estate::testing::TillRequest target, source;
   target.set_parent("sites/a");
