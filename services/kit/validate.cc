@@ -1,5 +1,7 @@
 #include "services/kit/validate.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -89,8 +91,12 @@ absl::StatusOr<std::vector<std::string>> ParseName(
     if (i == 0) {
       if (!IsValidSiteId(id)) return bad();
     } else {
+      // Digits only: SimpleAtoi alone also takes "+7" and " 7", second
+      // names for resource 7 (found by fuzz/names_fuzz).
       int64_t n;
-      if (id.empty() || id.size() > 18 || id[0] == '0' || !absl::SimpleAtoi(id, &n) || n <= 0) {
+      if (id.empty() || id.size() > 18 || id[0] == '0' ||
+          !std::all_of(id.begin(), id.end(), absl::ascii_isdigit) || !absl::SimpleAtoi(id, &n) ||
+          n <= 0) {
         return bad();
       }
     }

@@ -71,6 +71,18 @@ TEST(ParseName, RejectsMalformedNames) {
   }
 }
 
+// Found by fuzz/names_fuzz: "+7" and " 7" were read as 7, a second name for
+// the same resource.
+TEST(ParseName, AnIdHasOneSpellingOnly) {
+  for (const char* name : {"sites/a/tickets/+7", "sites/a/tickets/ 7", "sites/a/tickets/7 ",
+                           "sites/a/tickets/\t7"}) {
+    EXPECT_EQ(ParseName("name", name, {"sites", "tickets"}).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << name;
+    EXPECT_FALSE(ParseSiteId("name", name, "tickets").ok()) << name;
+  }
+}
+
 TEST(Formats, UuidAndDate) {
   EXPECT_TRUE(IsUuid("123e4567-e89b-42d3-a456-426614174000"));
   EXPECT_FALSE(IsUuid("123e4567e89b42d3a456426614174000"));
