@@ -1,6 +1,7 @@
 #include "gateway/http_api.h"
 
 #include "absl/strings/str_cat.h"
+#include "gateway/grpc_timeout.h"
 #include "gateway/transcode.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
 #include "nlohmann/json.hpp"

@@ -14,21 +14,6 @@ std::string AcceptOrMakeRequestId(absl::string_view from_client) {
   return ok ? std::string(from_client) : kit::NewUuid();
 }
 
-std::optional<absl::Duration> ParseGrpcTimeout(absl::string_view value) {
-  if (value.size() < 2 || value.size() > 9) return std::nullopt;
-  int64_t n = 0;
-  if (!absl::SimpleAtoi(value.substr(0, value.size() - 1), &n) || n < 0) return std::nullopt;
-  switch (value.back()) {
-    case 'H': return absl::Hours(n);
-    case 'M': return absl::Minutes(n);
-    case 'S': return absl::Seconds(n);
-    case 'm': return absl::Milliseconds(n);
-    case 'u': return absl::Microseconds(n);
-    case 'n': return absl::Nanoseconds(n);
-    default: return std::nullopt;
-  }
-}
-
 Pipeline::Pipeline(const Catalog* catalog, const Backends* backends, const Authenticator* auth,
                    RateLimiter* limiter, absl::Duration default_deadline,
                    prometheus::Registry& registry)

@@ -27,9 +27,6 @@ inline constexpr char kRequestIdKey[] = "x-request-id";
 // ASCII characters), else a fresh UUID.
 std::string AcceptOrMakeRequestId(absl::string_view from_client);
 
-// "Grpc-Timeout" values such as "500m" or "2S"; nullopt if malformed.
-std::optional<absl::Duration> ParseGrpcTimeout(absl::string_view value);
-
 // What every call goes through, whether it came as HTTP/JSON or gRPC:
 // authenticate, rate-limit, authorize on the request's site, then forward to
 // the backend with the caller's identity and a bounded deadline.

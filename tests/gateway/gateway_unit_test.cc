@@ -8,6 +8,7 @@
 #include "estate/testing/probe.pb.h"
 #include "gateway/authenticator.h"
 #include "gateway/catalog.h"
+#include "gateway/grpc_timeout.h"
 #include "gateway/openapi.h"
 #include "gateway/pipeline.h"
 #include "gateway/principal.h"
@@ -375,6 +376,9 @@ TEST(GrpcTimeout, ParsesTheWireFormat) {
   EXPECT_FALSE(ParseGrpcTimeout("5").has_value());
   EXPECT_FALSE(ParseGrpcTimeout("-1S").has_value());
   EXPECT_FALSE(ParseGrpcTimeout("1x").has_value());
+  // Found by fuzz/grpc_timeout_fuzz: a sign or a space before the digits.
+  EXPECT_FALSE(ParseGrpcTimeout("+5S").has_value());
+  EXPECT_FALSE(ParseGrpcTimeout(" 5S").has_value());
   EXPECT_EQ(AcceptOrMakeRequestId("abc-123"), "abc-123");
   EXPECT_EQ(AcceptOrMakeRequestId("bad id\n").size(), 36u);
   EXPECT_EQ(AcceptOrMakeRequestId(std::string(200, 'a')).size(), 36u);
