@@ -17,6 +17,7 @@ ESTATE_PACKAGES=(
   libboost-dev nlohmann-json3-dev golang-github-grpc-ecosystem-grpc-gateway-dev
   python3 python3-grpcio python3-yaml curl wrk nghttp2-client
   tzdata  # site time zones (cleaning schedules)
+  clang   # tools/fuzz: libFuzzer and the sanitizers (fuzz/)
 )
 # Installed without recommends: prometheus is here only for promtool.
 ESTATE_PACKAGES_NO_RECOMMENDS=(prometheus)
