@@ -397,7 +397,113 @@ def check_overlay(env_name, want_replicas):
           f"{p} ConfigMap mariadb-durability sets innodb_flush_log_at_trx_commit=1, sync_binlog=1")
 
     check_backup(env_name, docs, cms, secrets)
+    check_network(env_name, docs)
+    check_autoscaling(env_name, docs, want_replicas)
     return docs, svcs
+
+
+def check_autoscaling(env_name, docs, want_min):
+    """One CPU HorizontalPodAutoscaler per Deployment, from the overlay's
+    replica count up; CPU requests set (utilization is a share of them)."""
+    p = f"[{env_name}/hpa]"
+    hpas = [d for d in docs if d.get("kind") == "HorizontalPodAutoscaler"]
+    for dep in (d for d in docs if d.get("kind") == "Deployment"):
+        name = dep["metadata"]["name"]
+        mine = [h for h in hpas if (h["spec"].get("scaleTargetRef") or {}).get("name") == name
+                and h["spec"]["scaleTargetRef"].get("kind") == "Deployment"]
+        check(len(mine) == 1 and mine[0]["apiVersion"] == "autoscaling/v2",
+              f"{p} one autoscaling/v2 HorizontalPodAutoscaler scales Deployment {name}")
+        spec = mine[0]["spec"]
+        check(spec.get("minReplicas") == want_min == dep["spec"].get("replicas")
+              and spec.get("maxReplicas", 0) > spec["minReplicas"],
+              f"{p} {name}: from {want_min} replicas (as the Deployment) up to {spec.get('maxReplicas')}")
+        cpu = [m for m in spec.get("metrics") or [] if (m.get("resource") or {}).get("name") == "cpu"]
+        requests = [((c.get("resources") or {}).get("requests") or {}).get("cpu")
+                    for c in dep["spec"]["template"]["spec"]["containers"]]
+        check(cpu and all(requests), f"{p} {name} scales on CPU, and its containers request CPU")
+
+
+def _peer_matches(peer, labels, namespace_labels):
+    """Whether one NetworkPolicy peer (from/to entry) covers a pod."""
+    if "ipBlock" in peer:
+        return False
+    ns_sel = peer.get("namespaceSelector")
+    if ns_sel is None:
+        ns_ok = namespace_labels.get("kubernetes.io/metadata.name") == "estate"
+    else:
+        ns_ok = all(namespace_labels.get(k) == v for k, v in (ns_sel.get("matchLabels") or {}).items())
+    pod_sel = peer.get("podSelector")
+    pod_ok = pod_sel is None or all(labels.get(k) == v for k, v in (pod_sel.get("matchLabels") or {}).items())
+    return ns_ok and pod_ok
+
+
+def _rule_allows(rule, key, labels, ns_labels, port):
+    peers = rule.get(key)
+    ports = rule.get("ports")
+    peer_ok = not peers or any(_peer_matches(x, labels, ns_labels) for x in peers)
+    port_ok = not ports or any(pt.get("port") == port for pt in ports)
+    return peer_ok and port_ok
+
+
+def network_allows(policies, src, dst, port, src_ns="estate", dst_ns="estate", ingress_only=False):
+    """NetworkPolicy semantics for one TCP connection between two pods (label
+    dicts): the destination's ingress and the source's egress must both
+    allow it, where policies select the pod. ingress_only: what the
+    destination's own policies admit, whatever the source's egress."""
+    def ns(name):
+        return {"kubernetes.io/metadata.name": name}
+
+    def selected(pol, labels, namespace, kind):
+        sel = pol["spec"].get("podSelector") or {}
+        return (namespace == "estate" and kind in (pol["spec"].get("policyTypes") or [])
+                and all(labels.get(k) == v for k, v in (sel.get("matchLabels") or {}).items()))
+
+    ingress = [p for p in policies if selected(p, dst, dst_ns, "Ingress")]
+    egress = [p for p in policies if selected(p, src, src_ns, "Egress")]
+    in_ok = dst_ns != "estate" or (ingress and any(
+        _rule_allows(r, "from", src, ns(src_ns), port) for p in ingress for r in p["spec"].get("ingress") or []))
+    out_ok = ingress_only or src_ns != "estate" or (egress and any(
+        _rule_allows(r, "to", dst, ns(dst_ns), port) for p in egress for r in p["spec"].get("egress") or []))
+    return bool(in_ok) and bool(out_ok)
+
+
+def check_network(env_name, docs):
+    """Default deny, and exactly the calls the suite makes."""
+    p = f"[{env_name}/network]"
+    pols = [d for d in docs if d.get("kind") == "NetworkPolicy"]
+    check(any(not (d["spec"].get("podSelector") or {}).get("matchLabels") and not d["spec"].get("ingress")
+              and not d["spec"].get("egress") and set(d["spec"].get("policyTypes") or []) == {"Ingress", "Egress"}
+              for d in pols), f"{p} a default-deny NetworkPolicy (all pods, ingress and egress)")
+    pod = lambda name: {"app.kubernetes.io/name": name}
+    ports = {name: grpc for name, (grpc, _) in SERVICES.items()}
+    metrics = {name: m for name, (_, m) in SERVICES.items()}
+    outbox = {("cleaning", "tickets"), ("handover", "billing"), ("handover", "archives"), ("handover", "tickets")}
+    for callee, port in ports.items():
+        check(network_allows(pols, pod("gateway"), pod(callee), port), f"{p} gateway -> {callee}:{port} allowed")
+        for caller in list(SERVICES) + ["intruder", "estate-backup"]:
+            if caller == callee:
+                continue
+            want = (caller, callee) in outbox
+            # Refused by the callee's own ingress rules, not only by the
+            # caller's egress.
+            check(network_allows(pols, pod(caller), pod(callee), port, ingress_only=not want) == want,
+                  f"{p} {caller} -> {callee}:{port} {'allowed (outbox)' if want else 'refused'}")
+        check(not network_allows(pols, pod("intruder"), pod(callee), port, src_ns="other"),
+              f"{p} a pod of another namespace -> {callee}:{port} refused")
+        check(network_allows(pols, {"app.kubernetes.io/name": "prometheus"}, pod(callee), metrics[callee],
+                             src_ns="monitoring"), f"{p} Prometheus (namespace monitoring) -> {callee}:{metrics[callee]} allowed")
+        check(network_allows(pols, pod(callee), {"app": "mariadb"}, 3306, dst_ns="db"),
+              f"{p} {callee} -> its database (3306) allowed")
+    check(network_allows(pols, pod("estate-backup"), {"app": "mariadb"}, 3306, dst_ns="db"),
+          f"{p} the backup job -> the database allowed")
+    check(not network_allows(pols, pod("intruder"), {"app": "mariadb"}, 3306, dst_ns="db"),
+          f"{p} an unlisted pod -> the database refused")
+    dns = {"k8s-app": "kube-dns"}
+    check(all(network_allows(pols, pod(n), dns, 53, dst_ns="kube-system") for n in list(SERVICES) + ["gateway", "estate-backup"]),
+          f"{p} every pod may resolve names (kube-dns:53)")
+    check(network_allows(pols, {"app": "ingress-nginx"}, pod("gateway"), 8080, src_ns="ingress-nginx")
+          and network_allows(pols, {"app": "ingress-nginx"}, pod("gateway"), 9090, src_ns="ingress-nginx"),
+          f"{p} the ingress controller -> gateway 8080 and 9090 allowed")
 
 
 def check_backup(env_name, docs, cms, secrets):
