@@ -1,0 +1,50 @@
+// Credentials from any caller (the Authorization and X-Api-Key headers, and
+// the API key file): refused with UNAUTHENTICATED unless they are the one key
+// configured or a token signed with the secret; the key gets its grants.
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "fuzz/fuzz_util.h"
+#include "gateway/authenticator.h"
+#include "services/kit/hash.h"
+
+namespace {
+constexpr char kSecret[] = "fuzz-secret-of-thirty-two-bytes-or-more";
+constexpr char kKey[] = "estate-fuzz-api-key-0123456789";
+
+const gateway::Authenticator& Auth() {
+  static kit::FakeClock clock(absl::FromUnixSeconds(1800000000));
+  static const auto* auth = [] {
+    auto keys = gateway::ParseApiKeys(absl::StrCat(R"({"api_keys": [{"name": "fuzz", "sha256": ")",
+                                                   kit::Sha256Hex(kKey),
+                                                   R"(", "roles": ["finance"], "sites": ["demo"]}]})"));
+    return new gateway::Authenticator(
+        gateway::JwtVerifier::Create(kSecret, "", {"estate", "estate-api"}).value(),
+        std::move(keys).value(), &clock);
+  }();
+  return *auth;
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  // Authorization up to the first newline, the API key after it.
+  const absl::string_view text = fuzz::Text(data, size);
+  const size_t nl = text.find('\n');
+  const absl::string_view authorization = text.substr(0, nl);
+  const absl::string_view api_key =
+      nl == absl::string_view::npos ? absl::string_view() : text.substr(nl + 1);
+  auto principal = Auth().Authenticate(authorization, api_key);
+  if (principal.ok()) {
+    FUZZ_CHECK(api_key == kKey || authorization == absl::StrCat("ApiKey ", kKey) ||
+                   absl::StartsWith(authorization, "Bearer "),
+               "accepted only with the key or a bearer token");
+  } else {
+    FUZZ_CHECK(principal.status().code() == absl::StatusCode::kUnauthenticated, "refusal code");
+  }
+  // Any key file: parsed or refused, never a crash.
+  (void)gateway::ParseApiKeys(text);
+  auto key = Auth().Authenticate("", kKey);
+  FUZZ_CHECK(key.ok() && key->Has(gateway::Role::kFinance) && key->MaySee("demo") &&
+                 !key->MaySee("other"),
+             "the configured key gets its grants");
+  return 0;
+}
