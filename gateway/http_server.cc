@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <optional>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -59,8 +58,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
  private:
   void ReadHeader() {
     parser_.emplace();
-    parser_->body_limit(limits_.max_body_bytes);
-    parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
+    ApplyLimits(limits_, *parser_);
     stream_.expires_after(Chrono(limits_.idle_timeout));
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&HttpSession::OnHeader, shared_from_this()));
@@ -90,15 +88,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void OnError(beast::error_code ec) {
-    int status = 0;
-    if (ec == http::error::body_limit) {
-      status = 413;
-    } else if (ec == http::error::header_limit) {
-      status = 431;
-    } else if (ec != http::error::end_of_stream && ec != http::error::partial_message &&
-               ec.category() == beast::error_code(http::error::bad_target).category()) {
-      status = 400;  // the parser's own complaints: bad method, target, field, chunk...
-    }
+    const int status = TransportErrorStatus(ec);
     if (status == 0) return Close();  // closed, reset or timed out: nobody to answer
     HttpRequest bad;
     bad.transport_error = status;
@@ -108,17 +98,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void OnRead(beast::error_code ec, std::size_t) {
     if (ec) return OnError(ec);
     http::request<http::string_body> req = parser_->release();
-    HttpRequest out;
-    out.method = std::string(req.method_string());
-    out.target = std::string(req.target());
-    out.body = std::move(req.body());
-    for (const auto& h : req) {
-      out.headers.emplace_back(absl::AsciiStrToLower(std::string(h.name_string())),
-                               std::string(h.value()));
-    }
     version_ = req.version();
     head_ = req.method() == http::verb::head;
-    Dispatch(std::move(out), req.keep_alive() && !stopping_->load());
+    const bool keep_alive = req.keep_alive() && !stopping_->load();
+    Dispatch(ToHttpRequest(std::move(req)), keep_alive);
   }
 
   void Dispatch(HttpRequest req, bool keep_alive) {
@@ -190,19 +173,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::atomic<size_t>* connections_;
   std::atomic<bool>* stopping_;
   bool head_ = false;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<RequestParser> parser_;
   http::response<http::string_body> res_;
   unsigned version_ = 11;
   std::vector<char> drain_;
   size_t drained_ = 0;
 };
-
-absl::string_view HttpRequest::Header(absl::string_view name) const {
-  for (const auto& [k, v] : headers) {
-    if (k == name) return v;
-  }
-  return {};
-}
 
 HttpServer::HttpServer(HttpHandler handler, HttpLimits limits)
     : handler_(std::move(handler)), limits_(limits), acceptor_(ioc_) {}

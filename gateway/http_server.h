@@ -16,21 +16,9 @@
 #include "boost/asio/executor_work_guard.hpp"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
+#include "gateway/http_request.h"
 
 namespace gateway {
-
-struct HttpRequest {
-  std::string method;  // "GET"
-  std::string target;  // "/v1/sites/a/tickets?page_size=5"
-  std::string body;
-  // The headers the gateway reads, lower-cased names.
-  std::vector<std::pair<std::string, std::string>> headers;
-  // Set instead of the above when the request could not be read:
-  // 400 malformed, 413 body too large, 431 headers too large.
-  int transport_error = 0;
-
-  absl::string_view Header(absl::string_view name) const;
-};
 
 struct HttpResponse {
   int status = 200;
@@ -43,14 +31,6 @@ using HttpReply = std::function<void(HttpResponse)>;
 class HttpSession;  // one connection; http_server.cc
 // Handles one request; may reply from any thread, exactly once.
 using HttpHandler = std::function<void(HttpRequest, HttpReply)>;
-
-struct HttpLimits {
-  size_t max_connections = 10000;  // beyond it new connections are closed at once
-  size_t max_body_bytes = 4 << 20;
-  size_t max_header_bytes = 16 << 10;
-  absl::Duration idle_timeout = absl::Seconds(60);  // between requests
-  absl::Duration read_timeout = absl::Seconds(30);  // one request, headers and body
-};
 
 // HTTP/1.1 with keep-alive on Boost.Beast: reads requests, hands them to the
 // handler, writes its replies. One request at a time per connection.
