@@ -1,6 +1,7 @@
 // Credentials from any caller (the Authorization and X-Api-Key headers, and
 // the API key file): refused with UNAUTHENTICATED unless they are the one key
 // configured or a token signed with the secret; the key gets its grants.
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "fuzz/fuzz_util.h"
@@ -34,8 +35,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       nl == absl::string_view::npos ? absl::string_view() : text.substr(nl + 1);
   auto principal = Auth().Authenticate(authorization, api_key);
   if (principal.ok()) {
-    FUZZ_CHECK(api_key == kKey || authorization == absl::StrCat("ApiKey ", kKey) ||
-                   absl::StartsWith(authorization, "Bearer "),
+    // X-Api-Key wins when present; else the Authorization scheme, in any
+    // case (RFC 7235), with spaces around its value allowed.
+    const absl::string_view value = absl::StripAsciiWhitespace(authorization);
+    const bool key_in_authorization =
+        absl::StartsWithIgnoreCase(value, "ApiKey ") &&
+        absl::StripLeadingAsciiWhitespace(value.substr(7)) == kKey;
+    const bool bearer = absl::StartsWithIgnoreCase(value, "Bearer ");
+    FUZZ_CHECK(!api_key.empty() ? api_key == kKey : (key_in_authorization || bearer),
                "accepted only with the key or a bearer token");
   } else {
     FUZZ_CHECK(principal.status().code() == absl::StatusCode::kUnauthenticated, "refusal code");

@@ -20,13 +20,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   parser.eager(true);
   boost::beast::error_code ec;
   size_t used = 0;
-  while (used < size && !ec && !parser.is_done()) {
-    const size_t n = parser.put(boost::asio::buffer(data + used, size - used), ec);
+  while (used < size && !parser.is_done()) {
+    used += parser.put(boost::asio::buffer(data + used, size - used), ec);
+    // Beast wants more bytes than the client sent: Beast's contract is to
+    // call put() again only with more, so this is where the client stops.
     if (ec == boost::beast::http::error::need_more) {
       ec = {};
-      if (n == 0) break;
+      break;
     }
-    used += n;
+    if (ec) break;
   }
   // The client closes: what it sent so far is all there is.
   if (!ec && !parser.is_done() && parser.got_some()) parser.put_eof(ec);
