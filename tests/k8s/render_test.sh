@@ -5,7 +5,8 @@
 # Prometheus rules with promtool (`check rules`, and `test rules` with every
 # tests/k8s/*-rules.test.yaml) and the Grafana dashboards in
 # k8s/monitoring/dashboards (JSON shape, datasource variable, and every PromQL
-# expression parses and uses only known metric names).
+# expression parses, is scoped to the namespace variable, filters by site where
+# the metric has a site label, rates over $__rate_interval, relative links).
 #
 #   bash tests/k8s/render_test.sh <repo_root>
 #
@@ -763,58 +764,28 @@ def check_gateway(env_name, docs, want_replicas, svcs):
     return svc
 
 
-# Metric names the Grafana dashboards may use: what the services and the
-# gateway export (README.md, "Metrics" and "Gateway metrics"). A name that is
-# not here is a typo (or a new metric: add it here too). Histograms are used
-# through their _bucket/_sum/_count series only.
-DASHBOARD_METRICS = {
-    "up",
-    "http_requests_total",
-    "estate_gateway_upstream_requests_total",
-    "estate_gateway_backend_up",
-    "estate_gateway_rejections_total",
-    "grpc_server_started_total",
-    "grpc_server_handled_total",
-    "estate_db_pool_connections",
-    "estate_db_pool_waiters",
-    "estate_db_up",
-    "estate_db_transaction_retries_total",
-    "estate_outbox_pending",
-    "estate_outbox_dead",
-    "estate_outbox_oldest_pending_seconds",
-    "estate_outbox_deliveries_total",
-    "estate_tickets_open",
-    "estate_tickets_sla_breached_total",
-    "estate_billing_collected_minor_total",
-    "estate_billing_reversed_minor_total",
-    "estate_billing_payment_failures_total",
-    "estate_billing_collection_ratio",
-    "estate_billing_arrears_minor",
-    "estate_billing_bill_lines_issued_total",
-    "estate_billing_bill_runs_committing",
-    "estate_billing_bill_run_commit_age_seconds",
-    "estate_archives_keys_out",
-    "estate_archives_keys_overdue",
-    "estate_archives_key_checkout_conflicts_total",
-    "estate_archives_documents_lent",
-    "estate_archives_documents_overdue",
-    "estate_archives_documents_missing",
-    "estate_cleaning_items_below_reorder",
-    "estate_cleaning_stock_value_minor",
-    "estate_cleaning_issue_slips_waiting",
-    "estate_cleaning_tasks_missed_total",
-    "estate_handover_cases_completed_total",
-    "estate_handover_renovation_violations_total",
-}
-DASHBOARD_HISTOGRAMS = {
-    "http_request_duration_seconds",
-    "estate_gateway_upstream_duration_seconds",
-    "grpc_server_handling_seconds",
-    "estate_db_query_duration_seconds",
-    "estate_tickets_time_to_resolve_seconds",
-    "estate_billing_bill_run_commit_seconds",
-    "estate_cleaning_inspection_score",
-}
+# The metric families the services and the gateway export, read from their
+# C++ (prometheus::Build*().Name("...") into a member), with whether any of
+# their series carries a `site` label (the member's .Add({{"site", ...}...})
+# in any file of the same directory).
+# Whether the dashboards' and rules' names are real is checked against a
+# running suite by tests/e2e/prometheus_check.py (ctest prometheus_e2e_test).
+def cpp_metric_families():
+    families = {}
+    for d in glob.glob("services/*/") + ["gateway/"]:
+        src = ""  # a family is built in one file of the directory, filled in others
+        for path in sorted(glob.glob(f"{d}*.cc")):
+            with open(path) as fh:
+                src += fh.read()
+        for member, name in re.findall(r"\b(\w+)\(\s*prometheus::Build\w+\(\)\s*\.Name\(\"(\w+)\"\)", src):
+            site = bool(re.search(r"\b%s\.Add\(\s*\{\s*\{\s*\"site\"" % re.escape(member), src))
+            families[name] = families.get(name, False) or site
+    return families
+
+
+sys.path.insert(0, "tests/k8s")
+from promql import duration_seconds, rate_windows, selectors  # noqa: E402
+
 PROMQL_KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or",
                    "unless", "offset", "inf", "nan"}
 
@@ -833,17 +804,73 @@ def promql_metric_names(expr):
     return names
 
 
-def metric_known(name):
-    if name in DASHBOARD_METRICS:
-        return True
-    base = re.sub(r"_(bucket|sum|count)$", "", name)
-    return base != name and base in DASHBOARD_HISTOGRAMS
-
-
 def grafana_to_promql(expr):
     """Substitutes Grafana variables so promtool can parse the expression."""
     expr = re.sub(r"\$(__\w+|\{__\w+\})", "5m", expr)  # $__rate_interval, $__range, ...
     return re.sub(r"\$\{\w+(:\w+)?\}|\$\w+", "x", expr)
+
+
+def check_dashboard_scoping(dashboards, exprs):
+    """Namespace, site, rate windows and links: what makes the dashboards work
+    in a cluster of many namespaces and sites, and between each other."""
+    p = "[dashboards]"
+    uids = {d.get("uid") for d in dashboards.values()}
+    families = cpp_metric_families()
+    site_metrics = {m for m, site in families.items() if site}
+    check(len(site_metrics) >= 10 and "estate_billing_collection_ratio" in site_metrics
+          and "estate_archives_keys_out" in site_metrics and "estate_db_up" not in site_metrics,
+          f"{p} the metrics with a site label, read from the C++: {sorted(site_metrics)}")
+    for n, d in dashboards.items():
+        tvars = {v.get("name"): v for v in (d.get("templating") or {}).get("list") or []}
+        ns = tvars.get("namespace") or {}
+        q = ns.get("query")
+        q = q.get("query", "") if isinstance(q, dict) else q or ""
+        check(ns.get("type") == "query" and re.fullmatch(r"label_values\(.*,\s*namespace\s*\)", q)
+              and not ns.get("includeAll") and not ns.get("multi"),
+              f"{p} {n}: a single-valued namespace variable, label_values(..., namespace) (got {q!r})")
+        names = list(tvars)
+        check(names.index("namespace") < min([names.index(v) for v in names if v not in ("datasource", "namespace")] or [99]),
+              f"{p} {n}: the namespace variable comes before the variables that use it ({names})")
+        site = tvars.get("site")
+        if site:
+            check(site.get("includeAll") and site.get("multi") and site.get("allValue") == ".*",
+                  f"{p} {n}: variable site is multi-valued with All as .* (every site, also one another metric has)")
+
+        # Links: relative (/d/<uid> of a dashboard here, or by tag), carrying
+        # the time range and the variables (namespace, site) along.
+        links = d.get("links") or []
+        tags = set(d.get("tags") or [])
+        by_tag = [l for l in links if l.get("type") == "dashboards"]
+        check(by_tag and all(set(l.get("tags") or []) and set(l["tags"]) <= tags and l.get("includeVars")
+                             and l.get("keepTime") for l in by_tag),
+              f"{p} {n}: links to the other estate dashboards by its own tags, keeping time and variables")
+        bad = [l.get("url") for l in links if l.get("type") == "link" and not (
+            re.fullmatch(r"/d/([\w-]+)(/[\w-]+)?(\?[^#]*)?", l.get("url") or "")
+            and re.match(r"/d/([\w-]+)", l["url"]).group(1) in uids and l.get("includeVars") and l.get("keepTime"))]
+        check(not bad, f"{p} {n}: every URL link is /d/<uid of a dashboard here>, keeping time and variables (not: {bad})")
+        check(all(l.get("type") in ("dashboards", "link") for l in links), f"{p} {n}: links are of type dashboards or link")
+
+    no_ns, no_site, fixed = [], [], []
+    for where, expr in exprs:
+        if where.endswith(": variable namespace"):
+            continue
+        for s in selectors(expr):
+            if ("=", "$namespace") not in s.labels("namespace"):
+                no_ns.append(f"{where}: {s.text}")
+            base = re.sub(r"_(bucket|sum|count)$", "", s.name or "")
+            if ((s.name in site_metrics or base in site_metrics) and ("=~", "$site") not in s.labels("site")
+                    and not where.endswith(": variable site")):
+                no_site.append(f"{where}: {s.text}")
+        # A window shorter than an hour depends on the scrape interval:
+        # $__rate_interval. Longer fixed windows are reporting periods ("per
+        # hour", "last day", "per week"), named in the panel's title.
+        for fn, window in rate_windows(expr):
+            secs = duration_seconds(window)
+            if window not in ("$__rate_interval", "$__range") and (secs is None or secs < 3600):
+                fixed.append(f"{where}: {fn}(...[{window}])")
+    check(not no_ns, f"{p} every selector of every query has namespace=\"$namespace\" (not: {no_ns})")
+    check(not no_site, f"{p} every selector of a metric with a site label has site=~\"$site\" (not: {no_site})")
+    check(not fixed, f"{p} rate/increase windows are $__rate_interval, $__range or a reporting period of 1h or more (not: {fixed})")
 
 
 def check_dashboards(mon):
@@ -921,16 +948,9 @@ def check_dashboards(mon):
             check(m, f"{p} {n}: variable {v.get('name')} is label_values(<series>, <label>) (got {q!r})")
             exprs.append((f"{n}: variable {v.get('name')}", m.group(1)))
 
-    unknown, metricless = {}, []
-    for where, expr in exprs:
-        found = promql_metric_names(expr)
-        if not found or "__name__" in expr:
-            metricless.append(where)
-        for name in found:
-            if not metric_known(name):
-                unknown.setdefault(name, []).append(where)
+    metricless = [where for where, expr in exprs if not promql_metric_names(expr) or "__name__" in expr]
     check(not metricless, f"{p} every expression selects metrics by name (not: {metricless})")
-    check(not unknown, f"{p} every expression uses only known metric names (unknown: {unknown})")
+    check_dashboard_scoping(dashboards, exprs)
 
     # Each service's own dashboard shows every metric the service exports of
     # its own (estate_<name>_*), and its gRPC panels are about its service.
@@ -941,7 +961,7 @@ def check_dashboards(mon):
         svc_exprs = [e for w, e in exprs if w.startswith(f"{n}:")]
         used = set().union(*(promql_metric_names(e) for e in svc_exprs))
         used |= {re.sub(r"_(bucket|sum|count)$", "", m) for m in used}
-        own = {m for m in DASHBOARD_METRICS | DASHBOARD_HISTOGRAMS if m.startswith(f"estate_{name}_")}
+        own = {m for m in cpp_metric_families() if m.startswith(f"estate_{name}_")}
         check(own and own <= used, f"{p} {n} uses every estate_{name}_* metric (missing: {sorted(own - used)})")
         grpc_exprs = [e for e in svc_exprs if "grpc_server_" in e]
         check(grpc_exprs and all(f'grpc_service="{grpc_service}"' in e and f'job="{name}"' in e for e in grpc_exprs),
@@ -957,7 +977,7 @@ def check_dashboards(mon):
     n = "estate-services.json"
     handover_exprs = [e for w, e in exprs if w.startswith(f"{n}:") and 'job="handover"' in e]
     used = set().union(set(), *(promql_metric_names(e) for e in handover_exprs))
-    own = {m for m in DASHBOARD_METRICS | DASHBOARD_HISTOGRAMS if m.startswith("estate_handover_")}
+    own = {m for m in cpp_metric_families() if m.startswith("estate_handover_")}
     want = own | {"estate_outbox_dead", "estate_outbox_oldest_pending_seconds"}
     check(own and want <= used, f"{p} {n} has a handover row using {sorted(want)} (missing: {sorted(want - used)})")
 
