@@ -223,7 +223,13 @@ def check_service(env_name, docs, name, grpc_port, metrics_port, want_replicas):
     # Probes: readiness is the native gRPC health check; liveness must not be,
     # because health is NOT_SERVING while the database is down.
     rp = c.get("readinessProbe") or {}
-    check((rp.get("grpc") or {}).get("port") == grpc_port, f"{p} readinessProbe is grpc on port {grpc_port}")
+    if any(e["name"] == "ESTATE_TLS_CERT" for e in c.get("env") or []):
+        # The kubelet's gRPC probe speaks plaintext only: against a TLS port
+        # it would never pass.
+        check("grpc" not in rp and (rp.get("tcpSocket") or {}).get("port") in ("grpc", grpc_port),
+              f"{p} TLS on the gRPC port: readinessProbe is tcpSocket on it (the kubelet's gRPC probe has no TLS)")
+    else:
+        check((rp.get("grpc") or {}).get("port") == grpc_port, f"{p} readinessProbe is grpc on port {grpc_port}")
     lp = c.get("livenessProbe") or {}
     check(lp and "grpc" not in lp and (lp.get("tcpSocket") or {}).get("port") in ("grpc", grpc_port),
           f"{p} livenessProbe is tcpSocket on the grpc port, not grpc health")
@@ -308,9 +314,12 @@ def check_service(env_name, docs, name, grpc_port, metrics_port, want_replicas):
     data = {}
     for cm in shared:
         data.update(cm.get("data") or {})
-    check(data.get("ESTATE_DB_HOST") == "mariadb.estate.svc" and data.get("ESTATE_DB_PORT") == "3306"
+    # Dev: the overlay's own MariaDB; prod: the external server (a host name).
+    db_host_ok = (data.get("ESTATE_DB_HOST") == "mariadb.estate.svc" if env_name == "dev"
+                  else re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?", data.get("ESTATE_DB_HOST") or ""))
+    check(db_host_ok and re.fullmatch(r"\d+", data.get("ESTATE_DB_PORT") or "")
           and data.get("ESTATE_LOG_LEVEL") == "info",
-          f"{p} envFrom ConfigMap (rendered) sets ESTATE_DB_HOST, ESTATE_DB_PORT, ESTATE_LOG_LEVEL")
+          f"{p} envFrom ConfigMap (rendered) sets ESTATE_DB_HOST ({data.get('ESTATE_DB_HOST')}), ESTATE_DB_PORT, ESTATE_LOG_LEVEL")
     unknown = [k for k in data if k.startswith("ESTATE_") and k[len("ESTATE_"):].lower() not in flags]
     check(not unknown, f"{p} every ESTATE_* key of the envFrom ConfigMaps names a flag of the binary (unknown: {unknown})")
 
@@ -373,20 +382,20 @@ def check_overlay(env_name, want_replicas):
 
     # Each Service and PodDisruptionBudget selects the pods of exactly one
     # Deployment (selectors of new services must not overlap old ones).
-    deps = [d for d in docs if d.get("kind") == "Deployment"]
+    deps = [d for d in docs if d.get("kind") in ("Deployment", "StatefulSet")]
     pod_labels_of = {d["metadata"]["name"]: d["spec"]["template"]["metadata"].get("labels") or {} for d in deps}
     wrong = {}
     for d in docs:
         if d.get("kind") == "Service":
             sel = {"matchLabels": d["spec"].get("selector") or {}}
-        elif d.get("kind") in ("PodDisruptionBudget", "Deployment"):
+        elif d.get("kind") in ("PodDisruptionBudget", "Deployment", "StatefulSet"):
             sel = d["spec"].get("selector")
         else:
             continue
         hits = sorted(n for n, labels in pod_labels_of.items() if selects(sel, labels))
         if len(hits) != 1:
             wrong[f"{d['kind']}/{d['metadata']['name']}"] = hits
-    check(not wrong, f"{p} every Deployment, Service and PodDisruptionBudget selects the pods of exactly one Deployment (wrong: {wrong})")
+    check(not wrong, f"{p} every Deployment, StatefulSet, Service and PodDisruptionBudget selects the pods of exactly one Deployment or StatefulSet (wrong: {wrong})")
 
     # MariaDB durability settings for whoever runs the database.
     cms = {d["metadata"]["name"]: d for d in docs if d.get("kind") == "ConfigMap"}
@@ -400,6 +409,12 @@ def check_overlay(env_name, want_replicas):
     check_backup(env_name, docs, cms, secrets)
     check_network(env_name, docs)
     check_autoscaling(env_name, docs, want_replicas)
+    check_identity(env_name, docs)
+    if env_name == "dev":
+        check_database_dev(docs)
+        check_dev_plaintext(docs)
+    else:
+        check_prod_images_and_tls(docs)
     return docs, svcs
 
 
@@ -505,6 +520,299 @@ def check_network(env_name, docs):
     check(network_allows(pols, {"app": "ingress-nginx"}, pod("gateway"), 8080, src_ns="ingress-nginx")
           and network_allows(pols, {"app": "ingress-nginx"}, pod("gateway"), 9090, src_ns="ingress-nginx"),
           f"{p} the ingress controller -> gateway 8080 and 9090 allowed")
+
+
+# Service identity: which keys of the Secret estate-identity-keys each
+# workload mounts (README "Service identity"): a service its own key (it
+# verifies the tokens addressed to it), plus the keys of the services its
+# outbox calls (it signs those calls); the gateway every service's key.
+IDENTITY_KEYS = {
+    "tickets": {"tickets"},
+    "billing": {"billing"},
+    "archives": {"archives"},
+    "cleaning": {"cleaning", "tickets"},
+    "handover": {"handover", "billing", "archives", "tickets"},
+    "gateway": {"tickets", "billing", "archives", "cleaning", "handover"},
+}
+
+
+def secret_refs(pod_spec):
+    """(volume name, secret name, items or None) for every Secret a pod's volumes use."""
+    refs = []
+    for v in pod_spec.get("volumes") or []:
+        if "secret" in v:
+            refs.append((v["name"], v["secret"].get("secretName", ""), v["secret"].get("items")))
+        for src in ((v.get("projected") or {}).get("sources") or []):
+            if "secret" in src:
+                refs.append((v["name"], src["secret"].get("name", ""), src["secret"].get("items")))
+    return refs
+
+
+def is_secret(ref_name, base_name, env_name):
+    """A reference to base_name: the generated name in dev, the plain one in prod."""
+    if env_name == "dev":
+        return re.fullmatch(re.escape(base_name) + r"-[a-z0-9]+", ref_name) is not None
+    return ref_name == base_name
+
+
+def pod_workloads(docs):
+    """(kind/name, pod spec) of every object that runs pods."""
+    out = []
+    for d in docs:
+        k = d.get("kind")
+        if k in ("Deployment", "StatefulSet", "Job", "DaemonSet"):
+            out.append((f"{k}/{d['metadata']['name']}", d["spec"]["template"]["spec"]))
+        elif k == "CronJob":
+            out.append((f"{k}/{d['metadata']['name']}", d["spec"]["jobTemplate"]["spec"]["template"]["spec"]))
+    return out
+
+
+def check_identity(env_name, docs):
+    """Each Deployment mounts exactly the identity keys it needs, where
+    ESTATE_IDENTITY_KEYS_DIR says; nothing else reads the Secret."""
+    p = f"[{env_name}/identity]"
+    secrets = {d["metadata"]["name"]: d for d in docs if d.get("kind") == "Secret"}
+    for name, want in IDENTITY_KEYS.items():
+        dep = find(docs, "Deployment", name)
+        pod = dep["spec"]["template"]["spec"]
+        c = by_name(pod.get("containers")).get(name) or {}
+        env = {e["name"]: e.get("value") for e in c.get("env") or []}
+        refs = [r for r in secret_refs(pod) if is_secret(r[1], "estate-identity-keys", env_name)]
+        check(len(refs) == 1, f"{p} {name} uses Secret estate-identity-keys in one volume (got {refs})")
+        vol, sname, items = refs[0]
+        paths = {i["key"]: i["path"] for i in items or []}
+        check(items is not None and set(paths) == {f"{k}.key" for k in want}
+              and all(v == k for k, v in paths.items()),
+              f"{p} {name} mounts exactly the identity keys {sorted(want)}, as <service>.key (got {sorted(paths)})")
+        mounts = [m for m in c.get("volumeMounts") or [] if m["name"] == vol]
+        kdir = env.get("ESTATE_IDENTITY_KEYS_DIR") or ""
+        check(len(mounts) == 1 and mounts[0].get("readOnly") is True and mounts[0]["mountPath"].rstrip("/") == kdir.rstrip("/")
+              and kdir and not mounts[0].get("subPath"),
+              f"{p} {name}: ESTATE_IDENTITY_KEYS_DIR={kdir} is where the keys are mounted, readOnly")
+        if env_name == "dev":
+            s = secrets.get(sname) or {}
+            data = {k: base64.b64decode(v).decode().strip() for k, v in (s.get("data") or {}).items()}
+            check(set(data) == {f"{k}.key" for k in IDENTITY_KEYS["gateway"]}
+                  and all(len(v) >= 32 for v in data.values()) and len(set(data.values())) == len(data),
+                  f"{p} dev Secret {sname}: one distinct key of >= 32 bytes per service (got {sorted(data)})")
+    # Only the workloads above see any identity key.
+    others = [w for w, pod in pod_workloads(docs)
+              if w.split("/", 1)[1] not in IDENTITY_KEYS or not w.startswith("Deployment/")
+              for r in secret_refs(pod) if is_secret(r[1], "estate-identity-keys", env_name)]
+    check(not others, f"{p} no other workload mounts estate-identity-keys (got {others})")
+    if env_name == "prod":
+        check("estate-identity-keys" not in secrets, f"{p} prod renders no identity keys (the operator creates them)")
+
+
+def flag_default(name):
+    """The default of an int flag of services/kit (ABSL_FLAG(int, name, N, ...))."""
+    for f in glob.glob("services/kit/*.cc"):
+        with open(f) as fh:
+            m = re.search(r"ABSL_FLAG\(\s*int\s*,\s*" + name + r"\s*,\s*(\d+)\s*,", fh.read())
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def env_of(c, cms):
+    """A container's ESTATE_* settings: envFrom ConfigMaps, then env values."""
+    out = {}
+    for e in c.get("envFrom") or []:
+        out.update(((cms.get((e.get("configMapRef") or {}).get("name")) or {}).get("data")) or {})
+    out.update({e["name"]: e["value"] for e in c.get("env") or [] if "value" in e})
+    return out
+
+
+def check_database_dev(docs):
+    """The dev overlay runs MariaDB and the Job that creates the schemas and
+    users, from the SQL tools/up runs; the server is sized for the pools."""
+    p = "[dev/db]"
+    cms = {d["metadata"]["name"]: d for d in docs if d.get("kind") == "ConfigMap"}
+    secrets = {d["metadata"]["name"]: d for d in docs if d.get("kind") == "Secret"}
+    sts = find(docs, "StatefulSet", "mariadb")
+    check(sts is not None and sts["spec"].get("replicas", 1) == 1, f"{p} one StatefulSet mariadb, 1 replica")
+    pod = sts["spec"]["template"]["spec"]
+    c = pod["containers"][0]
+    vcts = {v["metadata"]["name"]: v for v in sts["spec"].get("volumeClaimTemplates") or []}
+    data_mounts = [m for m in c.get("volumeMounts") or [] if m["mountPath"].rstrip("/") == "/var/lib/mysql"]
+    check(len(data_mounts) == 1 and data_mounts[0]["name"] in vcts
+          and (vcts[data_mounts[0]["name"]]["spec"].get("resources") or {}).get("requests", {}).get("storage"),
+          f"{p} /var/lib/mysql is a volumeClaimTemplate with a storage request")
+    # Server settings: every file mounted into /etc/mysql/conf.d, from
+    # rendered ConfigMaps.
+    vols = by_name(pod.get("volumes"))
+    cnf = {}
+    for m in c.get("volumeMounts") or []:
+        if not m["mountPath"].startswith("/etc/mysql/conf.d/"):
+            continue
+        cm = cms.get(((vols.get(m["name"]) or {}).get("configMap") or {}).get("name"))
+        check(cm is not None and m.get("subPath") in (cm.get("data") or {}),
+              f"{p} {m['mountPath']} is a key of a rendered ConfigMap")
+        for k, v in re.findall(r"^\s*([a-z_-]+)\s*=\s*(\S+)", cm["data"][m["subPath"]], re.M):
+            cnf[k.replace("-", "_")] = v
+    check(cnf.get("innodb_flush_log_at_trx_commit") == "1" and cnf.get("sync_binlog") == "1",
+          f"{p} the server runs with the durability settings (mariadb-durability)")
+    check(cnf.get("default_time_zone") == "+00:00" and cnf.get("character_set_server") == "utf8mb4",
+          f"{p} the server runs in UTC with utf8mb4, as tools/db's")
+
+    # The Service the services reach: ESTATE_DB_HOST of the shared settings.
+    svc = find(docs, "Service", "mariadb")
+    labels = sts["spec"]["template"]["metadata"].get("labels") or {}
+    check(svc is not None and sts["spec"].get("serviceName") == "mariadb"
+          and all(labels.get(k) == v for k, v in (svc["spec"].get("selector") or {}).items())
+          and any(pt.get("port") == 3306 for pt in svc["spec"].get("ports") or []),
+          f"{p} Service mariadb (port 3306) selects the MariaDB pod, the StatefulSet's serviceName")
+    host = f"{svc['metadata']['name']}.{svc['metadata']['namespace']}.svc"
+
+    # Connections: at the HPAs' maximum, plus a surge pod per rolling update,
+    # the pools fit under max_connections with the backup, the setup Job and
+    # headroom.
+    pool_default, cache_default = flag_default("db_pool_size"), flag_default("db_statement_cache")
+    check(pool_default and cache_default, f"{p} the defaults of --db_pool_size ({pool_default}) and --db_statement_cache ({cache_default}) are read from services/kit")
+    hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in docs if h.get("kind") == "HorizontalPodAutoscaler"}
+    pools, stmts, parts = 0, 0, []
+    for name in SERVICES:
+        dep = find(docs, "Deployment", name)
+        dc = by_name(dep["spec"]["template"]["spec"]["containers"]).get(name)
+        settings = env_of(dc, cms)
+        check(settings.get("ESTATE_DB_HOST") == host, f"{p} {name} connects to {host} (ESTATE_DB_HOST {settings.get('ESTATE_DB_HOST')})")
+        pool = int(settings.get("ESTATE_DB_POOL_SIZE") or pool_default)
+        cache = int(settings.get("ESTATE_DB_STATEMENT_CACHE") or cache_default)
+        surge = ((dep["spec"].get("strategy") or {}).get("rollingUpdate") or {}).get("maxSurge", 1)
+        check(isinstance(surge, int), f"{p} {name} maxSurge is a pod count ({surge})")
+        pods = hpas[name]["spec"]["maxReplicas"] + surge
+        pools += pods * pool
+        stmts += pods * pool * cache
+        parts.append(f"{name} {pods}x{pool}")
+    backup, setup, headroom = 1, 1, 10
+    max_conn = int(cnf.get("max_connections", 151))
+    need = pools + backup + setup + headroom
+    check(need <= max_conn,
+          f"{p} pools at the HPA maximum plus surge ({' + '.join(parts)} = {pools}) + backup {backup} + setup Job {setup} "
+          f"+ headroom {headroom} = {need} <= max_connections {max_conn}")
+    max_stmt = int(cnf.get("max_prepared_stmt_count", 16382))
+    check(stmts <= max_stmt, f"{p} prepared statements of those pools ({stmts}) <= max_prepared_stmt_count {max_stmt}")
+
+    # The setup Job: the SQL of tools/up, byte for byte.
+    job = find(docs, "Job", "estate-db-setup")
+    check(job is not None, f"{p} one Job estate-db-setup")
+    jpod = job["spec"]["template"]["spec"]
+    jc = jpod["containers"][0]
+    jvols = by_name(jpod.get("volumes"))
+    jmounts = {m["mountPath"]: m["name"] for m in jc.get("volumeMounts") or []}
+    script_cm = cms.get(((jvols.get(jmounts.get("/opt/estate")) or {}).get("configMap") or {}).get("name"))
+    script = "k8s/db/estate-db-users.sh"
+    with open(script) as f:
+        check(script_cm is not None and (script_cm.get("data") or {}).get("estate-db-users.sh") == f.read(),
+              f"{p} the Job mounts {script} as it is in git")
+    with open("tools/up") as f:
+        up = f.read()
+    check("k8s/db/estate-db-users.sh" in up and not re.search(r"CREATE\s+USER|GRANT\s", up, re.I),
+          f"{p} tools/up runs {script} and has no account SQL of its own")
+    cmd = " ".join(jc.get("command") or []) + " ".join(jc.get("args") or [])
+    loops = re.findall(r"for svc in ([a-z ]+); do", cmd)
+    check(len(loops) == 1 and sorted(loops[0].split()) == sorted(SERVICES) and "estate-db-users.sh service %" in cmd
+          and "estate-db-users.sh backup %" in cmd,
+          f"{p} the Job runs {script} for host % for every service ({loops}) and the backup user")
+    # The password files it reads are the services' (and the backup's) Secrets.
+    users_dir = next((m for m, v in jmounts.items() if v in jvols and "projected" in jvols[v]), None)
+    srcs = {}
+    for src in jvols[jmounts[users_dir]]["projected"]["sources"] if users_dir else []:
+        for it in (src.get("secret") or {}).get("items") or []:
+            srcs[it["path"]] = (src["secret"]["name"], it["key"])
+    want = {n: f"estate-{n}-db" for n in list(SERVICES) + ["backup"]}
+    check(set(srcs) == set(want) and all(is_secret(srcs[n][0], s, "dev") and srcs[n][1] == "password"
+                                         and srcs[n][0] in secrets for n, s in want.items()),
+          f"{p} the Job's password files are key password of the rendered estate-<name>-db Secrets (got {srcs})")
+    root_ref = next((((e.get("valueFrom") or {}).get("secretKeyRef") or {}) for e in jc.get("env") or [] if e["name"] == "MYSQL_PWD"), {})
+    sts_root = next((((e.get("valueFrom") or {}).get("secretKeyRef") or {}) for e in c.get("env") or [] if e["name"] == "MARIADB_ROOT_PASSWORD"), {})
+    check(root_ref and root_ref == sts_root and root_ref.get("name") in secrets,
+          f"{p} the Job logs in with the root password the server was given ({root_ref.get('name')})")
+    check(env_of(jc, cms).get("ESTATE_DB_HOST") == host, f"{p} the Job connects to {host}")
+
+    # What the script prints: for each service its schema and user, with
+    # grants on that schema only; quotes in a password cannot end the string.
+    with open(f"{tmp}/pw", "w") as f:
+        f.write("it's a \\secret\n")
+    for name in SERVICES:
+        schema = f"estate_{name}"
+        r = subprocess.run(["bash", script, "service", "%", schema, f"{tmp}/pw"], capture_output=True, text=True)
+        sql = r.stdout
+        grants = re.findall(r"^GRANT .* ON (\S+) TO (\S+);$", sql, re.M)
+        check(r.returncode == 0 and f"CREATE DATABASE IF NOT EXISTS `{schema}`" in sql
+              and f"CREATE USER IF NOT EXISTS '{schema}'@'%' IDENTIFIED BY 'it\\'s a \\\\secret';" in sql
+              and grants == [(f"`{schema}`.*", f"'{schema}'@'%'")],
+              f"{p} {script} service % {schema}: the schema, its user, grants on it only")
+    r = subprocess.run(["bash", script, "service", "%' OR '1", "estate_x", f"{tmp}/pw"], capture_output=True, text=True)
+    check(r.returncode != 0 and not r.stdout, f"{p} {script} refuses a host it cannot quote")
+
+    # Network: the database takes the services, the backup and the Job only.
+    pols = [d for d in docs if d.get("kind") == "NetworkPolicy"]
+    for src in list(SERVICES) + ["estate-backup", "estate-db-setup"]:
+        check(network_allows(pols, {"app.kubernetes.io/name": src}, labels, 3306),
+              f"{p} {src} -> mariadb:3306 allowed")
+    for src in ("gateway", "intruder"):
+        check(not network_allows(pols, {"app.kubernetes.io/name": src}, labels, 3306, ingress_only=True),
+              f"{p} {src} -> mariadb:3306 refused (by the database's own policy)")
+
+
+IMAGE_PINNED = re.compile(r"[^@:\s]+(?::\d+)?(?:/[^@:\s]+)*(?::[\w][\w.-]*)?@sha256:[0-9a-f]{64}")
+
+
+def check_prod_images_and_tls(docs):
+    """Prod: every image pinned by digest; TLS between processes and to the
+    database on every workload; no database of its own."""
+    p = "[prod]"
+    for w, pod in pod_workloads(docs):
+        for c in (pod.get("initContainers") or []) + (pod.get("containers") or []):
+            img = c.get("image", "")
+            check(IMAGE_PINNED.fullmatch(img) and not re.search(r":latest@", img),
+                  f"{p} {w} container {c['name']} image is pinned by digest, not :latest (got {img})")
+    check(find(docs, "StatefulSet", "mariadb") is None and find(docs, "Job", "estate-db-setup") is None,
+          f"{p} no in-cluster MariaDB or setup Job (prod uses an external database)")
+    cms = {d["metadata"]["name"]: d for d in docs if d.get("kind") == "ConfigMap"}
+
+    def file_from_secret(pod, c, path, secret, key):
+        vols = by_name(pod.get("volumes"))
+        for m in c.get("volumeMounts") or []:
+            mp = m["mountPath"].rstrip("/")
+            if not path.startswith(mp + "/"):
+                continue
+            sec = (vols.get(m["name"]) or {}).get("secret") or {}
+            rel = path[len(mp) + 1:]
+            items = {i["path"]: i["key"] for i in sec.get("items") or []}
+            return (sec.get("secretName") == secret and (items.get(rel) if items else rel) == key
+                    and m.get("readOnly") is True)
+        return False
+
+    for name in list(SERVICES) + ["gateway"]:
+        dep = find(docs, "Deployment", name)
+        pod = dep["spec"]["template"]["spec"]
+        c = by_name(pod.get("containers")).get(name)
+        env = env_of(c, cms)
+        for var, key in (("ESTATE_TLS_CERT", "tls.crt"), ("ESTATE_TLS_KEY", "tls.key"), ("ESTATE_TLS_CA", "ca.crt")):
+            check(file_from_secret(pod, c, env.get(var) or "", f"estate-{name}-internal-tls", key),
+                  f"{p} {name}: {var}={env.get(var)} is key {key} of Secret estate-{name}-internal-tls, mounted readOnly")
+        if name in SERVICES:
+            check(file_from_secret(pod, c, env.get("ESTATE_DB_TLS_CA") or "", "estate-db-tls", "ca.crt"),
+                  f"{p} {name}: ESTATE_DB_TLS_CA={env.get('ESTATE_DB_TLS_CA')} is key ca.crt of Secret estate-db-tls, mounted readOnly")
+            check(env.get("ESTATE_DB_HOST") not in (None, "", "127.0.0.1", "localhost", "mariadb.estate.svc"),
+                  f"{p} {name}: ESTATE_DB_HOST names the external database ({env.get('ESTATE_DB_HOST')})")
+    cj = find(docs, "CronJob", "estate-backup")
+    pod = cj["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    c = pod["containers"][0]
+    env = env_of(c, cms)
+    check(file_from_secret(pod, c, env.get("ESTATE_DB_TLS_CA") or "", "estate-db-tls", "ca.crt")
+          and "ESTATE_DB_TLS_CA" in " ".join(c.get("command") or []),
+          f"{p} the backup CronJob reaches the database over TLS too (ESTATE_DB_TLS_CA, used by its command)")
+
+
+def check_dev_plaintext(docs):
+    cms = {d["metadata"]["name"]: d for d in docs if d.get("kind") == "ConfigMap"}
+    on = [d["metadata"]["name"] for d in docs if d.get("kind") == "Deployment"
+          for c in d["spec"]["template"]["spec"]["containers"]
+          if any(k.startswith("ESTATE_TLS_") or k.startswith("ESTATE_DB_TLS_") for k in env_of(c, cms))]
+    check(not on, f"[dev] no TLS settings in dev (plaintext, as tools/up) (set on: {on})")
 
 
 def check_backup(env_name, docs, cms, secrets):
@@ -656,8 +964,9 @@ def check_gateway(env_name, docs, want_replicas, svcs):
           f"{p} no gateway credentials in environment variables")
     secrets = {d["metadata"]["name"]: d for d in docs if d.get("kind") == "Secret"}
     volumes = by_name(pod.get("volumes"))
-    auth_vols = {n: v["secret"] for n, v in volumes.items() if "secret" in v}
-    check(len(auth_vols) == 1, f"{p} gateway has one secret volume (got {sorted(auth_vols)})")
+    auth_vols = {n: v["secret"] for n, v in volumes.items()
+                 if "secret" in v and re.fullmatch(r"estate-gateway-auth(-[a-z0-9]+)?", v["secret"].get("secretName", ""))}
+    check(len(auth_vols) == 1, f"{p} gateway has one volume of Secret estate-gateway-auth (got {sorted(auth_vols)})")
     vol_name, vsec = next(iter(auth_vols.items()))
     sname = vsec.get("secretName", "")
     if env_name == "dev":
