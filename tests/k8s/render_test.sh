@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Renders the Kubernetes manifests (k8s/overlays/dev, k8s/overlays/prod,
 # k8s/monitoring) with `kubectl kustomize` (no cluster needed), checks
-# properties of the rendered objects with python3 + PyYAML, and checks the
-# Prometheus rules with promtool (`check rules`, and `test rules` with every
-# tests/k8s/*-rules.test.yaml) and the Grafana dashboards in
+# properties of the rendered objects with python3 + PyYAML, runs
+# tests/k8s/rules_test.sh (the alert rules: promtool, unit tests, runbooks) and
+# checks the Grafana dashboards in
 # k8s/monitoring/dashboards (JSON shape, datasource variable, and every PromQL
 # expression parses, is scoped to the namespace variable, filters by site where
 # the metric has a site label, rates over $__rate_interval, relative links).
@@ -86,32 +86,19 @@ render k8s/overlays/prod prod
 render k8s/monitoring monitoring
 
 # --- Prometheus rules -------------------------------------------------------
-rules=k8s/monitoring/prometheus-rules.yaml
-[[ -f "$rules" ]] || fail "$rules is missing"
-if ! "$PROMTOOL" check rules "$rules" >"$tmp/promtool.out" 2>&1; then
-  cat "$tmp/promtool.out" >&2
-  fail "promtool check rules $rules"
+# tests/k8s/rules_test.sh: promtool check and every tests/k8s/*-rules.test.yaml
+# against the PrometheusRule's rules, each alert tested and linked to its
+# runbook, namespaces kept apart, and how the monitoring kustomizations ship
+# them. Its checks count here.
+if ! bash tests/k8s/rules_test.sh "$root" >"$tmp/rules_test.out" 2>&1; then
+  cat "$tmp/rules_test.out" >&2
+  fail "tests/k8s/rules_test.sh"
 fi
-ok "promtool check rules $rules"
-# Unit tests of the alert expressions, one file per area, all run: the
-# gateway's (which series fire, with which labels, and that /readyz's by-design
-# 503s are not counted as errors), billing's (a stuck bill run, the
-# collection ratio, reversal spikes, the shared gRPC alerts covering billing),
-# archives' (keys overdue for an hour, the shared gRPC alerts covering
-# archives), cleaning's (items below their reorder point, signed slips not
-# posted, the outbox backlog to tickets, the shared gRPC alerts covering
-# cleaning) and handover's (the shared outbox alerts per peer, which are its
-# only outbox alerts, and the shared gRPC alerts covering handover).
-for rules_tests in tests/k8s/gateway-rules.test.yaml tests/k8s/billing-rules.test.yaml tests/k8s/archives-rules.test.yaml tests/k8s/cleaning-rules.test.yaml tests/k8s/handover-rules.test.yaml; do
-  [[ -f "$rules_tests" ]] || fail "$rules_tests is missing"
-done
-for rules_tests in tests/k8s/*-rules.test.yaml; do
-  if ! "$PROMTOOL" test rules "$rules_tests" >"$tmp/promtool-test.out" 2>&1; then
-    cat "$tmp/promtool-test.out" >&2
-    fail "promtool test rules $rules_tests"
-  fi
-  ok "promtool test rules $rules_tests"
-done
+grep '^ok - ' "$tmp/rules_test.out"
+passed=$((passed + $(grep -c '^ok - ' "$tmp/rules_test.out")))
+# The checks below read the rules as a plain rules file.
+rules="$tmp/estate.rules.yaml"
+"$PYTHON" tools/prometheus-rules >"$rules" || fail "tools/prometheus-rules"
 
 # --- properties of the rendered objects -------------------------------------
 # The checker writes how many checks passed to $tmp/py_passed, also when it
@@ -1197,9 +1184,9 @@ def check_dashboards(mon):
     labels = cm["metadata"].get("labels") or {}
     check(labels.get("grafana_dashboard") == "1" and labels.get("app.kubernetes.io/part-of") == "estate",
           f"[monitoring] estate-grafana-dashboards labelled grafana_dashboard=1 and part-of=estate (got {labels})")
-    rules_cm = find(mon, "ConfigMap", "estate-prometheus-rules")
-    check("grafana_dashboard" not in (rules_cm["metadata"].get("labels") or {}),
-          "[monitoring] estate-prometheus-rules is not labelled grafana_dashboard (only dashboards are)")
+    labelled = [d["metadata"]["name"] for d in mon if "grafana_dashboard" in (d["metadata"].get("labels") or {})]
+    check(labelled == ["estate-grafana-dashboards"],
+          f"[monitoring] only estate-grafana-dashboards is labelled grafana_dashboard (got {labelled})")
     data = cm.get("data") or {}
     check(sorted(data) == names, f"[monitoring] estate-grafana-dashboards has one key per dashboard file (keys {sorted(data)})")
     dashboards = {}
@@ -1345,101 +1332,7 @@ def main():
     sms = sorted(d["metadata"]["name"] for d in mon if d.get("kind") == "ServiceMonitor")
     check(sms == sorted(list(SERVICES) + ["gateway"]), f"[monitoring] ServiceMonitors are exactly the services' and the gateway's (got {sms})")
 
-    # Rules: the alerts exist with the intended expressions and severities.
-    with open(rules_path) as f:
-        rules = yaml.safe_load(f)
-    alerts = {r["alert"]: r for g in rules.get("groups") or [] for r in g.get("rules") or [] if "alert" in r}
-    norm = lambda s: re.sub(r"\s+", "", s or "")
-
-    def alert(name, must_contain, severity, need_for=None):
-        a = alerts.get(name)
-        check(a is not None, f"[rules] alert {name} exists")
-        e = norm(a["expr"])
-        missing = [s for s in must_contain if norm(s) not in e]
-        check(not missing, f"[rules] {name} expr contains {must_contain} (missing {missing})")
-        check((a.get("labels") or {}).get("severity") == severity, f"[rules] {name} severity {severity}")
-        if need_for:
-            check(a.get("for") == need_for, f"[rules] {name} for {need_for}")
-
-    alert("TicketsDown", ['up{job="tickets"}', "==0"], "critical")
-    alert("TicketsAbsent", ['absent(up{job="tickets"})'], "critical")
-    alert("TicketsDatabaseDown", ['estate_db_up{job="tickets"}', "==0"], "critical", "2m")
-    alert("HighErrorRate", ["grpc_server_handled_total", 'grpc_code=~"Unavailable|Internal|Unknown"', "[5m]", ">0.05"], "warning")
-    alert("SlowRequests", ["histogram_quantile(0.99", "grpc_server_handling_seconds_bucket", ">1"], "warning")
-    alert("SLABreaches", ["increase(estate_tickets_sla_breached_total", "[1h]", ">0"], "info")
-
-    alert("GatewayDown", ['up{job="gateway"}', "==0"], "critical")
-    alert("GatewayAbsent", ['absent(up{job="gateway"})'], "critical")
-    alert("GatewayBackendDown", ['estate_gateway_backend_up{job="gateway"}', "==0"], "critical", "2m")
-    alert("GatewayHigh5xx", ['http_requests_total{job="gateway",code=~"5.."', "[5m]", ">0.05"], "warning", "10m")
-    check('route!~"/healthz|/readyz|/metrics"' in norm(alerts["GatewayHigh5xx"]["expr"]),
-          "[rules] GatewayHigh5xx leaves out /readyz (503 by design while a backend is down), /healthz and /metrics")
-    alert("GatewaySlowRequests", ["histogram_quantile(0.99", 'http_request_duration_seconds_bucket{job="gateway"', ">1"], "warning")
-    alert("GatewayAuthRejectionsSpike", ['estate_gateway_rejections_total{job="gateway",reason="auth"}'], "warning")
-    alert("GatewayRateLimited", ['estate_gateway_rejections_total{job="gateway",reason="rate"}'], "warning")
-    # The shared gRPC alerts cover every service and the gateway's pass-through.
-    want_jobs = set(SERVICES) | {"gateway"}
-    for name in ("HighErrorRate", "SlowRequests"):
-        regexes = re.findall(r'job=~"([^"]*)"', norm(alerts[name]["expr"]))
-        covered = [set(r.split("|")) for r in regexes]
-        check(covered and all(want_jobs <= c for c in covered),
-              f"[rules] {name} selects job=~ covering {sorted(want_jobs)} in every selector (got {regexes})")
-
-    # Billing.
-    alert("BillingDown", ['up{job="billing"}', "==0"], "critical", "2m")
-    alert("BillingAbsent", ['absent(up{job="billing"})'], "critical", "5m")
-    alert("BillingDatabaseDown", ['estate_db_up{job="billing"}', "==0"], "critical", "2m")
-    alert("BillingBillRunStuck",
-          ['max by (job, site) (estate_billing_bill_run_commit_age_seconds{job="billing"}) > 1800'], "warning", "5m")
-    alert("BillingCollectionRatioLow", ['max by (job, site) (estate_billing_collection_ratio{job="billing"}) < 0.9'], "warning", "1d")
-    alert("BillingPaymentReversalsSpike",
-          ['increase(estate_billing_reversed_minor_total{job="billing"}[1h])',
-           'increase(estate_billing_collected_minor_total{job="billing"}[1d])'], "warning")
-
-    # Archives.
-    alert("ArchivesDown", ['up{job="archives"}', "==0"], "critical", "2m")
-    alert("ArchivesAbsent", ['absent(up{job="archives"})'], "critical", "5m")
-    alert("ArchivesDatabaseDown", ['estate_db_up{job="archives"}', "==0"], "critical", "2m")
-    alert("ArchivesKeysOverdue", ['max by (job, site) (estate_archives_keys_overdue{job="archives"}) > 0'], "warning", "1h")
-
-    # Cleaning.
-    alert("CleaningDown", ['up{job="cleaning"}', "==0"], "critical", "2m")
-    alert("CleaningAbsent", ['absent(up{job="cleaning"})'], "critical", "5m")
-    alert("CleaningDatabaseDown", ['estate_db_up{job="cleaning"}', "==0"], "critical", "2m")
-    alert("CleaningItemsBelowReorder",
-          ['max by (job, site) (estate_cleaning_items_below_reorder{job="cleaning"}) > 0'], "warning", "1h")
-    alert("CleaningIssueSlipsStuck",
-          ['max by (job, site) (estate_cleaning_issue_slips_waiting{job="cleaning", stage="posting"}) > 0'], "warning", "4h")
-    alert("CleaningOutboxBacklog", ['max by (job) (estate_outbox_pending{job="cleaning"}) > 0'], "warning", "15m")
-
-    # Handover. Its outbox is covered by the shared estate-outbox alerts, which
-    # must therefore not be narrowed to some jobs.
-    alert("HandoverDown", ['up{job="handover"}', "==0"], "critical", "2m")
-    alert("HandoverAbsent", ['absent(up{job="handover"})'], "critical", "5m")
-    alert("HandoverDatabaseDown", ['estate_db_up{job="handover"}', "==0"], "critical", "2m")
-    alert("OutboxDeadRows", ["max by (job, target) (estate_outbox_dead) > 0"], "critical", "1m")
-    alert("OutboxDeliveryStalled", ["max by (job, target) (estate_outbox_oldest_pending_seconds) > 900"], "critical", "5m")
-
-    # Every alert of a service that reads the service's metrics names its job
-    # in each selector (so a second scrape job of the same pods does not
-    # double them).
-    for prefix, job in (("Billing", "billing"), ("Archives", "archives"), ("Cleaning", "cleaning"),
-                        ("Handover", "handover")):
-        for name, a in alerts.items():
-            if name.startswith(prefix):
-                sels = re.findall(r"\b(\w+)\{([^}]*)\}", norm(a["expr"]))
-                bad = [m for m, labels in sels if f'job="{job}"' not in labels]
-                check(sels and not bad, f"[rules] {name}: every selector has job=\"{job}\" (not: {bad})")
-    groups = {g.get("name"): g for g in rules.get("groups") or []}
-    for name, prefix in (("estate-billing", "Billing"), ("estate-archives", "Archives"), ("estate-cleaning", "Cleaning"),
-                         ("estate-handover", "Handover")):
-        names = [r.get("alert") for r in (groups.get(name) or {}).get("rules") or []]
-        check(names and all(n and n.startswith(prefix) for n in names),
-              f"[rules] group {name} holds the {prefix}* alerts (got {names})")
-
-    rendered_rules = find(mon, "ConfigMap", "estate-prometheus-rules")
-    check(rendered_rules is not None and yaml.safe_load(rendered_rules["data"]["prometheus-rules.yaml"]) == rules,
-          "[monitoring] ConfigMap estate-prometheus-rules carries prometheus-rules.yaml")
+    # The rules are checked by tests/k8s/rules_test.sh (run above).
 
     check_dashboards(mon)
 
