@@ -58,7 +58,9 @@ case "$what" in
     check_host "$host"
     # Also the user name: MariaDB user names are at most 80 characters.
     [[ "$schema" =~ ^[a-z][a-z0-9_]{0,63}$ ]] || { echo "estate-db-users.sh: bad SCHEMA '$schema'" >&2; exit 2; }
-    pw="$(sql_string "$(password_from "$4")")"
+    # Two steps: a failure inside a nested $(...) would not stop the script.
+    raw="$(password_from "$4")"
+    pw="$(sql_string "$raw")"
     account="'$schema'@'$host'"
     cat <<SQL
 CREATE DATABASE IF NOT EXISTS \`$schema\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
@@ -71,7 +73,8 @@ SQL
     [ $# -eq 3 ] || usage
     host="$2"
     check_host "$host"
-    pw="$(sql_string "$(password_from "$3")")"
+    raw="$(password_from "$3")"
+    pw="$(sql_string "$raw")"
     account="'estate_backup'@'$host'"
     cat <<SQL
 CREATE USER IF NOT EXISTS $account IDENTIFIED BY $pw;

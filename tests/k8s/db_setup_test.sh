@@ -39,17 +39,21 @@ pod = job["spec"]["template"]["spec"]
 c = pod["containers"][0]
 vols = {v["name"]: v for v in pod["volumes"]}
 secrets, cms = by("Secret"), by("ConfigMap")
-dirs = {}
+# Each mount's files under $tmp/root/<mountPath>; the command's /opt/estate
+# and /var/run/secrets/estate are rewritten to point there.
 for m in c["volumeMounts"]:
     v = vols[m["name"]]
     if "emptyDir" in v:
         continue  # scratch space (/tmp): the host's will do
-    local = f"{tmp}/mnt{len(dirs)}"
+    local = f"{tmp}/root{m['mountPath']}"
     os.makedirs(local)
-    dirs[m["mountPath"]] = local
     files = {}
     if "configMap" in v:
         files = cms[v["configMap"]["name"]]["data"]
+    if "secret" in v:
+        data = secrets[v["secret"]["secretName"]]["data"]
+        for it in v["secret"].get("items") or [{"key": k, "path": k} for k in data]:
+            files[it["path"]] = base64.b64decode(data[it["key"]]).decode()
     for src in (v.get("projected") or {}).get("sources") or []:
         data = secrets[src["secret"]["name"]]["data"]
         for it in src["secret"]["items"]:
@@ -58,8 +62,8 @@ for m in c["volumeMounts"]:
         with open(f"{local}/{name}", "w") as f:
             f.write(text)
 import re
-script = re.sub("|".join(re.escape(m) for m in sorted(dirs, key=len, reverse=True)),
-                lambda m: dirs[m.group(0)], c["command"][-1])
+script = re.sub(r"(?<![\w/])(/opt/estate|/var/run/secrets/estate)(?=[/\s\"']|$)",
+                lambda m: f"{tmp}/root{m.group(1)}", c["command"][-1], flags=re.M)
 with open(f"{tmp}/job.sh", "w") as f:
     f.write(script)
 ref = next(e for e in c["env"] if e["name"] == "MYSQL_PWD")["valueFrom"]["secretKeyRef"]
@@ -125,8 +129,17 @@ if as estate_backup "$tmp/backup.password" "INSERT INTO estate_tickets.t VALUES 
 fi
 ok "estate_backup cannot write"
 # A changed password in a Secret reaches the account when the Job runs again.
+# A missing password file fails the Job, and nothing is changed.
+pwdir="$tmp/root/var/run/secrets/estate/db-users"
+[ -f "$pwdir/tickets/password" ] || fail "the Job's tickets password is not at $pwdir/tickets/password"
+mv "$pwdir/billing/password" "$tmp/billing.moved"
+echo "another-tickets-password" >"$pwdir/tickets/password"
+if run_job; then fail "the Job's command succeeded without billing's password file"; fi
+mv "$tmp/billing.moved" "$pwdir/billing/password"
+as estate_tickets "$tmp/tickets.password" "SELECT 1" >/dev/null 2>&1 || fail "a failed run changed estate_tickets' password"
+ok "a missing password file fails the Job before anything is changed"
 echo "a-new-tickets-password" >"$tmp/new"
-for f in "$tmp"/mnt*/tickets; do [ -f "$f" ] && cp "$tmp/new" "$f"; done
+cp "$tmp/new" "$pwdir/tickets/password"
 run_job || { cat "$tmp/job.out" >&2; fail "the Job's command failed after a password change"; }
 as estate_tickets "$tmp/new" "SELECT 1" >/dev/null 2>&1 || fail "estate_tickets does not have the changed password"
 ok "a changed password in a Secret is applied when the Job runs again"

@@ -402,6 +402,12 @@ def check_overlay(env_name, want_replicas):
         check_dev_plaintext(docs)
     else:
         check_prod_images_and_tls(docs)
+    check_identity(env_name, docs)
+    if env_name == "dev":
+        check_database_dev(docs)
+        check_dev_plaintext(docs)
+    else:
+        check_prod_images_and_tls(docs)
     return docs, svcs
 
 
@@ -701,12 +707,18 @@ def check_database_dev(docs):
     check(len(loops) == 1 and sorted(loops[0].split()) == sorted(SERVICES) and "estate-db-users.sh service %" in cmd
           and "estate-db-users.sh backup %" in cmd,
           f"{p} the Job runs {script} for host % for every service ({loops}) and the backup user")
-    # The password files it reads are the services' (and the backup's) Secrets.
-    users_dir = next((m for m, v in jmounts.items() if v in jvols and "projected" in jvols[v]), None)
+    # The password files it reads, /var/run/secrets/estate/db-users/<name>/password,
+    # are key password of the services' (and the backup's) Secrets.
     srcs = {}
-    for src in jvols[jmounts[users_dir]]["projected"]["sources"] if users_dir else []:
-        for it in (src.get("secret") or {}).get("items") or []:
-            srcs[it["path"]] = (src["secret"]["name"], it["key"])
+    for mount, vname in jmounts.items():
+        m = re.fullmatch(r"/var/run/secrets/estate/db-users/([a-z]+)/?", mount)
+        sec = (jvols.get(vname) or {}).get("secret") or {}
+        items = {i["path"]: i["key"] for i in sec.get("items") or []}
+        if m and sec:
+            srcs[m.group(1)] = (sec.get("secretName", ""), items.get("password") if items else "password")
+    check('"$users/$svc/password"' in cmd and '"$users/backup/password"' in cmd
+          and "users=/var/run/secrets/estate/db-users" in cmd,
+          f"{p} the Job reads the passwords from /var/run/secrets/estate/db-users/<name>/password")
     want = {n: f"estate-{n}-db" for n in list(SERVICES) + ["backup"]}
     check(set(srcs) == set(want) and all(is_secret(srcs[n][0], s, "dev") and srcs[n][1] == "password"
                                          and srcs[n][0] in secrets for n, s in want.items()),
