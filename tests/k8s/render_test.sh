@@ -402,12 +402,6 @@ def check_overlay(env_name, want_replicas):
         check_dev_plaintext(docs)
     else:
         check_prod_images_and_tls(docs)
-    check_identity(env_name, docs)
-    if env_name == "dev":
-        check_database_dev(docs)
-        check_dev_plaintext(docs)
-    else:
-        check_prod_images_and_tls(docs)
     return docs, svcs
 
 
