@@ -111,6 +111,21 @@ check "billing answers through the gateway" bash -c "curl -fs -H 'Authorization:
 check "staff may not take payments" test "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" -X POST "$api/sites/north/payments?request_id=$(cat /proc/sys/kernel/random/uuid)" -d '{}')" = 403
 check "finance reaches billing's own validation" test "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $finance" -X POST "$api/sites/north/payments?request_id=$(cat /proc/sys/kernel/random/uuid)" -d '{}')" = 400
 
+# With ESTATE_E2E_PROMETHEUS_DIR (ctest prometheus_e2e_test): a real
+# Prometheus scrapes this suite with the alert rules loaded, its data under
+# that directory (tests/e2e/prometheus_check.py says what it checks).
+if [ -n "${ESTATE_E2E_PROMETHEUS_DIR:-}" ]; then
+  if /usr/bin/python3 "$root/tests/e2e/prometheus_check.py" --root="$root" --bin="$bindir" \
+      --work="$ESTATE_E2E_PROMETHEUS_DIR" --secret="$work/secret" --gateway="127.0.0.1:$http_port" \
+      --target="tickets=127.0.0.1:$t_metrics" --target="billing=127.0.0.1:$b_metrics" \
+      --target="archives=127.0.0.1:$a_metrics" --target="cleaning=127.0.0.1:$c_metrics" \
+      --target="handover=127.0.0.1:$h_metrics" --target="gateway=127.0.0.1:$http_port"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1)); echo "FAIL: Prometheus on this suite (prometheus_check.py above)"
+  fi
+fi
+
 kill -TERM "$gw_pid"
 for _ in $(seq 1 100); do kill -0 "$gw_pid" 2>/dev/null || break; sleep 0.1; done
 wait "$gw_pid"; rc=$?
