@@ -16,7 +16,7 @@ Before that it drives the activity some series need (a bill run and payments,
 a key checked out twice, a file lent, stock received, a handover completed)
 through the gateway's HTTP API, as the front desk would.
 
-Sourced from tests/e2e/gateway_binary_test.sh once its suite runs (ctest
+Run by tests/e2e/gateway_binary_test.sh once its suite serves (ctest
 prometheus_e2e_test); the suite's services run with --job_interval=1s so that
 their gauges read from the database follow within a second.
 
