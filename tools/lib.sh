@@ -6,15 +6,26 @@ ESTATE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ESTATE_BUILD="${ESTATE_BUILD:-$ESTATE_ROOT/build}"
 ESTATE_VAR="${ESTATE_VAR:-$ESTATE_ROOT/var}"
 
-# Debian packages the build, the tests and the tools need. The install step is
-# idempotent: it asks dpkg what is missing and installs only that.
-ESTATE_PACKAGES=(
+# Debian packages the build needs (also the build stage of ../Containerfile,
+# which sources this file), and the libraries the built binaries load at run
+# time (the Containerfile's runtime stage: ldd of every estate-* binary, plus
+# tzdata for site time zones).
+ESTATE_BUILD_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libmysqlcppconn-dev prometheus-cpp-dev libspdlog-dev libssl-dev
   libgtest-dev libgmock-dev
-  mariadb-server mariadb-client
   libboost-dev nlohmann-json3-dev golang-github-grpc-ecosystem-grpc-gateway-dev
+)
+ESTATE_RUNTIME_PACKAGES=(
+  libgrpc++1.51 libprotobuf32 libabsl20220623 libmysqlcppconn7v5
+  libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libspdlog1.10 libssl3 tzdata
+)
+# Debian packages the build, the tests and the tools need. The install step is
+# idempotent: it asks dpkg what is missing and installs only that.
+ESTATE_PACKAGES=(
+  "${ESTATE_BUILD_PACKAGES[@]}"
+  mariadb-server mariadb-client
   python3 python3-grpcio python3-yaml curl wrk nghttp2-client
   tzdata  # site time zones (cleaning schedules)
   clang   # tools/fuzz: libFuzzer and the sanitizers (fuzz/)
