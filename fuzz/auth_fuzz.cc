@@ -19,7 +19,7 @@ const gateway::Authenticator& Auth() {
                                                    kit::Sha256Hex(kKey),
                                                    R"(", "roles": ["finance"], "sites": ["demo"]}]})"));
     return new gateway::Authenticator(
-        gateway::JwtVerifier::Create(kSecret, "", {"estate", "estate-api"}).value(),
+        kit::JwtVerifier::Create(kSecret, "", {"estate", "estate-api"}).value(),
         std::move(keys).value(), &clock);
   }();
   return *auth;

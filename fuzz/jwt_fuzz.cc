@@ -2,13 +2,13 @@
 // by SignHs256 with its secret (UNAUTHENTICATED), and accepts what was.
 #include "absl/time/clock.h"
 #include "fuzz/fuzz_util.h"
-#include "gateway/jwt.h"
+#include "services/kit/jwt.h"
 
 namespace {
 constexpr char kSecret[] = "fuzz-secret-of-thirty-two-bytes-or-more";
 
-const gateway::JwtVerifier& Verifier() {
-  static const auto* v = gateway::JwtVerifier::Create(kSecret, "", {"estate", "estate-api"})
+const kit::JwtVerifier& Verifier() {
+  static const auto* v = kit::JwtVerifier::Create(kSecret, "", {"estate", "estate-api"})
                              .value()
                              .release();
   return *v;
@@ -28,7 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                         {"exp", 1800000600}, {"iat", 1800000000}};
   std::string token;
   try {
-    token = gateway::SignHs256(signed_claims, kSecret);
+    token = kit::SignHs256(signed_claims, kSecret);
   } catch (const nlohmann::json::exception&) {
     return 0;  // not UTF-8: no JSON string can hold it, so no token carries it
   }

@@ -81,7 +81,7 @@ absl::StatusOr<std::vector<ApiKey>> ParseApiKeys(absl::string_view json) {
   return keys;
 }
 
-Authenticator::Authenticator(std::unique_ptr<JwtVerifier> jwt, std::vector<ApiKey> keys,
+Authenticator::Authenticator(std::unique_ptr<kit::JwtVerifier> jwt, std::vector<ApiKey> keys,
                              const kit::Clock* clock)
     : jwt_(std::move(jwt)), clock_(clock) {
   for (ApiKey& k : keys) keys_by_hash_[k.sha256_hex] = std::move(k.grants);

@@ -8,7 +8,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "gateway/jwt.h"
+#include "services/kit/jwt.h"
 #include "gateway/principal.h"
 #include "services/kit/clock.h"
 
@@ -31,7 +31,7 @@ absl::StatusOr<std::vector<ApiKey>> ParseApiKeys(absl::string_view json);
 // UNAUTHENTICATED when they are missing or do not check out.
 class Authenticator {
  public:
-  Authenticator(std::unique_ptr<JwtVerifier> jwt, std::vector<ApiKey> keys,
+  Authenticator(std::unique_ptr<kit::JwtVerifier> jwt, std::vector<ApiKey> keys,
                 const kit::Clock* clock);
 
   absl::StatusOr<Principal> Authenticate(absl::string_view authorization,
@@ -41,7 +41,7 @@ class Authenticator {
   absl::StatusOr<Principal> FromToken(absl::string_view token) const;
   absl::StatusOr<Principal> FromApiKey(absl::string_view key) const;
 
-  std::unique_ptr<JwtVerifier> jwt_;
+  std::unique_ptr<kit::JwtVerifier> jwt_;
   absl::flat_hash_map<std::string, Principal> keys_by_hash_;
   const kit::Clock* clock_;
 

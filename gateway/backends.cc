@@ -14,7 +14,9 @@ constexpr char kRoundRobin[] = R"({"loadBalancingConfig": [{"round_robin": {}}]}
 // `grpc_retries`: gRPC's own retry machinery, here only its transparent
 // retry of calls that never left the gateway; calls safe to repeat go on
 // connections without it, as the gateway retries them itself.
-std::shared_ptr<grpc::Channel> NewChannel(const std::string& target, bool grpc_retries, int salt) {
+std::shared_ptr<grpc::Channel> NewChannel(const std::string& target,
+                                          const std::shared_ptr<grpc::ChannelCredentials>& creds,
+                                          bool grpc_retries, int salt) {
   grpc::ChannelArguments args;
   args.SetServiceConfigJSON(kRoundRobin);
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, grpc_retries ? 1 : 0);
@@ -27,7 +29,7 @@ std::shared_ptr<grpc::Channel> NewChannel(const std::string& target, bool grpc_r
   args.SetMaxReceiveMessageSize(16 << 20);
   // Distinct channels get distinct connections.
   args.SetInt("estate.channel", salt);
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(target, creds, args);
 }
 
 }  // namespace
@@ -64,6 +66,7 @@ std::string Target(const std::string& address) {
 }  // namespace
 
 Backend::Backend(std::string name, std::string target, int channels,
+                 const std::shared_ptr<grpc::ChannelCredentials>& credentials,
                  prometheus::Registry& registry, InFlight* in_flight)
     : name_(std::move(name)),
       target_(Target(target)),
@@ -86,9 +89,9 @@ Backend::Backend(std::string name, std::string target, int channels,
     by_code_[i] = &calls_.Add({{"backend", name_}, {"grpc_code", kit::GrpcCodeName(i)}});
   }
   for (int i = 0; i < std::max(1, channels); ++i) {
-    channels_.push_back(NewChannel(target_, false, 2 * i));
+    channels_.push_back(NewChannel(target_, credentials, false, 2 * i));
     retry_safe_.push_back(std::make_unique<grpc::GenericStub>(channels_.back()));
-    channels_.push_back(NewChannel(target_, true, 2 * i + 1));
+    channels_.push_back(NewChannel(target_, credentials, true, 2 * i + 1));
     plain_.push_back(std::make_unique<grpc::GenericStub>(channels_.back()));
   }
 }
@@ -246,7 +249,8 @@ bool Backend::ConnectAll(absl::Time deadline) {
 
 absl::StatusOr<std::unique_ptr<Backends>> Backends::Create(
     const std::map<std::string, std::string>& targets, const std::vector<std::string>& needed,
-    int channels_per_backend, prometheus::Registry& registry) {
+    int channels_per_backend, const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+    prometheus::Registry& registry) {
   auto out = std::make_unique<Backends>();
   for (const std::string& name : needed) {
     auto it = targets.find(name);
@@ -255,7 +259,8 @@ absl::StatusOr<std::unique_ptr<Backends>> Backends::Create(
           absl::StrCat("backend ", name, ": no address (set --backends ", name, "=host:port)"));
     }
     out->backends_.push_back(
-        std::make_unique<Backend>(name, it->second, channels_per_backend, registry, &out->in_flight_));
+        std::make_unique<Backend>(name, it->second, channels_per_backend, credentials,
+                                 registry, &out->in_flight_));
   }
   return out;
 }

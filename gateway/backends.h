@@ -49,8 +49,9 @@ class Backend {
  public:
   // `channels` connections of each kind: one HTTP/2 connection serializes
   // its streams through one transport, so busy gateways spread calls.
-  Backend(std::string name, std::string target, int channels, prometheus::Registry& registry,
-          InFlight* in_flight);
+  Backend(std::string name, std::string target, int channels,
+          const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+          prometheus::Registry& registry, InFlight* in_flight);
 
   const std::string& name() const { return name_; }
   const std::string& target() const { return target_; }
@@ -105,11 +106,13 @@ class Backend {
 // Every backend by name, and the health loop behind /readyz.
 class Backends {
  public:
+  // `credentials`: TLS or plaintext to the services (kit::ServiceChannelCredentials).
   // `targets`: backend name -> address ("127.0.0.1:50052", "dns:///tickets:50052").
   // Every name in `needed` must have one.
   static absl::StatusOr<std::unique_ptr<Backends>> Create(
       const std::map<std::string, std::string>& targets, const std::vector<std::string>& needed,
-      int channels_per_backend, prometheus::Registry& registry);
+      int channels_per_backend, const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+      prometheus::Registry& registry);
   ~Backends();
 
   Backend* Find(absl::string_view name) const;

@@ -42,6 +42,7 @@ struct Gateway::Parts {
   GatewayOptions options;
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
   std::unique_ptr<Catalog> catalog;
+  std::unique_ptr<kit::IdentitySigner> signer;
   std::unique_ptr<Backends> backends;
   std::unique_ptr<Authenticator> auth;
   std::unique_ptr<RateLimiter> limiter;
@@ -69,14 +70,24 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
   auto catalog = Catalog::FromLinkedProtos("estate.", o.excluded_packages, o.only_packages);
   if (!catalog.ok()) return catalog.status();
   p->catalog = *std::move(catalog);
+  if (o.identity_keys_dir.empty()) {
+    return absl::InvalidArgumentError(
+        "--identity_keys_dir is required: the services refuse calls without a signed identity");
+  }
+  auto signer = kit::IdentitySigner::FromDir("gateway", o.identity_keys_dir,
+                                             p->catalog->backends());
+  if (!signer.ok()) return signer.status();
+  p->signer = *std::move(signer);
+  auto credentials = kit::ServiceChannelCredentials(o.backend_tls);
+  if (!credentials.ok()) return credentials.status();
   auto backends = Backends::Create(o.backends, p->catalog->backends(), o.channels_per_backend,
-                                   *p->registry);
+                                   *credentials, *p->registry);
   if (!backends.ok()) return backends.status();
   p->backends = *std::move(backends);
 
-  std::unique_ptr<JwtVerifier> jwt;
+  std::unique_ptr<kit::JwtVerifier> jwt;
   if (!o.jwt_hs256_secret.empty() || !o.jwt_rs256_public_key_pem.empty()) {
-    auto v = JwtVerifier::Create(o.jwt_hs256_secret, o.jwt_rs256_public_key_pem, o.jwt_policy);
+    auto v = kit::JwtVerifier::Create(o.jwt_hs256_secret, o.jwt_rs256_public_key_pem, o.jwt_policy);
     if (!v.ok()) return v.status();
     jwt = *std::move(v);
   }
@@ -87,7 +98,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
   p->auth = std::make_unique<Authenticator>(std::move(jwt), o.api_keys, clock);
   p->limiter = std::make_unique<RateLimiter>(o.rate_per_second, o.rate_burst, clock);
   p->pipeline = std::make_unique<Pipeline>(p->catalog.get(), p->backends.get(), p->auth.get(),
-                                           p->limiter.get(), o.default_deadline, *p->registry);
+                                           p->limiter.get(), p->signer.get(), o.default_deadline,
+                                           *p->registry);
 
   // gRPC pass-through.
   p->grpc_metrics = std::make_unique<kit::GrpcServerMetrics>(*p->registry);

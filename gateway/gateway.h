@@ -11,8 +11,9 @@
 #include "gateway/authenticator.h"
 #include "gateway/backends.h"
 #include "gateway/http_server.h"
-#include "gateway/jwt.h"
+#include "services/kit/jwt.h"
 #include "services/kit/clock.h"
+#include "services/kit/server_credentials.h"
 
 namespace gateway {
 
@@ -21,10 +22,15 @@ struct GatewayOptions {
   std::string grpc_addr = "127.0.0.1:9090";
   // Backend name ("tickets") -> address; every service in the linked protos needs one.
   std::map<std::string, std::string> backends;
+  // TLS to the backends (kit::TlsFiles); plaintext when empty.
+  kit::TlsFiles backend_tls;
+  // Holds <backend>.key for every backend: each call carries the caller in a
+  // token signed for the service it goes to. Required.
+  std::string identity_keys_dir;
 
   std::string jwt_hs256_secret;
   std::string jwt_rs256_public_key_pem;
-  JwtPolicy jwt_policy;
+  kit::JwtPolicy jwt_policy;
   std::vector<ApiKey> api_keys;
 
   double rate_per_second = 100;  // per principal; 0 turns limiting off

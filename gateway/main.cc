@@ -81,6 +81,8 @@ absl::StatusOr<gateway::GatewayOptions> OptionsFromFlags() {
     if (!keys.ok()) return keys.status();
     o.api_keys = *std::move(keys);
   }
+  o.backend_tls = kit::TlsFilesFromFlags();
+  o.identity_keys_dir = kit::IdentityKeysDirFromFlags();
   o.rate_per_second = absl::GetFlag(FLAGS_rate_limit_per_second);
   o.rate_burst = absl::GetFlag(FLAGS_rate_limit_burst);
   o.http.max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_body_bytes));

@@ -2,6 +2,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "services/kit/uuid.h"
 
 namespace gateway {
@@ -15,12 +16,13 @@ std::string AcceptOrMakeRequestId(absl::string_view from_client) {
 }
 
 Pipeline::Pipeline(const Catalog* catalog, const Backends* backends, const Authenticator* auth,
-                   RateLimiter* limiter, absl::Duration default_deadline,
-                   prometheus::Registry& registry)
+                   RateLimiter* limiter, const kit::IdentitySigner* signer,
+                   absl::Duration default_deadline, prometheus::Registry& registry)
     : catalog_(catalog),
       backends_(backends),
       auth_(auth),
       limiter_(limiter),
+      signer_(signer),
       default_deadline_(default_deadline),
       rejections_(prometheus::BuildCounter()
                       .Name("estate_gateway_rejections_total")
@@ -76,8 +78,13 @@ absl::Status Pipeline::Prepare(const MethodInfo& method, const Principal& who,
   absl::Time deadline = absl::Now() + default_deadline_;
   if (client_deadline && *client_deadline < deadline) deadline = *client_deadline;
   call->set_deadline(deadline);
-  call->AddMetadata(kCallerKey, who.id);
-  call->AddMetadata(kRolesKey, who.RolesText());
+  absl::StatusOr<std::string> token =
+      signer_->Token(method.backend, who.id, who.RolesText(), absl::Now());
+  if (!token.ok()) {
+    Reject("unavailable");
+    return absl::UnavailableError(absl::StrCat("gateway: ", token.status().message()));
+  }
+  call->AddMetadata(kit::kIdentityMetadataKey, *token);
   call->AddMetadata(kRequestIdKey, request_id);
   return absl::OkStatus();
 }

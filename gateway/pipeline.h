@@ -13,14 +13,14 @@
 #include "gateway/backends.h"
 #include "gateway/catalog.h"
 #include "gateway/rate_limiter.h"
+#include "services/kit/service_identity.h"
 #include "prometheus/counter.h"
 #include "prometheus/registry.h"
 
 namespace gateway {
 
-// Metadata the gateway sets for services and never lets a client set.
-inline constexpr char kCallerKey[] = "x-estate-caller";
-inline constexpr char kRolesKey[] = "x-estate-roles";
+// Metadata the gateway sets for services; a client's own copy is dropped
+// (the caller and roles travel in kit::kIdentityMetadataKey's token).
 inline constexpr char kRequestIdKey[] = "x-request-id";
 
 // A request id from a client's X-Request-Id if it is sane (1..128 printable
@@ -33,8 +33,8 @@ std::string AcceptOrMakeRequestId(absl::string_view from_client);
 class Pipeline {
  public:
   Pipeline(const Catalog* catalog, const Backends* backends, const Authenticator* auth,
-           RateLimiter* limiter, absl::Duration default_deadline,
-           prometheus::Registry& registry);
+           RateLimiter* limiter, const kit::IdentitySigner* signer,
+           absl::Duration default_deadline, prometheus::Registry& registry);
 
   // The principal, or UNAUTHENTICATED, or RESOURCE_EXHAUSTED with
   // *retry_after set. Counts the rejection.
@@ -42,8 +42,8 @@ class Pipeline {
                                   absl::Duration* retry_after);
 
   // Authorizes `request` and prepares `call` for its backend: deadline (the
-  // client's if sooner than the default), caller, roles and request id
-  // metadata. The serialized request is the caller's to set.
+  // client's if sooner than the default), the caller and roles in an identity
+  // token signed for the backend, and the request id. The serialized request is the caller's to set.
   absl::Status Prepare(const MethodInfo& method, const Principal& who,
                        const google::protobuf::Message& request, const std::string& request_id,
                        std::optional<absl::Time> client_deadline, UpstreamCall* call);
@@ -83,6 +83,7 @@ class Pipeline {
   const Backends* backends_;
   const Authenticator* auth_;
   RateLimiter* limiter_;
+  const kit::IdentitySigner* signer_;
   const absl::Duration default_deadline_;
   std::vector<grpc::CompletionQueue*> queues_;
   std::atomic<uint32_t> next_queue_{0};

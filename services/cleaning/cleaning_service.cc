@@ -229,6 +229,7 @@ CleaningService* RegisterCleaning(kit::ServiceHost& host, const kit::Clock& cloc
   kit::OutboxOptions relay;
   relay.poll_interval = options.relay_interval;
   relay.probe_interval = options.relay_interval;
+  relay.identity = host.identity_signer();
   raw->relay_ = std::make_unique<kit::OutboxRelay>(host.db(), clock, std::move(targets),
                                                    &host.registry(), relay);
   raw->relay_->set_caller("service:cleaning");

@@ -28,9 +28,11 @@ int main(int argc, char** argv) {
                            // See tickets back within a second of its return,
                            // not after gRPC's reconnect backoff (up to 2 min).
                            args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+                           absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>>
+                               credentials = kit::ServiceChannelCredentials(host.tls());
+                           if (!credentials.ok()) return credentials.status();
                            options.tickets = grpc::CreateCustomChannel(
-                               absl::GetFlag(FLAGS_tickets_addr),
-                               grpc::InsecureChannelCredentials(), args);
+                               absl::GetFlag(FLAGS_tickets_addr), *credentials, args);
                            cleaning::RegisterCleaning(host, kit::RealClock(), options);
                            return absl::OkStatus();
                          });

@@ -175,7 +175,7 @@ void HandoverService::AddTicketStates(const grpc::ServerContext& ctx, v1::Handov
     if (d.ticket().empty()) continue;
     grpc::ClientContext call;
     call.set_deadline(budget);
-    call.AddMetadata("x-estate-caller", "service:handover");
+    if (identity_ == nullptr || !identity_->Attach(call, "tickets", "service:handover").ok()) return;
     ::estate::tickets::v1::GetTicketRequest req;
     req.set_name(d.ticket());
     ::estate::tickets::v1::Ticket ticket;
@@ -513,6 +513,8 @@ HandoverService* RegisterHandover(kit::ServiceHost& host, const kit::Clock& cloc
   if (auto it = options.peers.find("tickets"); it != options.peers.end()) {
     raw->tickets_ = ::estate::tickets::v1::TicketService::NewStub(it->second);
   }
+  raw->identity_ = host.identity_signer();
+  relay.identity = raw->identity_;
   raw->relay_ = std::make_unique<kit::OutboxRelay>(host.db(), clock, std::move(options.peers),
                                                    &host.registry(), relay);
   raw->relay_->set_caller("service:handover");

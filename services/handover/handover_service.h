@@ -118,6 +118,7 @@ class HandoverService final : public v1::HandoverService::Service {
   kit::OutboxAdmin outbox_;
   std::unique_ptr<kit::OutboxRelay> relay_;
   std::unique_ptr<::estate::tickets::v1::TicketService::Stub> tickets_;  // null: not configured
+  std::shared_ptr<const kit::IdentitySigner> identity_;  // signs the direct reads of tickets
   prometheus::Family<prometheus::Counter>& completed_;
 };
 

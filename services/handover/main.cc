@@ -23,12 +23,15 @@ int main(int argc, char** argv) {
         // See a peer back within a second of its return, not after gRPC's
         // reconnect backoff (up to 2 min).
         args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+        absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+            kit::ServiceChannelCredentials(host.tls());
+        if (!credentials.ok()) return credentials.status();
         for (const auto& [name, addr] :
              {std::pair{"archives", absl::GetFlag(FLAGS_archives_addr)},
               std::pair{"billing", absl::GetFlag(FLAGS_billing_addr)},
               std::pair{"tickets", absl::GetFlag(FLAGS_tickets_addr)}}) {
           options.peers[name] =
-              grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(), args);
+              grpc::CreateCustomChannel(addr, *credentials, args);
         }
         handover::RegisterHandover(host, kit::RealClock(), options);
         return absl::OkStatus();

@@ -351,6 +351,14 @@ absl::StatusOr<std::unique_ptr<PooledConnection>> Db::Connect(absl::Time deadlin
   opts["userName"] = sql::SQLString(options_.user);
   opts["password"] = sql::SQLString(options_.password);
   if (!options_.schema.empty()) opts["schema"] = sql::SQLString(options_.schema);
+  if (!options_.tls_ca.empty()) {
+    opts["sslCA"] = sql::SQLString(options_.tls_ca);
+    if (!options_.tls_cert.empty()) opts["sslCert"] = sql::SQLString(options_.tls_cert);
+    if (!options_.tls_key.empty()) opts["sslKey"] = sql::SQLString(options_.tls_key);
+    // Refuse a server that cannot prove it is the one the CA vouches for.
+    opts["sslVerify"] = true;
+    opts["sslEnforce"] = true;
+  }
   opts["OPT_CONNECT_TIMEOUT"] = connect_seconds;
   opts["OPT_READ_TIMEOUT"] = io_seconds;
   opts["OPT_WRITE_TIMEOUT"] = io_seconds;

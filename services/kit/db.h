@@ -39,6 +39,11 @@ struct DbOptions {
   std::string password;
   std::string schema;
   int pool_size = 16;
+  // TLS to the server when tls_ca is set (PEM files): the server's
+  // certificate is verified against it; cert/key if it wants a client's.
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
   // Prepared statements kept per connection, least recently used dropped
   // first. MariaDB's max_prepared_stmt_count (16382 by default) is for the
   // whole server: services x replicas x pool_size x this must stay below it

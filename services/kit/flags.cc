@@ -18,6 +18,11 @@ ABSL_FLAG(std::string, db_user, "", "Database user (default: estate_<service>)."
 ABSL_FLAG(std::string, db_password, "", "Database password.");
 ABSL_FLAG(std::string, db_password_file, "",
           "File holding the database password (a mounted secret); wins over --db_password.");
+ABSL_FLAG(std::string, db_tls_ca, "",
+          "PEM CA of the database server's certificate: the connection is TLS and the server "
+          "is verified against it (an external MySQL/MariaDB).");
+ABSL_FLAG(std::string, db_tls_cert, "", "PEM client certificate, if the server requires one.");
+ABSL_FLAG(std::string, db_tls_key, "", "PEM private key for --db_tls_cert.");
 ABSL_FLAG(std::string, db_name, "", "Schema (default: estate_<service>).");
 ABSL_FLAG(int, db_pool_size, 16,
           "Most database connections this process opens (mind max_connections across "
@@ -61,6 +66,14 @@ absl::StatusOr<HostOptions> HostOptionsFromFlags(const ServiceDefaults& defaults
     ss << in.rdbuf();
     o.db.password = std::string(absl::StripTrailingAsciiWhitespace(ss.str()));
   }
+  o.db.tls_ca = absl::GetFlag(FLAGS_db_tls_ca);
+  o.db.tls_cert = absl::GetFlag(FLAGS_db_tls_cert);
+  o.db.tls_key = absl::GetFlag(FLAGS_db_tls_key);
+  if (o.db.tls_ca.empty() && !(o.db.tls_cert.empty() && o.db.tls_key.empty())) {
+    return absl::InvalidArgumentError("--db_tls_cert and --db_tls_key need --db_tls_ca");
+  }
+  o.server.tls = TlsFilesFromFlags();
+  o.server.identity_keys_dir = IdentityKeysDirFromFlags();
   o.db.pool_size = absl::GetFlag(FLAGS_db_pool_size);
   o.db.statement_cache_size = std::max(1, absl::GetFlag(FLAGS_db_statement_cache));
   o.startup_db_wait = absl::GetFlag(FLAGS_startup_db_wait);

@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "services/kit/log_context.h"
 #include "services/kit/rpc_context.h"
+#include "services/kit/service_identity.h"
 #include "spdlog/spdlog.h"
 
 namespace kit {
@@ -131,8 +132,12 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
       };
       call_.request_id = text(kRequestIdMetadataKey);
       call_.method = name_;
-      call_.caller = text(kCallerMetadataKey);
-      if (call_.caller.empty()) call_.caller = kAnonymousCaller;
+      // The identity token was checked before the call got in.
+      call_.caller = kAnonymousCaller;
+      if (auto it = md->find(kIdentityMetadataKey); it != md->end()) {
+        auto who = CallerInCheckedToken(absl::string_view(it->second.data(), it->second.size()));
+        if (who.ok()) call_.caller = who->caller;
+      }
       // A synchronous handler runs on this thread between this hook and
       // PRE_SEND_STATUS: every line it logs carries the call.
       saved_ = EnterCall(call_);

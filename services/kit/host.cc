@@ -2,6 +2,8 @@
 
 #include <signal.h>
 
+#include <filesystem>
+
 #include "absl/strings/str_cat.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -41,6 +43,7 @@ ServiceHost::ServiceHost(HostOptions options)
 absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Create(
     HostOptions options, const std::vector<Migration>& migrations) {
   std::unique_ptr<ServiceHost> host(new ServiceHost(std::move(options)));
+  if (absl::Status s = host->LoadIdentity(); !s.ok()) return s;
   host->db_ = std::make_unique<Db>(host->options_.db, host->registry_.get());
   host->grpc_metrics_ = std::make_unique<GrpcServerMetrics>(*host->registry_);
   host->up_gauge_ = &prometheus::BuildGauge()
@@ -75,6 +78,32 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Create(
 
 ServiceHost::~ServiceHost() { Shutdown(); }
 
+absl::Status ServiceHost::LoadIdentity() {
+  const std::string& dir = options_.server.identity_keys_dir;
+  if (dir.empty()) {
+    return absl::FailedPreconditionError(
+        "--identity_keys_dir is required: without it anyone who reaches the port could call "
+        "as anyone (tools/up makes dev keys; k8s mounts them from a Secret)");
+  }
+  absl::StatusOr<std::string> own = ReadIdentityKey(dir, options_.name);
+  if (!own.ok()) return own.status();
+  absl::StatusOr<std::unique_ptr<IdentityVerifier>> verifier =
+      IdentityVerifier::Create(options_.name, *std::move(own));
+  if (!verifier.ok()) return verifier.status();
+  verifier_ = *std::move(verifier);
+  // Every other key mounted here is a service this one may call.
+  std::vector<std::string> audiences;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (entry.path().extension() == ".key") audiences.push_back(entry.path().stem().string());
+  }
+  absl::StatusOr<std::unique_ptr<IdentitySigner>> signer =
+      IdentitySigner::FromDir(options_.name, dir, audiences);
+  if (!signer.ok()) return signer.status();
+  signer_ = *std::move(signer);
+  return absl::OkStatus();
+}
+
 void ServiceHost::AddService(std::unique_ptr<grpc::Service> service,
                              const google::protobuf::ServiceDescriptor* descriptor) {
   grpc_metrics_->AddService(*descriptor);
@@ -104,9 +133,14 @@ absl::Status ServiceHost::Start() {
   exposer_->RegisterCollectable(registry_);
   metrics_port_ = exposer_->GetListeningPorts().empty() ? 0 : exposer_->GetListeningPorts()[0];
 
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      ServiceServerCredentials(options_.server.tls, verifier_, registry_.get());
+  if (!credentials.ok()) {
+    exposer_.reset();
+    return credentials.status();
+  }
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options_.server.grpc_addr, grpc::InsecureServerCredentials(),
-                           &grpc_port_);
+  builder.AddListeningPort(options_.server.grpc_addr, *credentials, &grpc_port_);
   // Without this two processes can bind the same port and split its traffic.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60 * 1000);

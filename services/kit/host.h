@@ -21,6 +21,8 @@
 #include "services/kit/db.h"
 #include "services/kit/grpc_metrics.h"
 #include "services/kit/migrations.h"
+#include "services/kit/server_credentials.h"
+#include "services/kit/service_identity.h"
 
 namespace kit {
 
@@ -33,6 +35,11 @@ struct ServerOptions {
   absl::Duration drain_delay = absl::ZeroDuration();
   // How often health re-checks the database.
   absl::Duration health_interval = absl::Seconds(1);
+  // TLS on the gRPC port (and for the calls this process makes); off when empty.
+  TlsFiles tls;
+  // Holds <name>.key, which verifies the identity tokens of calls to this
+  // service, and the keys of the services it calls (IdentitySigner). Required.
+  std::string identity_keys_dir;
 };
 
 struct HostOptions {
@@ -56,6 +63,11 @@ class ServiceHost {
 
   Db& db() { return *db_; }
   prometheus::Registry& registry() { return *registry_; }
+  // Signs this service's calls to others (outbox relays, direct reads) with
+  // every key in identity_keys_dir; the issuer is the service's name.
+  std::shared_ptr<const IdentitySigner> identity_signer() const { return signer_; }
+  // For channels to other estate processes.
+  const TlsFiles& tls() const { return options_.server.tls; }
 
   // Before Start(). The host keeps the service alive.
   void AddService(std::unique_ptr<grpc::Service> service,
@@ -79,11 +91,14 @@ class ServiceHost {
   void HealthLoop();
   void JobLoop();
   void SetServing(bool serving);
+  absl::Status LoadIdentity();
 
   const HostOptions options_;
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<Db> db_;
   std::unique_ptr<GrpcServerMetrics> grpc_metrics_;
+  std::shared_ptr<const IdentityVerifier> verifier_;
+  std::shared_ptr<const IdentitySigner> signer_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::vector<std::string> service_names_;
   struct Job {

@@ -20,6 +20,7 @@
 #include "prometheus/registry.h"
 #include "services/kit/clock.h"
 #include "services/kit/db.h"
+#include "services/kit/service_identity.h"
 
 namespace kit {
 
@@ -60,6 +61,9 @@ struct OutboxOptions {
   // the same certainty as the delivery itself. An error leaves the row to be
   // called again; the receiver answers the repeat as it answered the first.
   std::function<absl::Status(Conn&, const DeliveredCall&)> on_delivered;
+  // Signs each call for its target (the target's name is the audience);
+  // without it the receivers refuse the calls. ServiceHost::identity_signer().
+  std::shared_ptr<const IdentitySigner> identity;
 };
 
 // Delivers outbox rows, one worker thread per target, so a target that
@@ -96,7 +100,7 @@ class OutboxRelay {
   // gauges (pending, dead, oldest pending age per target).
   absl::Status Housekeep();
 
-  // Who the receivers record as the caller (x-estate-caller), e.g.
+  // Who the receivers record as the caller (in the identity token), e.g.
   // "service:cleaning"; before Start.
   void set_caller(std::string caller) { caller_ = std::move(caller); }
 

@@ -27,7 +27,23 @@ ABSL_FLAG(std::string, log_format, "text",
           "text, or json (one object a line, for log collectors); both carry the request id, "
           "method and caller of the call a line was written for.");
 
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate of this process: with --tls_key and --tls_ca, gRPC between estate "
+          "processes is TLS with client certificates.");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key for --tls_cert.");
+ABSL_FLAG(std::string, tls_ca, "", "PEM CA that signed every estate process's certificate.");
+ABSL_FLAG(std::string, identity_keys_dir, "",
+          "Directory of service identity keys, <service>.key each: a service verifies calls "
+          "with its own and signs its calls to others with theirs; the gateway signs with all.");
+
 namespace kit {
+
+TlsFiles TlsFilesFromFlags() {
+  return {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
+          absl::GetFlag(FLAGS_tls_ca)};
+}
+
+std::string IdentityKeysDirFromFlags() { return absl::GetFlag(FLAGS_identity_keys_dir); }
 
 void ParseFlagsWithEnv(int argc, char** argv, const char* usage) {
   absl::SetProgramUsageMessage(usage);

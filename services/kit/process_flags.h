@@ -1,6 +1,10 @@
 #ifndef ESTATE_SERVICES_KIT_PROCESS_FLAGS_H_
 #define ESTATE_SERVICES_KIT_PROCESS_FLAGS_H_
 
+#include <string>
+
+#include "services/kit/server_credentials.h"
+
 namespace kit {
 
 // Parses flags after applying the environment: ESTATE_DB_PORT=13306 sets
@@ -9,6 +13,11 @@ namespace kit {
 // --shutdown_grace, --log_level. A service's database and metrics flags
 // live in flags.cc, so the gateway does not offer them.
 void ParseFlagsWithEnv(int argc, char** argv, const char* usage);
+
+// --tls_cert, --tls_key, --tls_ca.
+TlsFiles TlsFilesFromFlags();
+// --identity_keys_dir.
+std::string IdentityKeysDirFromFlags();
 
 }  // namespace kit
 

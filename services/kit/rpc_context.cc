@@ -1,31 +1,38 @@
 #include "services/kit/rpc_context.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/time/clock.h"
 #include "services/kit/log_context.h"
+#include "services/kit/service_identity.h"
 
 namespace kit {
 
 namespace {
 
-// A metadata value cut to 128 bytes of printable ASCII; "" if absent.
-std::string MetadataText(const grpc::ServerContext& context, const char* key) {
+// The caller in the call's identity token, which the port's credentials
+// checked before the call got in (server_credentials.h); none without one.
+std::optional<VerifiedCaller> IdentityOf(const grpc::ServerContextBase& context) {
   const auto& md = context.client_metadata();
-  auto it = md.find(key);
-  if (it == md.end()) return "";
-  return PrintableMetadata(absl::string_view(it->second.data(), it->second.size()));
+  auto it = md.find(kIdentityMetadataKey);
+  if (it == md.end()) return std::nullopt;
+  absl::StatusOr<VerifiedCaller> who =
+      CallerInCheckedToken(absl::string_view(it->second.data(), it->second.size()));
+  if (!who.ok()) return std::nullopt;
+  return *std::move(who);
 }
 
 }  // namespace
 
-std::string CallerOf(const grpc::ServerContext& context) {
-  std::string caller = MetadataText(context, kCallerMetadataKey);
-  return caller.empty() ? kAnonymousCaller : caller;
+std::string CallerOf(const grpc::ServerContextBase& context) {
+  std::optional<VerifiedCaller> who = IdentityOf(context);
+  return who ? who->caller : kAnonymousCaller;
 }
 
-std::string RolesOf(const grpc::ServerContext& context) {
-  return MetadataText(context, kRolesMetadataKey);
+std::string RolesOf(const grpc::ServerContextBase& context) {
+  std::optional<VerifiedCaller> who = IdentityOf(context);
+  return who ? who->roles : "";
 }
 
 absl::Time DeadlineOf(const grpc::ServerContext& context) {

@@ -9,24 +9,23 @@
 
 namespace kit {
 
-// gRPC metadata that carries who is calling. The gateway authenticates the
-// client, strips any copy the client sent itself, and sets this to the
-// principal ("user:alice", "apikey:finance-app"). Services record it on every
-// change. A call that reaches a service directly without it is recorded as
-// kAnonymousCaller.
-inline constexpr char kCallerMetadataKey[] = "x-estate-caller";
+// Who is calling, as the service identity token proved it (see
+// service_identity.h): the principal the gateway authenticated ("user:alice",
+// "apikey:finance-app") or the service whose outbox calls ("service:handover").
+// A call without a valid token never reaches a handler; kAnonymousCaller is
+// what a server without an identity verifier (a test double) reports.
 inline constexpr char kAnonymousCaller[] = "anonymous";
 
-// The caller of the current RPC, cut to 128 bytes of printable ASCII.
-std::string CallerOf(const grpc::ServerContext& context);
-
-// gRPC metadata with the caller's roles as the gateway authenticated them,
-// comma-separated ("staff,finance"). The gateway never forwards a client's
-// own copy. Without it (a direct call) the caller has no roles.
+// Metadata names of the caller and roles in logs and test doubles. Services
+// never believe them from the wire: a client could send anything.
+inline constexpr char kCallerMetadataKey[] = "x-estate-caller";
 inline constexpr char kRolesMetadataKey[] = "x-estate-roles";
 
-// The caller's roles, cut like CallerOf; "" when none were passed.
-std::string RolesOf(const grpc::ServerContext& context);
+// The caller of the current RPC, cut to 128 bytes of printable ASCII.
+std::string CallerOf(const grpc::ServerContextBase& context);
+
+// The caller's roles, comma-separated ("staff,finance"); "" when none.
+std::string RolesOf(const grpc::ServerContextBase& context);
 
 // Trailing metadata the kit adds to every failed call a service answers. Its
 // message is the service's own and safe to show (no SQL, no addresses); a

@@ -50,9 +50,7 @@ std::string ArchivesTest::NewSite() {
 
 std::unique_ptr<grpc::ClientContext> ArchivesTest::As(const std::string& roles,
                                                       const std::string& caller) {
-  std::unique_ptr<grpc::ClientContext> ctx = testing_support::Context(caller);
-  if (!roles.empty()) ctx->AddMetadata(kit::kRolesMetadataKey, roles);
-  return ctx;
+  return testing_support::Context(caller, absl::Seconds(10), roles);
 }
 
 }  // namespace archives

@@ -81,9 +81,7 @@ void CleaningTest::StopTickets() {
 
 std::unique_ptr<grpc::ClientContext> CleaningTest::As(const std::string& caller,
                                                       const std::string& roles) {
-  std::unique_ptr<grpc::ClientContext> ctx = testing_support::Context(caller);
-  ctx->AddMetadata(kit::kRolesMetadataKey, roles);
-  return ctx;
+  return testing_support::Context(caller, absl::Seconds(10), roles);
 }
 
 CleaningTest::Site CleaningTest::NewSite() {

@@ -21,6 +21,13 @@ admin=(mariadb --no-defaults -h127.0.0.1 -P"$ESTATE_TEST_DB_PORT" -uestate_admin
 "${admin[@]}" -e "CREATE DATABASE $schema; CREATE USER '$schema'@'127.0.0.1' IDENTIFIED BY 'pw-$$';
   GRANT ALL ON $schema.* TO '$schema'@'127.0.0.1';" || { echo "cannot create schema"; exit 1; }
 work="$(mktemp -d)"
+# Service identity keys, as tools/up makes them: every process started by the
+# script finds them through the environment.
+mkdir -p "$work/identity"
+for svc in billing tickets archives handover cleaning; do
+  head -c 32 /dev/urandom | base64 > "$work/identity/$svc.key"
+done
+export ESTATE_IDENTITY_KEYS_DIR="$work/identity"
 drop_schema() {
   "${admin[@]}" -e "DROP DATABASE IF EXISTS $schema; DROP USER IF EXISTS '$schema'@'127.0.0.1';"
   rm -rf "$work"

@@ -84,8 +84,7 @@ class GatewayE2E : public ::testing::Test {
     v1::GetTicketRequest req;
     req.set_name(name);
     v1::Ticket t;
-    grpc::ClientContext ctx;
-    EXPECT_TRUE(direct_->GetTicket(&ctx, req, &t).ok());
+    EXPECT_TRUE(direct_->GetTicket(testing_support::Context().get(), req, &t).ok());
     return t;
   }
 
@@ -223,17 +222,17 @@ TEST_F(GatewayE2E, AuthMatrix) {
   auto claims = Claims({"north"}, {"viewer"});
   EXPECT_EQ(status({}), 401) << "no credentials";
   EXPECT_EQ(status({{"Authorization", "Bearer not.a.jwt"}}), 401) << "malformed";
-  EXPECT_EQ(status({{"Authorization", "Bearer " + gateway::SignHs256(claims, "some-other-secret-that-is-long-enough")}}), 401) << "bad signature";
+  EXPECT_EQ(status({{"Authorization", "Bearer " + kit::SignHs256(claims, "some-other-secret-that-is-long-enough")}}), 401) << "bad signature";
   auto expired = claims;
   expired["exp"] = absl::ToUnixSeconds(absl::Now()) - 3600;
-  EXPECT_EQ(status(Bearer(gateway::SignHs256(expired, kSecret))), 401) << "expired";
+  EXPECT_EQ(status(Bearer(kit::SignHs256(expired, kSecret))), 401) << "expired";
   auto wrong_aud = claims;
   wrong_aud["aud"] = "another-api";
-  EXPECT_EQ(status(Bearer(gateway::SignHs256(wrong_aud, kSecret))), 401) << "wrong audience";
+  EXPECT_EQ(status(Bearer(kit::SignHs256(wrong_aud, kSecret))), 401) << "wrong audience";
   EXPECT_EQ(status({{"X-Api-Key", "wrong-key"}}), 401) << "unknown API key";
   EXPECT_EQ(till_->service.calls.load(), before) << "no rejected call reached the backend";
 
-  EXPECT_EQ(status(Bearer(gateway::SignHs256(claims, kSecret))), 200) << "HS256 viewer reads";
+  EXPECT_EQ(status(Bearer(kit::SignHs256(claims, kSecret))), 200) << "HS256 viewer reads";
   EXPECT_EQ(status(Bearer(rsa_->Sign(claims))), 200) << "RS256 viewer reads";
   EXPECT_EQ(status({{"X-Api-Key", kFinanceKey}}), 200) << "API key";
 
@@ -265,7 +264,7 @@ TEST_F(GatewayE2E, AuthMatrix) {
   req.set_parent("sites/north");
   EXPECT_EQ(till_via_gateway_->TakePayment(Grpc(Token({"north"}, {"staff"})).get(), req, &reply).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
-  auto expired_ctx = Grpc(gateway::SignHs256(expired, kSecret));
+  auto expired_ctx = Grpc(kit::SignHs256(expired, kSecret));
   EXPECT_EQ(till_via_gateway_->ReadBalance(expired_ctx.get(), req, &reply).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
   grpc::ClientContext keyed;

@@ -50,6 +50,7 @@ gateway::GatewayOptions TestOptions(const std::map<std::string, std::string>& ba
   o.http_addr = "127.0.0.1:0";
   o.grpc_addr = "127.0.0.1:0";
   o.backends = backends;
+  o.identity_keys_dir = testing_support::TestIdentityKeysDir();
   o.excluded_packages = {};  // the Till test backend is part of this suite
   o.jwt_hs256_secret = kSecret;
   if (rsa) o.jwt_rs256_public_key_pem = rsa->PublicPem();

@@ -11,10 +11,12 @@
 #include "absl/time/clock.h"
 #include "estate/testing/probe.grpc.pb.h"
 #include "gateway/gateway.h"
-#include "gateway/jwt.h"
+#include "services/kit/jwt.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "services/kit/rpc_context.h"
+#include "services/kit/server_credentials.h"
+#include "services/kit/service_identity.h"
 #include "nlohmann/json.hpp"
 #include "tests/gateway/http_client.h"
 #include "tests/support/in_process.h"
@@ -80,13 +82,12 @@ class TillService final : public estate::testing::Till::Service {
     reply->set_deadline_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
                                ctx->deadline() - std::chrono::system_clock::now())
                                .count());
+    // Who the kit's identity check let in (the token is spent by then).
+    reply->set_caller(kit::CallerOf(*ctx));
+    reply->set_roles(kit::RolesOf(*ctx));
     for (const auto& [k, v] : ctx->client_metadata()) {
       const std::string key(k.data(), k.size()), value(v.data(), v.size());
-      if (key == "x-estate-caller") {
-        reply->set_caller(reply->caller().empty() ? value : reply->caller() + "|" + value);
-      } else if (key == "x-estate-roles") {
-        reply->set_roles(value);
-      } else if (key == "x-request-id") {
+      if (key == "x-request-id") {
         reply->set_request_id(value);
       } else {
         reply->add_metadata(key + "=" + value);
@@ -102,8 +103,15 @@ class TillServer {
  public:
   explicit TillServer(int port) : port_(port) {}
   void Start() {
+    // Checked like a real service's port: only the gateway's signed
+    // identity gets in.
+    auto verifier = kit::IdentityVerifier::Create(
+        "testing", kit::ReadIdentityKey(testing_support::TestIdentityKeysDir(), "testing").value());
+    ASSERT_TRUE(verifier.ok()) << verifier.status();
+    auto credentials = kit::ServiceServerCredentials({}, *std::move(verifier), nullptr);
+    ASSERT_TRUE(credentials.ok()) << credentials.status();
     grpc::ServerBuilder b;
-    b.AddListeningPort(absl::StrCat("127.0.0.1:", port_), grpc::InsecureServerCredentials());
+    b.AddListeningPort(absl::StrCat("127.0.0.1:", port_), *credentials);
     b.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
     b.RegisterService(&service);
     grpc::EnableDefaultHealthCheckService(true);
@@ -135,7 +143,7 @@ inline nlohmann::json Claims(const std::vector<std::string>& sites,
 
 inline std::string Token(const std::vector<std::string>& sites,
                          const std::vector<std::string>& roles, const std::string& sub = "alice") {
-  return gateway::SignHs256(Claims(sites, roles, sub), kSecret);
+  return kit::SignHs256(Claims(sites, roles, sub), kSecret);
 }
 
 // grpc.health.v1 Check on a gRPC port, with no credentials: the call's code

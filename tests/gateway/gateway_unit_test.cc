@@ -182,19 +182,19 @@ TEST(RuleTable, RolesAgainstAccess) {
 class JwtTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    JwtPolicy policy{"estate", "estate-api", absl::Seconds(30)};
-    auto v = JwtVerifier::Create(kSecret, rsa_.PublicPem(), policy);
+    kit::JwtPolicy policy{"estate", "estate-api", absl::Seconds(30)};
+    auto v = kit::JwtVerifier::Create(kSecret, rsa_.PublicPem(), policy);
     ASSERT_TRUE(v.ok()) << v.status();
     verifier_ = *std::move(v);
   }
   absl::Status Check(const std::string& token) { return verifier_->Verify(token, absl::Now()).status(); }
   static gateway_test::RsaKey rsa_;
-  std::unique_ptr<JwtVerifier> verifier_;
+  std::unique_ptr<kit::JwtVerifier> verifier_;
 };
 gateway_test::RsaKey JwtTest::rsa_;
 
 TEST_F(JwtTest, AcceptsGoodHs256AndRs256) {
-  EXPECT_TRUE(Check(SignHs256(Claims({"a"}, {"staff"}), kSecret)).ok());
+  EXPECT_TRUE(Check(kit::SignHs256(Claims({"a"}, {"staff"}), kSecret)).ok());
   EXPECT_TRUE(Check(rsa_.Sign(Claims({"a"}, {"staff"}))).ok());
 }
 
@@ -205,22 +205,22 @@ TEST_F(JwtTest, RefusesWhatDoesNotCheckOut) {
     EXPECT_EQ(s.code(), absl::StatusCode::kUnauthenticated) << why;
     EXPECT_TRUE(absl::StrContains(s.message(), why)) << s.message();
   };
-  expect(SignHs256(claims, "another-secret-of-sufficient-length-123"), "bad signature");
+  expect(kit::SignHs256(claims, "another-secret-of-sufficient-length-123"), "bad signature");
   auto expired = claims;
   expired["exp"] = absl::ToUnixSeconds(absl::Now()) - 120;
-  expect(SignHs256(expired, kSecret), "expired");
+  expect(kit::SignHs256(expired, kSecret), "expired");
   auto early = claims;
   early["nbf"] = absl::ToUnixSeconds(absl::Now()) + 3600;
-  expect(SignHs256(early, kSecret), "not valid yet");
+  expect(kit::SignHs256(early, kSecret), "not valid yet");
   auto aud = claims;
   aud["aud"] = "someone-else";
-  expect(SignHs256(aud, kSecret), "wrong audience");
+  expect(kit::SignHs256(aud, kSecret), "wrong audience");
   auto iss = claims;
   iss["iss"] = "evil";
-  expect(SignHs256(iss, kSecret), "wrong issuer");
+  expect(kit::SignHs256(iss, kSecret), "wrong issuer");
   auto no_exp = claims;
   no_exp.erase("exp");
-  expect(SignHs256(no_exp, kSecret), "exp");
+  expect(kit::SignHs256(no_exp, kSecret), "exp");
   expect("not-a-token", "malformed");
   expect("a.b.c", "malformed");
   // alg "none" and an RS256 token whose signature is an HMAC: refused.
@@ -234,7 +234,7 @@ TEST_F(JwtTest, RefusesWhatDoesNotCheckOut) {
 TEST_F(JwtTest, AudienceMayBeAList) {
   auto claims = Claims({"a"}, {"staff"});
   claims["aud"] = {"other", "estate-api"};
-  EXPECT_TRUE(Check(SignHs256(claims, kSecret)).ok());
+  EXPECT_TRUE(Check(kit::SignHs256(claims, kSecret)).ok());
 }
 
 TEST(Authenticator, ApiKeysAndPrincipals) {
@@ -243,7 +243,7 @@ TEST(Authenticator, ApiKeysAndPrincipals) {
                                         kit::Sha256Hex("k-123"),
                                         R"(","roles":["finance"],"sites":["*"]}]})"));
   ASSERT_TRUE(keys.ok()) << keys.status();
-  auto v = JwtVerifier::Create(kSecret, "", {"estate", "estate-api", absl::Seconds(30)});
+  auto v = kit::JwtVerifier::Create(kSecret, "", {"estate", "estate-api", absl::Seconds(30)});
   ASSERT_TRUE(v.ok());
   Authenticator auth(*std::move(v), *keys, &clock);
   auto p = auth.Authenticate("", "k-123");
@@ -256,20 +256,20 @@ TEST(Authenticator, ApiKeysAndPrincipals) {
   EXPECT_EQ(auth.Authenticate("", "").status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(auth.Authenticate("Basic dXNlcjpwdw==", "").status().code(),
             absl::StatusCode::kUnauthenticated);
-  auto user = auth.Authenticate("Bearer " + SignHs256(Claims({"north", "south"}, {"viewer"}, "bob"), kSecret), "");
+  auto user = auth.Authenticate("Bearer " + kit::SignHs256(Claims({"north", "south"}, {"viewer"}, "bob"), kSecret), "");
   ASSERT_TRUE(user.ok()) << user.status();
   EXPECT_EQ(user->id, "user:bob");
   EXPECT_TRUE(user->MaySee("south"));
   EXPECT_FALSE(user->MaySee("east"));
   for (const char* sub : {"jos\xc3\xa9", "a\nb", "two words", ""}) {
-    EXPECT_EQ(auth.Authenticate("Bearer " + SignHs256(Claims({"north"}, {"viewer"}, sub), kSecret), "")
+    EXPECT_EQ(auth.Authenticate("Bearer " + kit::SignHs256(Claims({"north"}, {"viewer"}, sub), kSecret), "")
                   .status()
                   .code(),
               absl::StatusCode::kUnauthenticated)
         << "a subject that cannot travel as metadata: " << sub;
   }
   auto bad_role = Claims({"north"}, {"overlord"});
-  EXPECT_EQ(auth.Authenticate("Bearer " + SignHs256(bad_role, kSecret), "").status().code(),
+  EXPECT_EQ(auth.Authenticate("Bearer " + kit::SignHs256(bad_role, kSecret), "").status().code(),
             absl::StatusCode::kUnauthenticated);
   EXPECT_FALSE(ParseApiKeys(R"({"api_keys":[{"name":"x","sha256":"abc","roles":[],"sites":[]}]})").ok());
 }

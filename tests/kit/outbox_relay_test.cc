@@ -62,8 +62,15 @@ class Receiver {
   ~Receiver() { Stop(); }
   void Start() {
     grpc::EnableDefaultHealthCheckService(true);
+    // Checks identity as a real service's port does.
+    auto verifier = IdentityVerifier::Create(
+        "tickets",
+        ReadIdentityKey(testing_support::TestIdentityKeysDir(), "tickets").value());
+    ASSERT_TRUE(verifier.ok());
+    auto credentials = ServiceServerCredentials({}, *std::move(verifier), nullptr);
+    ASSERT_TRUE(credentials.ok());
     grpc::ServerBuilder b;
-    b.AddListeningPort(absl::StrCat("127.0.0.1:", port_), grpc::InsecureServerCredentials());
+    b.AddListeningPort(absl::StrCat("127.0.0.1:", port_), *credentials);
     b.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
     b.RegisterService(&service);
     server_ = b.BuildAndStart();
@@ -88,6 +95,15 @@ class OutboxRelayTest : public ::testing::Test {
     ASSERT_TRUE(Migrate(*db_, "kit", KitMigrations(), Soon()).ok());
   }
   static absl::Time Soon() { return absl::Now() + absl::Seconds(30); }
+  // Options of a relay that signs its calls, as a service's does.
+  static OutboxOptions Signed() {
+    OutboxOptions o;
+    o.identity = std::make_shared<IdentitySigner>(
+        "cleaning", absl::flat_hash_map<std::string, std::string>{
+                        {"tickets", ReadIdentityKey(testing_support::TestIdentityKeysDir(),
+                                                    "tickets").value()}});
+    return o;
+  }
   void Enqueue(const std::string& target, const std::string& title) {
     ASSERT_TRUE(db_->Transact(Soon(), [&](Conn& c) {
                       v1::CreateTicketRequest req;
@@ -147,7 +163,7 @@ TEST_F(OutboxRelayTest, ABlackHoledTargetDelaysNoOther) {
   tickets.Start();
   for (int i = 0; i < 3; ++i) Enqueue("void", absl::StrCat("into the void ", i));
   for (int i = 0; i < 3; ++i) Enqueue("tickets", absl::StrCat("Zone ", i, " below pass score"));
-  OutboxOptions o;
+  OutboxOptions o = Signed();
   o.call_timeout = absl::Seconds(5);
   o.poll_interval = absl::Milliseconds(50);
   o.probe_interval = absl::Milliseconds(50);
@@ -169,7 +185,7 @@ TEST_F(OutboxRelayTest, ABlackHoledTargetDelaysNoOther) {
 
 TEST_F(OutboxRelayTest, ATargetBackFromALongOutageGetsItsBacklogAtOnce) {
   Receiver tickets(FreePort());  // not started: tickets is down until Start() below
-  OutboxOptions o;
+  OutboxOptions o = Signed();
   // A backoff far longer than the test: only the health probe can notice
   // the peer is back, as after an outage longer than max_backoff.
   o.initial_backoff = absl::Hours(1);
@@ -194,7 +210,7 @@ TEST_F(OutboxRelayTest, ATargetBackFromALongOutageGetsItsBacklogAtOnce) {
 TEST_F(OutboxRelayTest, OnlyOkIsDeliveredAndDeadRowsKeepTheirCause) {
   Receiver tickets(FreePort());
   tickets.Start();
-  OutboxOptions o;
+  OutboxOptions o = Signed();
   o.retention = absl::Hours(24 * 7);
   OutboxRelay relay(*db_, clock_, {{"tickets", tickets.channel()}}, &registry_, o);
   Enqueue("tickets", "exists: open an account for 4-1-302");
@@ -227,10 +243,36 @@ TEST_F(OutboxRelayTest, OnlyOkIsDeliveredAndDeadRowsKeepTheirCause) {
   EXPECT_EQ(Gauge("estate_outbox_oldest_pending_seconds", "tickets"), 60);
 }
 
+TEST_F(OutboxRelayTest, CallsTheReceiverCannotVerifyWaitInsteadOfDying) {
+  // A relay whose key is missing or stale (a Secret rotated on one side): the
+  // receiver refuses it, and the rows must still go once an operator fixes
+  // the keys, not be dead.
+  Receiver tickets(FreePort());
+  tickets.Start();
+  OutboxOptions unsigned_options;
+  unsigned_options.initial_backoff = absl::Milliseconds(10);
+  OutboxRelay stale(*db_, clock_, {{"tickets", tickets.channel()}}, nullptr, unsigned_options);
+  Enqueue("tickets", "Zone 3 below pass score");
+  Until([&] {
+    EXPECT_TRUE(stale.DeliverOnce("tickets").ok());
+    return Scalar("SELECT attempts FROM $s.outbox") >= 1;
+  }, absl::Seconds(20));
+  EXPECT_EQ(Scalar("SELECT last_code FROM $s.outbox"), 16);  // UNAUTHENTICATED
+  EXPECT_EQ(Scalar("SELECT dead FROM $s.outbox"), 0);
+  EXPECT_EQ(tickets.service.accepted.load(), 0);
+
+  OutboxRelay fixed(*db_, clock_, {{"tickets", tickets.channel()}}, nullptr, Signed());
+  Until([&] {
+    EXPECT_TRUE(fixed.DeliverOnce("tickets").ok());
+    return Pending("tickets") == 0;
+  }, absl::Seconds(20));
+  EXPECT_EQ(tickets.service.accepted.load(), 1);
+}
+
 TEST_F(OutboxRelayTest, ADeadEntryRetriedByAnAdminIsDeliveredOnce) {
   Receiver tickets(FreePort());
   tickets.Start();
-  OutboxRelay relay(*db_, clock_, {{"tickets", tickets.channel()}}, nullptr, OutboxOptions{});
+  OutboxRelay relay(*db_, clock_, {{"tickets", tickets.channel()}}, nullptr, Signed());
   OutboxAdmin admin(*db_, clock_, "cleaningOutbox");
   Enqueue("tickets", "exists: open an account for 4-1-302");
   Until([&] {

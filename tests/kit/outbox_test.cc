@@ -48,6 +48,12 @@ class OutboxTest : public ::testing::Test {
                                          grpc::InsecureChannelCredentials(), args);
     OutboxOptions o;
     o.call_timeout = absl::Seconds(2);
+    // Signed as a service's relay is: the receiver is a real tickets host,
+    // which refuses calls without a valid identity.
+    o.identity = std::make_shared<IdentitySigner>(
+        "cleaning", absl::flat_hash_map<std::string, std::string>{
+                        {"tickets", ReadIdentityKey(testing_support::TestIdentityKeysDir(),
+                                                    "tickets").value()}});
     relay_ = std::make_unique<OutboxRelay>(*sender_, clock_,
                                            std::map<std::string, std::shared_ptr<grpc::Channel>>{
                                                {"tickets", channel_}},

@@ -17,7 +17,9 @@
 #include "grpcpp/impl/codegen/proto_utils.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "services/kit/jwt.h"
 #include "services/kit/rpc_context.h"
+#include "services/kit/service_identity.h"
 #include "services/kit/uuid.h"
 
 namespace testing_support {
@@ -33,6 +35,7 @@ std::unique_ptr<InProcessService> InProcessService::Start(
   o.server.metrics_addr = "127.0.0.1:0";
   o.server.health_interval = health_interval;
   o.server.shutdown_grace = absl::Seconds(2);
+  o.server.identity_keys_dir = TestIdentityKeysDir();
   o.startup_db_wait = absl::Seconds(10);
   absl::StatusOr<std::unique_ptr<kit::ServiceHost>> host = kit::ServiceHost::Create(o, migrations);
   if (!host.ok()) {
@@ -60,11 +63,47 @@ std::string InProcessService::address() const {
   return absl::StrCat("127.0.0.1:", host_->grpc_port());
 }
 
+namespace {
+
+constexpr char kTestIdentityKey[] = "estate-test-identity-key-0123456789abcdef";
+const char* const kTestAudiences[] = {"tickets", "billing",  "archives",
+                                      "cleaning", "handover", "testing"};
+
+}  // namespace
+
+const std::string& TestIdentityKeysDir() {
+  static const std::string* dir = [] {
+    char tmpl[] = "/tmp/estate-test-identity-XXXXXX";
+    auto* out = new std::string(mkdtemp(tmpl));
+    for (const char* name : kTestAudiences) {
+      std::ofstream(absl::StrCat(*out, "/", name, ".key")) << kTestIdentityKey << "\n";
+    }
+    return out;
+  }();
+  return *dir;
+}
+
+std::string TestIdentityToken(const std::string& caller, const std::string& roles,
+                              absl::Time now) {
+  const int64_t iat = absl::ToUnixSeconds(now);
+  nlohmann::json audiences = nlohmann::json::array();
+  for (const char* name : kTestAudiences) audiences.push_back(name);
+  return kit::SignHs256({{"iss", "test"},
+                         {"aud", audiences},
+                         {"sub", caller},
+                         {"roles", roles},
+                         {"iat", iat},
+                         {"exp", iat + absl::ToInt64Seconds(kit::kIdentityTokenLifetime)}},
+                        kTestIdentityKey);
+}
+
 std::unique_ptr<grpc::ClientContext> Context(const std::string& caller,
-                                             absl::Duration timeout) {
+                                             absl::Duration timeout, const std::string& roles) {
   auto ctx = std::make_unique<grpc::ClientContext>();
   ctx->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  if (!caller.empty()) ctx->AddMetadata(kit::kCallerMetadataKey, caller);
+  if (!caller.empty()) {
+    ctx->AddMetadata(kit::kIdentityMetadataKey, TestIdentityToken(caller, roles, absl::Now()));
+  }
   return ctx;
 }
 

@@ -37,10 +37,21 @@ class InProcessService {
   std::shared_ptr<grpc::Channel> channel_;
 };
 
-// A client context with a deadline and the caller metadata the gateway sets.
+// A client context with a deadline and an identity token for `caller` with
+// `roles`, as the gateway sends it (signed with the test key, addressed to
+// every service). An empty caller sends no token.
 std::unique_ptr<grpc::ClientContext> Context(
     const std::string& caller = "user:test",
-    absl::Duration timeout = absl::Seconds(10));
+    absl::Duration timeout = absl::Seconds(10), const std::string& roles = "");
+
+// The identity keys tests run with: a directory holding <name>.key for every
+// service of the suite and the test backends ("testing"), one secret for all
+// (made once per test process). Pass it as --identity_keys_dir.
+const std::string& TestIdentityKeysDir();
+// A token for `caller` with `roles`, addressed to every service, valid from
+// `now` for kit::kIdentityTokenLifetime, signed with the test key.
+std::string TestIdentityToken(const std::string& caller, const std::string& roles,
+                              absl::Time now);
 
 // grpc.health.v1.Health/Check: 1 SERVING, 2 NOT_SERVING, or -code on error.
 int HealthStatus(grpc::Channel& channel, const std::string& service = "");

@@ -30,6 +30,7 @@ ServiceProcess::ServiceProcess(const std::string& name, const kit::DbOptions& db
   env.push_back("ESTATE_DB_USER=" + db.user);
   env.push_back("ESTATE_DB_NAME=" + db.schema);
   env.push_back("ESTATE_DB_PASSWORD=" + db.password);
+  env.push_back("ESTATE_IDENTITY_KEYS_DIR=" + TestIdentityKeysDir());
   std::vector<char*> argv, envp;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);

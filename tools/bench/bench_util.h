@@ -8,6 +8,7 @@
 
 #include "absl/time/time.h"
 #include "services/kit/db.h"
+#include "grpcpp/client_context.h"
 #include "services/kit/host.h"
 #include "services/kit/migrations.h"
 
@@ -49,6 +50,13 @@ std::unique_ptr<kit::ServiceHost> StartService(
 // The tickets service in this process on `db` (migrated, jobs idle), on a
 // free port; exits the benchmark if it cannot start.
 std::unique_ptr<kit::ServiceHost> StartTickets(const kit::DbOptions& db);
+
+// Identity keys for every service (and the "testing" backend), fresh for
+// this run; StartService's hosts verify with them.
+const std::string& KeysDir();
+// Adds an identity token for `caller` to a call to `audience` ("tickets").
+void Sign(grpc::ClientContext& ctx, const std::string& audience,
+          const std::string& caller = "user:bench");
 
 }  // namespace bench
 

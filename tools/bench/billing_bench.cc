@@ -55,7 +55,7 @@ void Check(const grpc::Status& s, const char* what) {
 std::unique_ptr<grpc::ClientContext> Ctx() {
   auto c = std::make_unique<grpc::ClientContext>();
   c->set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(10));
-  c->AddMetadata("x-estate-caller", "user:bench");
+  bench::Sign(*c, "billing");
   return c;
 }
 

@@ -26,7 +26,7 @@
 #include "estate/testing/probe.grpc.pb.h"
 #include "estate/tickets/v1/tickets.grpc.pb.h"
 #include "gateway/gateway.h"
-#include "gateway/jwt.h"
+#include "services/kit/jwt.h"
 #include "grpcpp/grpcpp.h"
 #include "services/kit/clock.h"
 #include "services/kit/host.h"
@@ -120,6 +120,7 @@ int main(int argc, char** argv) {
   gateway::GatewayOptions go;
   go.http_addr = "127.0.0.1:0";
   go.grpc_addr = "127.0.0.1:0";
+  go.identity_keys_dir = bench::KeysDir();
   EchoTill echo;
   int echo_port = 0;
   grpc::ServerBuilder eb;
@@ -146,7 +147,7 @@ int main(int argc, char** argv) {
   const std::string gw_grpc = absl::StrCat("127.0.0.1:", (*gw)->grpc_port());
   const int64_t now = absl::ToUnixSeconds(absl::Now());
   const std::string bearer =
-      "Bearer " + gateway::SignHs256({{"sub", "bench"}, {"iss", "estate"}, {"aud", "estate-api"},
+      "Bearer " + kit::SignHs256({{"sub", "bench"}, {"iss", "estate"}, {"aud", "estate-api"},
                                       {"exp", now + 3600}, {"roles", {"viewer"}}, {"sites", {"bench"}}},
                                      kSecret);
 

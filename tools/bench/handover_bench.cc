@@ -67,7 +67,7 @@ void Check(const S& s, const std::string& what) {
 std::unique_ptr<grpc::ClientContext> Ctx() {
   auto c = std::make_unique<grpc::ClientContext>();
   c->set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(2));
-  c->AddMetadata("x-estate-caller", "user:bench");
+  bench::Sign(*c, "handover");
   return c;
 }
 
@@ -187,14 +187,14 @@ hv1::HandoverCase CompletedCase(int i, const std::string& key, const std::string
 }
 
 // One unary call by full method name, as the relay makes it.
-grpc::Status CallRaw(grpc::GenericStub& stub, const std::string& method,
-                     const google::protobuf::Message& request) {
+grpc::Status CallRaw(grpc::GenericStub& stub, const std::string& audience,
+                     const std::string& method, const google::protobuf::Message& request) {
   const std::string bytes = request.SerializeAsString();
   grpc::Slice slice(bytes);
   grpc::ByteBuffer req(&slice, 1), reply;
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  ctx.AddMetadata("x-estate-caller", "service:handover");
+  bench::Sign(ctx, audience, "service:handover");
   grpc::Status status;
   absl::Notification done;
   stub.UnaryCall(&ctx, method, grpc::StubOptions(), &req, &reply, [&](grpc::Status s) {
@@ -226,7 +226,7 @@ absl::Duration Direct(Peers& peers, std::vector<handover::PeerCall>& calls, int 
       auto& stub = stubs[call->target];
       if (!stub) stub = std::make_unique<grpc::GenericStub>(peers.channels[call->target]);
       SetRequestId(*call->request);
-      Check(CallRaw(*stub, call->method, *call->request), call->method);
+      Check(CallRaw(*stub, call->target, call->method, *call->request), call->method);
     }
   });
   return absl::Now() - start;

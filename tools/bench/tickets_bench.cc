@@ -149,6 +149,7 @@ int main(int argc, char** argv) {
   std::string ticket_bytes;
   for (int i = 0; i < 2000; ++i) {
     grpc::ClientContext ctx;
+    bench::Sign(ctx, "tickets");
     v1::Ticket t;
     if (!stubs[0]->CreateTicket(&ctx, CreateRequest(), &t).ok()) return 1;
     names.push_back(t.name());
@@ -160,6 +161,7 @@ int main(int argc, char** argv) {
   const auto create = [&](int t) {
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    bench::Sign(ctx, "tickets");
     v1::Ticket out;
     return stubs[t]->CreateTicket(&ctx, CreateRequest(), &out).ok();
   };
@@ -176,6 +178,7 @@ int main(int argc, char** argv) {
   const auto get = [&](int t) {
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    bench::Sign(ctx, "tickets");
     v1::GetTicketRequest req;
     req.set_name(names[rngs[t]() % names.size()]);
     v1::Ticket out;

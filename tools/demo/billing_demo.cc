@@ -23,6 +23,7 @@
 #include "absl/time/clock.h"
 #include "estate/billing/v1/billing.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "tools/demo/demo_identity.h"
 #include "tools/demo/step_ids.h"
 
 ABSL_FLAG(std::string, billing_addr, "127.0.0.1:50051", "host:port of the billing service.");
@@ -65,7 +66,7 @@ class Loader {
     for (;;) {
       grpc::ClientContext ctx;
       ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
-      ctx.AddMetadata("x-estate-caller", "user:demo-loader");
+      demo::Sign(ctx, req, "user:demo-loader");
       Resp resp;
       grpc::Status s = (stub_.get()->*rpc)(&ctx, req, &resp);
       if (s.ok()) return resp;

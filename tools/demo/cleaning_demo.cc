@@ -29,6 +29,7 @@
 #include "services/kit/flags.h"
 #include "services/kit/host.h"
 #include "services/kit/process_flags.h"
+#include "tools/demo/demo_identity.h"
 #include "tools/demo/step_ids.h"
 
 ABSL_FLAG(std::string, site, "demo", "Site id to load, as in sites/{site}.");
@@ -60,8 +61,7 @@ class Demo {
             const std::string& roles = "staff") {
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-    ctx.AddMetadata("x-estate-caller", caller);
-    ctx.AddMetadata("x-estate-roles", roles);
+    demo::Sign(ctx, req, caller, roles);
     Resp resp;
     const grpc::Status s = (stub_.*rpc)(&ctx, req, &resp);
     if (!s.ok()) {

@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/status.h"
+#include "tools/demo/demo_identity.h"
 
 namespace demo {
 
@@ -22,7 +23,7 @@ grpc::Status Call(Stub& stub, grpc::Status (Stub::*rpc)(grpc::ClientContext*, co
   for (;;) {
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-    ctx.AddMetadata("x-estate-caller", "user:demo-loader");
+    Sign(ctx, req, "user:demo-loader");
     grpc::Status s = (stub.*rpc)(&ctx, req, resp);
     if (s.error_code() != grpc::StatusCode::UNAVAILABLE || absl::Now() > give_up) return s;
     absl::SleepFor(absl::Seconds(1));

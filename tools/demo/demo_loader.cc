@@ -34,12 +34,13 @@
 #include "absl/time/time.h"
 #include "estate/tickets/v1/tickets.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "tools/demo/demo_identity.h"
 #include "tools/demo/step_ids.h"
 
 ABSL_FLAG(std::string, tickets_addr, "127.0.0.1:50052", "host:port of the tickets service.");
 ABSL_FLAG(std::string, site, "demo", "Site id to load, as in sites/{site}.");
 ABSL_FLAG(std::string, caller, "user:demo-loader",
-          "Principal sent as x-estate-caller; the service records it on every change.");
+          "Principal named in the identity token; the service records it on every change.");
 ABSL_FLAG(absl::Duration, wait, absl::Seconds(60),
           "How long to keep retrying while the service is unavailable (e.g. still starting).");
 ABSL_FLAG(bool, resume, false,
@@ -52,7 +53,6 @@ namespace v1 = ::estate::tickets::v1;
 using Stub = v1::TicketService::Stub;
 
 constexpr absl::Duration kCallTimeout = absl::Seconds(10);
-constexpr char kCallerMetadataKey[] = "x-estate-caller";
 // Return visits are made by the customer-service desk, not by whoever runs the
 // loader, and ReturnVisit.caller is meant to name that person.
 constexpr char kReturnVisitCaller[] = "Li Na";
@@ -501,7 +501,7 @@ class Loader {
   grpc::Status Try(Rpc<Req, Resp> rpc, const Req& req, Resp* resp) {
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + kCallTimeout));
-    ctx.AddMetadata(kCallerMetadataKey, caller_);
+    demo::Sign(ctx, req, caller_);
     return (stub_.get()->*rpc)(&ctx, req, resp);
   }
 

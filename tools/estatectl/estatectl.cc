@@ -12,6 +12,7 @@
 //
 // Tokens are HS256, signed with the gateway's development secret
 // (var/secrets/gateway-jwt-hs256 from tools/up).
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -20,6 +21,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -28,7 +30,9 @@
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
-#include "gateway/jwt.h"
+#include "services/kit/jwt.h"
+#include "services/kit/process_flags.h"
+#include "services/kit/service_identity.h"
 #include "services/kit/hash.h"
 #include "services/kit/uuid.h"
 #include "tools/estatectl/archives_commands.h"
@@ -76,7 +80,30 @@ int Token() {
                            {"exp", now + absl::ToInt64Seconds(absl::GetFlag(FLAGS_ttl))},
                            {"roles", absl::GetFlag(FLAGS_role)},
                            {"sites", absl::GetFlag(FLAGS_site)}};
-  std::cout << gateway::SignHs256(claims, absl::StripTrailingAsciiWhitespace(ss.str())) << "\n";
+  std::cout << kit::SignHs256(claims, absl::StripTrailingAsciiWhitespace(ss.str())) << "\n";
+  return 0;
+}
+
+// A service identity token, for an operator (or a benchmark) calling one
+// service's port directly, with that service's key from --identity_keys_dir
+// or $ESTATE_IDENTITY_KEYS_DIR. Valid kit::kIdentityTokenLifetime.
+int ServiceToken(const std::string& service) {
+  std::string dir = kit::IdentityKeysDirFromFlags();
+  if (dir.empty() && std::getenv("ESTATE_IDENTITY_KEYS_DIR") != nullptr) {
+    dir = std::getenv("ESTATE_IDENTITY_KEYS_DIR");
+  }
+  auto signer = kit::IdentitySigner::FromDir("estatectl", dir, {service});
+  if (!signer.ok()) {
+    std::cerr << signer.status().message() << "\n";
+    return 2;
+  }
+  auto token = (*signer)->Token(service, absl::StrCat("user:", absl::GetFlag(FLAGS_sub)),
+                                absl::StrJoin(absl::GetFlag(FLAGS_role), ","), absl::Now());
+  if (!token.ok()) {
+    std::cerr << token.status().message() << "\n";
+    return 2;
+  }
+  std::cout << *token << "\n";
   return 0;
 }
 
@@ -139,6 +166,7 @@ int Call(const std::string& method, const std::string& target, const std::string
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "estatectl token --site=demo --role=staff | apikey --name=N --role=R --site=S | "
+      "service-token SERVICE [--sub=S --role=R] | "
       "call METHOD PATH [JSON] | bill-run SITE CYCLE DATE [--commit] | "
       "export collection SITE PERIOD | export aging SITE [AS_OF] | export run-lines RUN | "
       "import units SITE FILE | export units SITE [BUILDING] [--reveal_reason=WHY] | "
@@ -146,6 +174,7 @@ int main(int argc, char** argv) {
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() >= 2 && std::string(args[1]) == "token") return Token();
   if (args.size() >= 2 && std::string(args[1]) == "apikey") return ApiKey();
+  if (args.size() >= 3 && std::string(args[1]) == "service-token") return ServiceToken(args[2]);
   if (args.size() >= 2 && std::string(args[1]) == "bill-run") {
     return estatectl::BillRun(Request, {args.begin() + 2, args.end()}, absl::GetFlag(FLAGS_commit));
   }

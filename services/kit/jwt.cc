@@ -1,4 +1,4 @@
-#include "gateway/jwt.h"
+#include "services/kit/jwt.h"
 
 #include <optional>
 
@@ -11,7 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "services/kit/hash.h"
 
-namespace gateway {
+namespace kit {
 namespace {
 
 absl::Status Unauthenticated(absl::string_view why) {
@@ -87,7 +87,7 @@ absl::StatusOr<nlohmann::json> JwtVerifier::Verify(absl::string_view token,
   const absl::string_view signed_part(token.data(), parts[0].size() + 1 + parts[1].size());
   const std::string algorithm = alg->get<std::string>();
   if (algorithm == "HS256" && !keys_->hs256_secret.empty()) {
-    const std::string mac = kit::HmacSha256(keys_->hs256_secret, signed_part);
+    const std::string mac = HmacSha256(keys_->hs256_secret, signed_part);
     if (signature.size() != mac.size() ||
         CRYPTO_memcmp(signature.data(), mac.data(), mac.size()) != 0) {
       return Unauthenticated("bad signature");
@@ -134,8 +134,8 @@ std::string SignHs256(const nlohmann::json& claims, absl::string_view secret) {
   const nlohmann::json header = {{"alg", "HS256"}, {"typ", "JWT"}};
   std::string out = absl::StrCat(absl::WebSafeBase64Escape(header.dump()), ".",
                                  absl::WebSafeBase64Escape(claims.dump()));
-  absl::StrAppend(&out, ".", absl::WebSafeBase64Escape(kit::HmacSha256(secret, out)));
+  absl::StrAppend(&out, ".", absl::WebSafeBase64Escape(HmacSha256(secret, out)));
   return out;
 }
 
-}  // namespace gateway
+}  // namespace kit

@@ -1,5 +1,5 @@
-#ifndef ESTATE_GATEWAY_JWT_H_
-#define ESTATE_GATEWAY_JWT_H_
+#ifndef ESTATE_SERVICES_KIT_JWT_H_
+#define ESTATE_SERVICES_KIT_JWT_H_
 
 #include <memory>
 #include <string>
@@ -9,7 +9,7 @@
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
 
-namespace gateway {
+namespace kit {
 
 // What a token must satisfy besides its signature.
 struct JwtPolicy {
@@ -45,6 +45,6 @@ class JwtVerifier {
 // An HS256 token for the given claims (dev tokens, tests).
 std::string SignHs256(const nlohmann::json& claims, absl::string_view secret);
 
-}  // namespace gateway
+}  // namespace kit
 
-#endif  // ESTATE_GATEWAY_JWT_H_
+#endif  // ESTATE_SERVICES_KIT_JWT_H_
