@@ -212,9 +212,10 @@ def check_service(env_name, docs, name, grpc_port, metrics_port, want_replicas):
     rp = c.get("readinessProbe") or {}
     if any(e["name"] == "ESTATE_TLS_CERT" for e in c.get("env") or []):
         # The kubelet's gRPC probe speaks plaintext only: against a TLS port
-        # it would never pass.
-        check("grpc" not in rp and (rp.get("tcpSocket") or {}).get("port") in ("grpc", grpc_port),
-              f"{p} TLS on the gRPC port: readinessProbe is tcpSocket on it (the kubelet's gRPC probe has no TLS)")
+        # it would never pass; the binary checks its own health over TLS.
+        cmd = (rp.get("exec") or {}).get("command") or []
+        check("grpc" not in rp and cmd[:1] == [f"/usr/local/bin/estate-{name}"] and "--health_check" in cmd,
+              f"{p} TLS on the gRPC port: readinessProbe runs estate-{name} --health_check (the kubelet's gRPC probe has no TLS)")
     else:
         check((rp.get("grpc") or {}).get("port") == grpc_port, f"{p} readinessProbe is grpc on port {grpc_port}")
     lp = c.get("livenessProbe") or {}
