@@ -25,21 +25,7 @@ set -euo pipefail
 root="${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 cd "$root"
 
-KUBECTL="${KUBECTL:-kubectl}"
-PROMTOOL="${PROMTOOL:-promtool}"
-PYTHON="${PYTHON:-/usr/bin/python3}"
-
-passed=0
-ok() { passed=$((passed + 1)); echo "ok - $*"; }
-fail() {
-  echo "FAIL: $*" >&2
-  echo "${passed} passed, 1 failed"
-  exit 1
-}
-
-for tool in "$KUBECTL" "$PROMTOOL" "$PYTHON"; do
-  command -v "$tool" >/dev/null 2>&1 || fail "required tool not found: $tool"
-done
+source "$root/tests/k8s/lib.sh"
 "$PYTHON" -c 'import yaml' 2>/dev/null || fail "$PYTHON cannot import yaml (install python3-yaml)"
 kubectl_version="$("$KUBECTL" version --client -o json 2>/dev/null |
   "$PYTHON" -c 'import json, sys; v = json.load(sys.stdin); print(" ".join(filter(None, [v["clientVersion"]["gitVersion"], v.get("kustomizeVersion")])))' 2>/dev/null ||

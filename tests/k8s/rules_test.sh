@@ -27,21 +27,7 @@ set -euo pipefail
 root="$(cd "${1:-$(dirname "${BASH_SOURCE[0]}")/../..}" && pwd)"
 cd "$root"
 
-KUBECTL="${KUBECTL:-kubectl}"
-PROMTOOL="${PROMTOOL:-promtool}"
-PYTHON="${PYTHON:-/usr/bin/python3}"
-
-passed=0
-ok() { passed=$((passed + 1)); echo "ok - $*"; }
-fail() {
-  echo "FAIL: $*" >&2
-  echo "${passed} passed, 1 failed"
-  exit 1
-}
-
-for tool in "$KUBECTL" "$PROMTOOL" "$PYTHON"; do
-  command -v "$tool" >/dev/null 2>&1 || fail "required tool not found: $tool"
-done
+source "$root/tests/k8s/lib.sh"
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
