@@ -16,3 +16,15 @@ fail() {
 for tool in "$KUBECTL" "$PROMTOOL" "$PYTHON"; do
   command -v "$tool" >/dev/null 2>&1 || fail "required tool not found: $tool"
 done
+
+# After a Python checker (tests/k8s/checks.py) exited with status $1: adds
+# the checks it passed to the tally; stops if it failed.
+py_tally() {
+  local py_passed
+  py_passed="$(cat "$tmp/py_passed" 2>/dev/null || echo 0)"
+  passed=$((passed + py_passed))
+  if [[ $1 -ne 0 ]]; then
+    echo "${passed} passed, 1 failed"
+    exit 1
+  fi
+}
