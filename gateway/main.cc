@@ -1,7 +1,5 @@
 // The gateway: HTTP/JSON and gRPC pass-through in front of every service.
 // Wiring only: flags -> GatewayOptions.
-#include <fstream>
-#include <sstream>
 
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
@@ -9,6 +7,7 @@
 #include "absl/time/time.h"
 #include "absl/strings/str_split.h"
 #include "gateway/gateway.h"
+#include "services/kit/file_text.h"
 #include "services/kit/process_flags.h"
 #include "services/kit/host.h"
 #include "spdlog/spdlog.h"
@@ -42,14 +41,6 @@ ABSL_FLAG(absl::Duration, health_interval, absl::Seconds(1), "How often backends
 
 namespace {
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::FailedPreconditionError("cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 absl::StatusOr<gateway::GatewayOptions> OptionsFromFlags() {
   gateway::GatewayOptions o;
   o.http_addr = absl::GetFlag(FLAGS_http_addr);
@@ -63,19 +54,19 @@ absl::StatusOr<gateway::GatewayOptions> OptionsFromFlags() {
     o.backends[kv.first] = kv.second;
   }
   if (auto f = absl::GetFlag(FLAGS_jwt_hs256_secret_file); !f.empty()) {
-    auto secret = ReadFile(f);
+    auto secret = kit::ReadFileText(f, "--jwt_hs256_secret_file");
     if (!secret.ok()) return secret.status();
     o.jwt_hs256_secret = std::string(absl::StripTrailingAsciiWhitespace(*secret));
   }
   if (auto f = absl::GetFlag(FLAGS_jwt_rs256_public_key_file); !f.empty()) {
-    auto pem = ReadFile(f);
+    auto pem = kit::ReadFileText(f, "--jwt_rs256_public_key_file");
     if (!pem.ok()) return pem.status();
     o.jwt_rs256_public_key_pem = *pem;
   }
   o.jwt_policy.issuer = absl::GetFlag(FLAGS_jwt_issuer);
   o.jwt_policy.audience = absl::GetFlag(FLAGS_jwt_audience);
   if (auto f = absl::GetFlag(FLAGS_api_keys_file); !f.empty()) {
-    auto text = ReadFile(f);
+    auto text = kit::ReadFileText(f, "--api_keys_file");
     if (!text.ok()) return text.status();
     auto keys = gateway::ParseApiKeys(*text);
     if (!keys.ok()) return keys.status();

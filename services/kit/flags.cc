@@ -2,14 +2,13 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "services/kit/file_text.h"
 
 ABSL_FLAG(std::string, metrics_addr, "", "host:port for /metrics (default: the service's own).");
 ABSL_FLAG(std::string, db_host, "127.0.0.1", "MySQL/MariaDB host.");
@@ -57,14 +56,9 @@ absl::StatusOr<HostOptions> HostOptionsFromFlags(const ServiceDefaults& defaults
   if (o.db.schema.empty()) o.db.schema = absl::StrCat("estate_", defaults.name);
   o.db.password = absl::GetFlag(FLAGS_db_password);
   if (const std::string file = absl::GetFlag(FLAGS_db_password_file); !file.empty()) {
-    std::ifstream in(file);
-    if (!in) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("--db_password_file ", file, " cannot be read"));
-    }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    o.db.password = std::string(absl::StripTrailingAsciiWhitespace(ss.str()));
+    absl::StatusOr<std::string> password = ReadFileText(file, "--db_password_file");
+    if (!password.ok()) return password.status();
+    o.db.password = std::string(absl::StripTrailingAsciiWhitespace(*password));
   }
   o.db.tls_ca = absl::GetFlag(FLAGS_db_tls_ca);
   o.db.tls_cert = absl::GetFlag(FLAGS_db_tls_cert);

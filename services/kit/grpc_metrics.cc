@@ -133,11 +133,8 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
       call_.request_id = text(kRequestIdMetadataKey);
       call_.method = name_;
       // The identity token was checked before the call got in.
-      call_.caller = kAnonymousCaller;
-      if (auto it = md->find(kIdentityMetadataKey); it != md->end()) {
-        auto who = CallerInCheckedToken(absl::string_view(it->second.data(), it->second.size()));
-        if (who.ok()) call_.caller = who->caller;
-      }
+      const std::optional<VerifiedCaller> who = CallerInMetadata(*md);
+      call_.caller = who ? who->caller : kAnonymousCaller;
       // A synchronous handler runs on this thread between this hook and
       // PRE_SEND_STATUS: every line it logs carries the call.
       saved_ = EnterCall(call_);

@@ -43,7 +43,15 @@ TlsFiles TlsFilesFromFlags() {
           absl::GetFlag(FLAGS_tls_ca)};
 }
 
-std::string IdentityKeysDirFromFlags() { return absl::GetFlag(FLAGS_identity_keys_dir); }
+std::string IdentityKeysDirFromFlags() {
+  std::string dir = absl::GetFlag(FLAGS_identity_keys_dir);
+  // Tools that parse plain flags (estatectl, the demo loaders) still find
+  // the directory tools/up exports.
+  if (dir.empty() && std::getenv("ESTATE_IDENTITY_KEYS_DIR") != nullptr) {
+    dir = std::getenv("ESTATE_IDENTITY_KEYS_DIR");
+  }
+  return dir;
+}
 
 void ParseFlagsWithEnv(int argc, char** argv, const char* usage) {
   absl::SetProgramUsageMessage(usage);

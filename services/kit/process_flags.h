@@ -16,7 +16,8 @@ void ParseFlagsWithEnv(int argc, char** argv, const char* usage);
 
 // --tls_cert, --tls_key, --tls_ca.
 TlsFiles TlsFilesFromFlags();
-// --identity_keys_dir.
+// --identity_keys_dir, or $ESTATE_IDENTITY_KEYS_DIR where the flag is unset
+// (also in tools that do not read ESTATE_* variables as flags).
 std::string IdentityKeysDirFromFlags();
 
 }  // namespace kit

@@ -16,11 +16,6 @@ namespace kit {
 // what a server without an identity verifier (a test double) reports.
 inline constexpr char kAnonymousCaller[] = "anonymous";
 
-// Metadata names of the caller and roles in logs and test doubles. Services
-// never believe them from the wire: a client could send anything.
-inline constexpr char kCallerMetadataKey[] = "x-estate-caller";
-inline constexpr char kRolesMetadataKey[] = "x-estate-roles";
-
 // The caller of the current RPC, cut to 128 bytes of printable ASCII.
 std::string CallerOf(const grpc::ServerContextBase& context);
 

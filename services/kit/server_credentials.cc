@@ -2,29 +2,15 @@
 
 #include <grpc/grpc_security.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "prometheus/counter.h"
+#include "services/kit/file_text.h"
 
 namespace kit {
 
 namespace {
-
-absl::StatusOr<std::string> ReadPem(const std::string& path, const char* flag) {
-  std::ifstream in(path, std::ios::binary);
-  if (path.empty() || !in) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("TLS: ", flag, " (", path, ") cannot be read; give all of --tls_cert, "
-                     "--tls_key and --tls_ca, or none"));
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 struct TlsPem {
   std::string cert, key, ca;
@@ -35,7 +21,8 @@ absl::StatusOr<TlsPem> ReadTls(const TlsFiles& files) {
   for (auto [path, flag, out] : {std::tuple{&files.cert, "--tls_cert", &pem.cert},
                                  std::tuple{&files.key, "--tls_key", &pem.key},
                                  std::tuple{&files.ca, "--tls_ca", &pem.ca}}) {
-    absl::StatusOr<std::string> text = ReadPem(*path, flag);
+    // All three or none: a missing one is named.
+    absl::StatusOr<std::string> text = ReadFileText(*path, flag);
     if (!text.ok()) return text.status();
     *out = *std::move(text);
   }

@@ -1,14 +1,12 @@
 #include "services/kit/service_identity.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "nlohmann/json.hpp"
+#include "services/kit/file_text.h"
 #include "services/kit/log_context.h"
 
 namespace kit {
@@ -36,15 +34,14 @@ absl::StatusOr<VerifiedCaller> CallerIn(const nlohmann::json& claims) {
 }  // namespace
 
 absl::StatusOr<std::string> ReadIdentityKey(absl::string_view dir, absl::string_view service) {
-  const std::string path = absl::StrCat(dir, "/", service, ".key");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  if (dir.empty()) {
     return absl::FailedPreconditionError(
-        absl::StrCat("identity key ", path, " cannot be read (--identity_keys_dir)"));
+        "no identity keys: set --identity_keys_dir (or ESTATE_IDENTITY_KEYS_DIR)");
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string key(absl::StripAsciiWhitespace(ss.str()));
+  const std::string path = absl::StrCat(dir, "/", service, ".key");
+  absl::StatusOr<std::string> text = ReadFileText(path, "identity key (--identity_keys_dir)");
+  if (!text.ok()) return text.status();
+  std::string key(absl::StripAsciiWhitespace(*text));
   if (key.size() < 32) {
     return absl::FailedPreconditionError(
         absl::StrCat("identity key ", path, " is shorter than 32 bytes"));
@@ -137,6 +134,16 @@ absl::StatusOr<VerifiedCaller> CallerInCheckedToken(absl::string_view token) {
     return absl::UnauthenticatedError("token: malformed");
   }
   return CallerIn(claims);
+}
+
+std::optional<VerifiedCaller> CallerInMetadata(
+    const std::multimap<grpc::string_ref, grpc::string_ref>& metadata) {
+  auto it = metadata.find(kIdentityMetadataKey);
+  if (it == metadata.end()) return std::nullopt;
+  absl::StatusOr<VerifiedCaller> who =
+      CallerInCheckedToken(absl::string_view(it->second.data(), it->second.size()));
+  if (!who.ok()) return std::nullopt;
+  return *std::move(who);
 }
 
 }  // namespace kit

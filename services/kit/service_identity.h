@@ -1,7 +1,9 @@
 #ifndef ESTATE_SERVICES_KIT_SERVICE_IDENTITY_H_
 #define ESTATE_SERVICES_KIT_SERVICE_IDENTITY_H_
 
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "grpcpp/client_context.h"
+#include "grpcpp/support/string_ref.h"
 #include "services/kit/jwt.h"
 
 namespace kit {
@@ -86,6 +89,9 @@ class IdentityVerifier {
 // port whose credentials (ServiceServerCredentials) checked this very token
 // before the call got in. UNAUTHENTICATED if it cannot be read.
 absl::StatusOr<VerifiedCaller> CallerInCheckedToken(absl::string_view token);
+// The same for a call's client metadata; none without a readable token.
+std::optional<VerifiedCaller> CallerInMetadata(
+    const std::multimap<grpc::string_ref, grpc::string_ref>& metadata);
 
 }  // namespace kit
 

@@ -14,18 +14,6 @@
 
 namespace demo {
 
-namespace {
-
-std::string KeysDir() {
-  std::string dir = kit::IdentityKeysDirFromFlags();
-  if (dir.empty()) {
-    if (const char* env = std::getenv("ESTATE_IDENTITY_KEYS_DIR")) dir = env;
-  }
-  return dir;
-}
-
-}  // namespace
-
 void Sign(grpc::ClientContext& ctx, const google::protobuf::Message& request,
           const std::string& caller, const std::string& roles) {
   static absl::Mutex mu;
@@ -37,7 +25,7 @@ void Sign(grpc::ClientContext& ctx, const google::protobuf::Message& request,
   absl::MutexLock lock(&mu);
   auto& signer = (*signers)[audience];
   if (signer == nullptr) {
-    auto made = kit::IdentitySigner::FromDir("demo-loader", KeysDir(), {audience});
+    auto made = kit::IdentitySigner::FromDir("demo-loader", kit::IdentityKeysDirFromFlags(), {audience});
     if (!made.ok()) {
       std::cerr << "cannot sign calls to " << audience << ": " << made.status().message()
                 << "\n";

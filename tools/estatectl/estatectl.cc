@@ -12,10 +12,7 @@
 //
 // Tokens are HS256, signed with the gateway's development secret
 // (var/secrets/gateway-jwt-hs256 from tools/up).
-#include <cstdlib>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -30,6 +27,7 @@
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
+#include "services/kit/file_text.h"
 #include "services/kit/jwt.h"
 #include "services/kit/process_flags.h"
 #include "services/kit/service_identity.h"
@@ -61,13 +59,12 @@ namespace http = boost::beast::http;
 using tcp = boost::asio::ip::tcp;
 
 int Token() {
-  std::ifstream in(absl::GetFlag(FLAGS_secret_file));
-  if (!in) {
-    std::cerr << "cannot read " << absl::GetFlag(FLAGS_secret_file) << " (run tools/up first)\n";
+  absl::StatusOr<std::string> secret =
+      kit::ReadFileText(absl::GetFlag(FLAGS_secret_file), "--secret_file");
+  if (!secret.ok()) {
+    std::cerr << secret.status().message() << " (run tools/up first)\n";
     return 2;
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
   if (absl::GetFlag(FLAGS_site).empty()) {
     std::cerr << "--site is required ('*' for every site)\n";
     return 2;
@@ -80,7 +77,7 @@ int Token() {
                            {"exp", now + absl::ToInt64Seconds(absl::GetFlag(FLAGS_ttl))},
                            {"roles", absl::GetFlag(FLAGS_role)},
                            {"sites", absl::GetFlag(FLAGS_site)}};
-  std::cout << kit::SignHs256(claims, absl::StripTrailingAsciiWhitespace(ss.str())) << "\n";
+  std::cout << kit::SignHs256(claims, absl::StripTrailingAsciiWhitespace(*secret)) << "\n";
   return 0;
 }
 
@@ -88,11 +85,8 @@ int Token() {
 // service's port directly, with that service's key from --identity_keys_dir
 // or $ESTATE_IDENTITY_KEYS_DIR. Valid kit::kIdentityTokenLifetime.
 int ServiceToken(const std::string& service) {
-  std::string dir = kit::IdentityKeysDirFromFlags();
-  if (dir.empty() && std::getenv("ESTATE_IDENTITY_KEYS_DIR") != nullptr) {
-    dir = std::getenv("ESTATE_IDENTITY_KEYS_DIR");
-  }
-  auto signer = kit::IdentitySigner::FromDir("estatectl", dir, {service});
+  auto signer =
+      kit::IdentitySigner::FromDir("estatectl", kit::IdentityKeysDirFromFlags(), {service});
   if (!signer.ok()) {
     std::cerr << signer.status().message() << "\n";
     return 2;
